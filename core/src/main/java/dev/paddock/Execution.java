@@ -1,0 +1,45 @@
+package dev.paddock;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A running action. Its outcome arrives independently of its output: an
+ * action whose descendants keep a pipe open still completes, and its whole
+ * tree is killed when it ends, so the pipes then reach end of file.
+ * Safe to use from any thread, virtual threads included.
+ */
+public interface Execution {
+    /** The pid of the launcher that supervises the action. */
+    long launcherPid();
+
+    /** The action's stdin; only when it was {@link Stdio#pipe()}. Close it to send EOF. */
+    OutputStream stdin();
+
+    /** The action's stdout; only when it was {@link Stdio#pipe()}. */
+    InputStream stdout();
+
+    /** The action's stderr; only when it was {@link Stdio#pipe()}. */
+    InputStream stderr();
+
+    /** Waits for the outcome. */
+    Outcome await() throws InterruptedException;
+
+    /** Waits at most timeout for the outcome. */
+    Optional<Outcome> await(Duration timeout) throws InterruptedException;
+
+    /** Completes with the outcome; never completes exceptionally. */
+    CompletableFuture<Outcome> onExit();
+
+    /**
+     * Asks the action to stop: SIGTERM to its whole tree, then SIGKILL after
+     * its grace period. Does nothing once it has ended. Does not wait.
+     */
+    void cancel();
+
+    /** Whether the outcome is known. */
+    boolean isDone();
+}

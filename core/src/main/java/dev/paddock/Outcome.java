@@ -1,0 +1,87 @@
+package dev.paddock;
+
+import dev.paddock.internal.Json;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * How an action ended.
+ *
+ * @param exitCode         GNU conventions, as {@code timeout} and {@code env} use them: the
+ *                         action's own status, 128+N if killed by signal N, 124 timed out,
+ *                         125 setup failed, 126 not executable, 127 not found
+ * @param status           the action's own exit status, if it exited normally
+ * @param signal           the signal that killed the action ("SIGKILL"), if one did
+ * @param coreDumped       whether that signal dumped core
+ * @param timedOut         the timeout expired (exitCode is then 124)
+ * @param cancelledBy      the signal that asked for termination ("SIGTERM" for
+ *                         {@link Execution#cancel()}), if any
+ * @param killedAfterGrace the tree did not end within the grace period and got SIGKILL
+ * @param wallTime         from spawn to the end of the action's main process
+ * @param resourceUsage    the whole tree's usage
+ * @param setupFailure     present when the action never started
+ */
+public record Outcome(
+        int exitCode,
+        OptionalInt status,
+        Optional<String> signal,
+        boolean coreDumped,
+        boolean timedOut,
+        Optional<String> cancelledBy,
+        boolean killedAfterGrace,
+        Duration wallTime,
+        ResourceUsage resourceUsage,
+        Optional<SetupFailure> setupFailure) {
+
+    /** Started, exited with status 0, not timed out. */
+    public boolean succeeded() {
+        return exitCode == 0 && setupFailure.isEmpty() && !timedOut;
+    }
+
+    /** The outcome as one JSON object (the record {@code paddock run --json} writes). */
+    public String toJson() {
+        return Json.write(toMap());
+    }
+
+    private Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("exit_code", exitCode);
+        m.put("status", status.isPresent() ? status.getAsInt() : null);
+        m.put("signal", signal.orElse(null));
+        m.put("core_dumped", coreDumped);
+        m.put("timed_out", timedOut);
+        m.put("cancelled_by", cancelledBy.orElse(null));
+        m.put("killed_after_grace", killedAfterGrace);
+        m.put("wall_time_us", wallTime.toNanos() / 1000);
+        Map<String, Object> u = new LinkedHashMap<>();
+        u.put("user_us", resourceUsage.userTime().toNanos() / 1000);
+        u.put("sys_us", resourceUsage.systemTime().toNanos() / 1000);
+        u.put("max_rss_kb", resourceUsage.maxRssKilobytes());
+        u.put("minor_faults", resourceUsage.minorFaults());
+        u.put("major_faults", resourceUsage.majorFaults());
+        u.put("voluntary_switches", resourceUsage.voluntaryContextSwitches());
+        u.put("involuntary_switches", resourceUsage.involuntaryContextSwitches());
+        u.put("in_blocks", resourceUsage.inBlocks());
+        u.put("out_blocks", resourceUsage.outBlocks());
+        m.put("rusage", u);
+        if (setupFailure.isPresent()) {
+            SetupFailure f = setupFailure.get();
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("step", f.step());
+            s.put("path", f.path().orElse(null));
+            s.put("syscall", f.syscall().orElse(null));
+            s.put("errno", f.errno().orElse(null));
+            s.put("message", f.message());
+            s.put("hint", f.hint().orElse(null));
+            s.put("search_path", f.searchPath().orElse(null));
+            s.put("description", f.describe());
+            m.put("setup_failure", s);
+        } else {
+            m.put("setup_failure", null);
+        }
+        return m;
+    }
+}

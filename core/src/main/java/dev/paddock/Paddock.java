@@ -1,0 +1,110 @@
+package dev.paddock;
+
+import dev.paddock.internal.LaunchedExecution;
+import dev.paddock.internal.Launcher;
+import dev.paddock.internal.Native;
+import dev.paddock.internal.Supervisor;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs {@link Action}s contained: each in its own session and process group,
+ * seeing only its standard fds, and with its whole process tree killed when
+ * it exits, times out, is cancelled, or when this JVM goes away.
+ *
+ * <p>Create one per application and share it; it is safe from any number of
+ * threads, virtual threads included. {@link #close()} stops everything it
+ * started.
+ *
+ * <pre>{@code
+ * try (Paddock paddock = Paddock.create()) {
+ *     Outcome outcome = paddock.run(Action.newBuilder("make", "-j8")
+ *             .timeout(Duration.ofMinutes(10)).build());
+ *     System.exit(outcome.exitCode());
+ * }
+ * }</pre>
+ */
+public final class Paddock implements AutoCloseable {
+    /** How long {@link #close()} lets cancelled actions end before killing them. */
+    public static final Duration CLOSE_GRACE = Action.DEFAULT_KILL_GRACE.plusSeconds(1);
+
+    private final int lifelineRead;
+    private final int lifelineWrite; // never written: only its closing (or this JVM's death) matters
+    private final Launcher.Shared shared;
+    private final Supervisor supervisor;
+    private final Set<LaunchedExecution> running = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private Paddock() throws IOException {
+        int[] lifeline = Native.pipe();
+        lifelineRead = lifeline[0];
+        lifelineWrite = lifeline[1];
+        int devNullRead = Native.open("/dev/null", Native.O_RDONLY, 0);
+        int devNullWrite = Native.open("/dev/null", Native.O_WRONLY, 0);
+        supervisor = new Supervisor();
+        shared = new Launcher.Shared(lifelineRead, devNullRead, devNullWrite, supervisor);
+    }
+
+    /** A new instance with its own lifeline and supervisor thread. */
+    public static Paddock create() throws IOException {
+        String os = System.getProperty("os.name", "");
+        if (!os.equals("Linux")) throw new UnsupportedOperationException("paddock runs on Linux only, not " + os);
+        return new Paddock();
+    }
+
+    /**
+     * Starts an action and returns at once. Throws IOException when paddock
+     * itself cannot start it (a redirect file cannot be opened, the launcher
+     * cannot be spawned); failures of the action's own setup, such as a
+     * missing command, arrive as an {@link Outcome} with a {@link SetupFailure}.
+     */
+    public Execution start(Action action) throws IOException {
+        if (closed) throw new IllegalStateException("this Paddock is closed");
+        LaunchedExecution execution = Launcher.start(action, shared);
+        running.add(execution);
+        execution.onExit().whenComplete((o, t) -> running.remove(execution));
+        return execution;
+    }
+
+    /** Starts an action and waits for its outcome. */
+    public Outcome run(Action action) throws IOException, InterruptedException {
+        return start(action).await();
+    }
+
+    /** Starts an action; the future completes with its outcome, or exceptionally if it cannot start. */
+    public CompletableFuture<Outcome> runAsync(Action action) {
+        try {
+            return start(action).onExit();
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Cancels every running action (SIGTERM to each tree, SIGKILL after its
+     * grace period), waits for them, and releases this instance's resources.
+     * Actions still alive after {@link #CLOSE_GRACE} are killed outright by
+     * closing the lifeline.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        if (closed) return;
+        closed = true;
+        for (LaunchedExecution e : running) e.cancel();
+        long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
+        for (LaunchedExecution e : running) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) break;
+            e.await(Duration.ofNanos(left));
+        }
+        Native.close(lifelineWrite); // every launcher still running sees EOF and kills its tree
+        for (LaunchedExecution e : running) e.await();
+        supervisor.close();
+        Native.close(lifelineRead);
+        Native.close(shared.devNullRead());
+        Native.close(shared.devNullWrite());
+    }
+}

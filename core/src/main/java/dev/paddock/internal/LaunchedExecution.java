@@ -1,0 +1,159 @@
+package dev.paddock.internal;
+
+import dev.paddock.Execution;
+import dev.paddock.Outcome;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One launcher run as seen from the JVM. The supervisor feeds it the
+ * launcher's status bytes and tells it when the status pipe reaches EOF
+ * (the launcher has exited); it then reaps the launcher and completes.
+ */
+public final class LaunchedExecution implements Execution {
+    /** User callbacks never run on the supervisor thread. */
+    private static final Executor CALLBACKS = Executors.newVirtualThreadPerTaskExecutor();
+
+    private final int launcherPid;
+    private final int statusFd;
+    private final OutputStream stdin;
+    private final InputStream stdout;
+    private final InputStream stderr;
+    private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+    private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
+    private Map<String, Object> lastRecord; // supervisor thread only
+    private final Object reapLock = new Object();
+    private boolean reaped; // guarded by reapLock: once true, the pid may belong to someone else
+
+    LaunchedExecution(int launcherPid, int statusFd, OutputStream stdin, InputStream stdout, InputStream stderr) {
+        this.launcherPid = launcherPid;
+        this.statusFd = statusFd;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    int statusFd() {
+        return statusFd;
+    }
+
+    /** Status bytes from the launcher; called by the supervisor thread only. */
+    void onStatusData(byte[] bytes) {
+        int start = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] != '\n') continue;
+            partialLine.write(bytes, start, i - start);
+            String line = partialLine.toString(StandardCharsets.UTF_8);
+            partialLine.reset();
+            start = i + 1;
+            if (line.isBlank()) continue;
+            try {
+                Map<String, Object> record = Json.parseObject(line);
+                if (!"spawned".equals(record.get("type"))) lastRecord = record;
+            } catch (IllegalArgumentException e) {
+                // A line we cannot read must not hide the outcome; the wait status still tells.
+            }
+        }
+        partialLine.write(bytes, start, bytes.length - start);
+    }
+
+    /** The status pipe reached EOF: the launcher has exited. Called by the supervisor thread only. */
+    void onLauncherExit() {
+        Outcome result;
+        try {
+            int wait;
+            synchronized (reapLock) {
+                wait = Native.waitpid(launcherPid);
+                reaped = true;
+            }
+            result = StatusRecords.outcome(lastRecord, wait);
+        } catch (IOException | RuntimeException e) {
+            result = StatusRecords.outcome(lastRecord, 125 << 8);
+        }
+        outcome.complete(result);
+    }
+
+    @Override
+    public long launcherPid() {
+        return launcherPid;
+    }
+
+    @Override
+    public OutputStream stdin() {
+        if (stdin == null) throw new IllegalStateException("stdin was not Stdio.pipe()");
+        return stdin;
+    }
+
+    @Override
+    public InputStream stdout() {
+        if (stdout == null) throw new IllegalStateException("stdout was not Stdio.pipe()");
+        return stdout;
+    }
+
+    @Override
+    public InputStream stderr() {
+        if (stderr == null) throw new IllegalStateException("stderr was not Stdio.pipe()");
+        return stderr;
+    }
+
+    @Override
+    public Outcome await() throws InterruptedException {
+        try {
+            return outcome.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public Optional<Outcome> await(Duration timeout) throws InterruptedException {
+        try {
+            return Optional.of(outcome.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public CompletableFuture<Outcome> onExit() {
+        return outcome.thenApplyAsync(o -> o, CALLBACKS);
+    }
+
+    /** The outcome future itself, for paddock's own bookkeeping. */
+    CompletableFuture<Outcome> outcomeFuture() {
+        return outcome;
+    }
+
+    @Override
+    public void cancel() {
+        synchronized (reapLock) {
+            if (reaped) return;
+            try {
+                // The launcher turns SIGTERM into SIGTERM -> grace -> SIGKILL for the whole tree.
+                Native.kill(launcherPid, Native.SIGTERM);
+            } catch (Native.ErrnoException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    @Override
+    public boolean isDone() {
+        return outcome.isDone();
+    }
+}

@@ -1,0 +1,164 @@
+package dev.paddock.internal;
+
+import dev.paddock.Action;
+import dev.paddock.Stdio;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Starts one action through paddock-launch (one-shot mode) with posix_spawn. */
+public final class Launcher {
+    /** Where the launcher finds its status pipe and lifeline. */
+    static final int STATUS_FD = 3;
+    static final int LIFELINE_FD = 4;
+
+    private Launcher() {}
+
+    /** Shared descriptors a {@link dev.paddock.Paddock} keeps open for all its spawns. */
+    public record Shared(int lifelineReadFd, int devNullRead, int devNullWrite, Supervisor supervisor) {}
+
+    public static LaunchedExecution start(Action action, Shared shared) throws IOException {
+        List<Integer> childEnds = new ArrayList<>();   // closed in the JVM after the spawn
+        List<Integer> parentEnds = new ArrayList<>();  // closed only if the spawn fails
+        List<Native.FdMapping> fds = new ArrayList<>();
+        boolean spawned = false;
+        try {
+            int[] stdin = connect(action.stdin(), 0, shared, childEnds, parentEnds, fds);
+            int[] stdout = connect(action.stdout(), 1, shared, childEnds, parentEnds, fds);
+            int[] stderr = connect(action.stderr(), 2, shared, childEnds, parentEnds, fds);
+            int[] status = Native.pipe();
+            parentEnds.add(status[0]);
+            childEnds.add(status[1]);
+            fds.add(new Native.FdMapping(status[1], STATUS_FD));
+            fds.add(new Native.FdMapping(shared.lifelineReadFd(), LIFELINE_FD));
+
+            String launcher = NativeBinaries.path(NativeBinaries.LAUNCHER).toString();
+            int pid = Native.spawn(launcher, launcherArgv(launcher, action), environment(action), fds);
+            spawned = true;
+            for (int fd : childEnds) Native.close(fd);
+            LaunchedExecution execution = new LaunchedExecution(pid, status[0],
+                    stdin == null ? null : outputStream(stdin[0]),
+                    stdout == null ? null : inputStream(stdout[0]),
+                    stderr == null ? null : inputStream(stderr[0]));
+            shared.supervisor().watch(execution);
+            return execution;
+        } finally {
+            if (!spawned) {
+                for (int fd : childEnds) Native.close(fd);
+                for (int fd : parentEnds) Native.close(fd);
+            }
+        }
+    }
+
+    static List<String> launcherArgv(String launcher, Action action) {
+        List<String> argv = new ArrayList<>();
+        argv.add(launcher);
+        argv.add("--json-status-fd");
+        argv.add(Integer.toString(STATUS_FD));
+        argv.add("--lifeline-fd");
+        argv.add(Integer.toString(LIFELINE_FD));
+        action.timeout().ifPresent(t -> {
+            argv.add("--timeout");
+            argv.add(millis(t));
+        });
+        argv.add("--kill-grace");
+        argv.add(millis(action.killGrace()));
+        action.directory().ifPresent(d -> {
+            argv.add("--chdir");
+            argv.add(d.toAbsolutePath().toString());
+        });
+        argv.add("--");
+        argv.addAll(action.command());
+        return argv;
+    }
+
+    /** Rounded up, so that a timeout of 0.1 ms is not 0 ("no timeout"). */
+    private static String millis(Duration d) {
+        long ms = d.toMillis();
+        if (d.minusMillis(ms).isPositive()) ms++;
+        return ms + "ms";
+    }
+
+    private static List<String> environment(Action action) {
+        Map<String, String> env = action.environment().orElseGet(System::getenv);
+        List<String> envp = new ArrayList<>(env.size());
+        env.forEach((k, v) -> envp.add(k + "=" + v));
+        return envp;
+    }
+
+    /**
+     * Connects one standard stream. Returns the JVM's end of a pipe as
+     * {fd}, or null when the JVM keeps no end.
+     */
+    private static int[] connect(Stdio stdio, int target, Launcher.Shared shared, List<Integer> childEnds,
+                                 List<Integer> parentEnds, List<Native.FdMapping> fds) throws IOException {
+        boolean input = target == 0;
+        switch (stdio.kind()) {
+            case INHERIT -> {
+                return null;
+            }
+            case DISCARD -> {
+                fds.add(new Native.FdMapping(input ? shared.devNullRead() : shared.devNullWrite(), target));
+                return null;
+            }
+            case FILE, APPEND -> {
+                String path = stdio.path().orElseThrow().toAbsolutePath().toString();
+                int flags = input ? Native.O_RDONLY
+                        : Native.O_WRONLY | Native.O_CREAT
+                                | (stdio.kind() == Stdio.Kind.APPEND ? Native.O_APPEND : Native.O_TRUNC);
+                int fd;
+                try {
+                    fd = Native.open(path, flags, 0666);
+                } catch (Native.ErrnoException e) {
+                    String which = switch (target) {
+                        case 0 -> "stdin";
+                        case 1 -> "stdout";
+                        default -> "stderr";
+                    };
+                    throw new IOException("cannot open " + which + " " + (input ? "from " : "to ") + path + ": "
+                            + Errno.name(e.errno()) + " (" + Errno.message(e.errno()) + ")", e);
+                }
+                childEnds.add(fd);
+                fds.add(new Native.FdMapping(fd, target));
+                return null;
+            }
+            case PIPE -> {
+                int[] pipe = Native.pipe();
+                int childEnd = input ? pipe[0] : pipe[1];
+                int parentEnd = input ? pipe[1] : pipe[0];
+                childEnds.add(childEnd);
+                parentEnds.add(parentEnd);
+                fds.add(new Native.FdMapping(childEnd, target));
+                return new int[] {parentEnd};
+            }
+        }
+        throw new IllegalStateException("unknown stdio kind " + stdio.kind());
+    }
+
+    /*
+     * The JDK's file streams block in a way virtual threads can compensate
+     * for; a raw fd becomes one by reopening it through /proc/self/fd, which
+     * for a pipe yields a new descriptor of the same pipe.
+     */
+    private static InputStream inputStream(int fd) throws IOException {
+        try {
+            return new FileInputStream("/proc/self/fd/" + fd);
+        } finally {
+            Native.close(fd);
+        }
+    }
+
+    private static OutputStream outputStream(int fd) throws IOException {
+        try {
+            return new FileOutputStream("/proc/self/fd/" + fd);
+        } finally {
+            Native.close(fd);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.paddock.internal;
+
+import dev.paddock.Outcome;
+import dev.paddock.ResourceUsage;
+import dev.paddock.SetupFailure;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** Turns the launcher's status records (JSON lines) into an {@link Outcome}. */
+public final class StatusRecords {
+    private StatusRecords() {}
+
+    /**
+     * The outcome of one launcher run.
+     *
+     * @param last          the last record the launcher wrote ("exited", "setup-failed" or
+     *                      "exec-failed"), or null if it wrote none
+     * @param launcherWait  the launcher's raw wait status
+     */
+    public static Outcome outcome(Map<String, Object> last, int launcherWait) {
+        if (last == null) return launcherDied(launcherWait);
+        String type = string(last, "type").orElse("");
+        Duration wall = Duration.ofNanos(number(last, "wall_us") * 1000);
+        int exitCode = (int) number(last, "exit_code");
+        if (type.equals("setup-failed") || type.equals("exec-failed")) {
+            SetupFailure failure = new SetupFailure(
+                    string(last, "step").orElse("unknown"),
+                    string(last, "path"),
+                    string(last, "syscall"),
+                    string(last, "errno"),
+                    string(last, "message").orElse("unknown error"),
+                    string(last, "hint"),
+                    string(last, "search_path"));
+            return new Outcome(exitCode, OptionalInt.empty(), Optional.empty(), false, false, Optional.empty(),
+                    false, wall, ResourceUsage.NONE, Optional.of(failure));
+        }
+        if (!type.equals("exited")) return launcherDied(launcherWait);
+        Object status = last.get("status");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ru = last.get("rusage") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        ResourceUsage usage = new ResourceUsage(
+                Duration.ofNanos(number(ru, "user_us") * 1000),
+                Duration.ofNanos(number(ru, "sys_us") * 1000),
+                number(ru, "max_rss_kb"),
+                number(ru, "minor_faults"),
+                number(ru, "major_faults"),
+                number(ru, "voluntary_switches"),
+                number(ru, "involuntary_switches"),
+                number(ru, "in_blocks"),
+                number(ru, "out_blocks"));
+        return new Outcome(
+                exitCode,
+                status instanceof Long l ? OptionalInt.of(l.intValue()) : OptionalInt.empty(),
+                string(last, "signal"),
+                Boolean.TRUE.equals(last.get("core_dumped")),
+                Boolean.TRUE.equals(last.get("timed_out")),
+                string(last, "cancelled_by"),
+                Boolean.TRUE.equals(last.get("killed_after_grace")),
+                wall,
+                usage,
+                Optional.empty());
+    }
+
+    /** The launcher ended without a final record: it was killed or crashed. */
+    private static Outcome launcherDied(int wait) {
+        String how = WaitStatus.describe(wait);
+        SetupFailure failure = new SetupFailure("launcher", Optional.empty(), Optional.empty(), Optional.empty(),
+                "paddock-launch " + how + " before reporting an outcome",
+                Optional.of("the launcher's own messages went to the action's stderr; if something killed it, "
+                        + "the action's processes were killed with it"),
+                Optional.empty());
+        int code = WaitStatus.exitCode(wait);
+        return new Outcome(code == 0 ? 125 : code, OptionalInt.empty(), WaitStatus.signalName(wait), false, false,
+                Optional.empty(), false, Duration.ZERO, ResourceUsage.NONE, Optional.of(failure));
+    }
+
+    private static Optional<String> string(Map<String, Object> m, String key) {
+        return m.get(key) instanceof String s ? Optional.of(s) : Optional.empty();
+    }
+
+    private static long number(Map<String, Object> m, String key) {
+        return m.get(key) instanceof Number n ? n.longValue() : 0L;
+    }
+}

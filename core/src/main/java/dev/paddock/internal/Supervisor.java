@@ -1,0 +1,81 @@
+package dev.paddock.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One platform thread per {@link dev.paddock.Paddock} that watches every
+ * launcher's status pipe with epoll, so that no thread per action is needed
+ * and no caller's (virtual) thread blocks in native code while it waits.
+ */
+public final class Supervisor implements AutoCloseable {
+    private static final int MAX_EVENTS = 64;
+
+    private final int epollFd;
+    private final int wakeFd;
+    private final Map<Integer, LaunchedExecution> byStatusFd = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private volatile boolean closing;
+
+    public Supervisor() throws Native.ErrnoException {
+        epollFd = Native.epollCreate();
+        wakeFd = Native.eventFd();
+        Native.epollControl(epollFd, Native.EPOLL_CTL_ADD, wakeFd);
+        thread = Thread.ofPlatform().name("paddock-supervisor").daemon(true).unstarted(this::run);
+        thread.start();
+    }
+
+    void watch(LaunchedExecution execution) throws Native.ErrnoException {
+        byStatusFd.put(execution.statusFd(), execution);
+        Native.epollControl(epollFd, Native.EPOLL_CTL_ADD, execution.statusFd());
+    }
+
+    private void run() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment events = arena.allocate(Native.EPOLL_EVENT_SIZE * MAX_EVENTS, 8);
+            MemorySegment buffer = arena.allocate(65536);
+            MemorySegment state = Native.allocateCallState(arena);
+            while (!(closing && byStatusFd.isEmpty())) {
+                int n = Native.epollWait(epollFd, events, state);
+                for (int i = 0; i < n; i++) {
+                    int fd = Native.epollEventFd(events, i);
+                    if (fd == wakeFd) {
+                        Native.read(wakeFd, buffer.asSlice(0, 8), state);
+                        continue;
+                    }
+                    LaunchedExecution execution = byStatusFd.get(fd);
+                    if (execution == null) continue;
+                    int got;
+                    try {
+                        got = Native.read(fd, buffer, state);
+                    } catch (Native.ErrnoException e) {
+                        got = 0; // an unreadable status pipe ends like EOF; the wait status still tells
+                    }
+                    if (got > 0) {
+                        execution.onStatusData(buffer.asSlice(0, got).toArray(ValueLayout.JAVA_BYTE));
+                    } else {
+                        Native.epollControl(epollFd, Native.EPOLL_CTL_DEL, fd);
+                        Native.close(fd);
+                        byStatusFd.remove(fd);
+                        execution.onLauncherExit();
+                    }
+                }
+            }
+        } catch (Native.ErrnoException | RuntimeException e) {
+            System.err.println("paddock: supervisor thread failed: " + e);
+        }
+    }
+
+    /** Stops the thread once every watched launcher has exited, and waits for it. */
+    @Override
+    public void close() throws InterruptedException {
+        closing = true;
+        Native.signalEventFd(wakeFd);
+        thread.join();
+        Native.close(wakeFd);
+        Native.close(epollFd);
+    }
+}

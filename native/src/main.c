@@ -1,0 +1,230 @@
+/* paddock-launch, one-shot mode: run one action contained, report, exit.
+ *
+ * The JVM posix_spawns this program; everything that must happen between fork
+ * and exec happens here, in a single-threaded process. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "plan.h"
+#include "status.h"
+#include "supervise.h"
+
+#define OWNER_DEATH_SIGNAL SIGUSR2
+
+static const char usage[] =
+    "usage: paddock-launch [OPTIONS...] [--] COMMAND [ARGS...]\n"
+    "\n"
+    "Runs COMMAND contained: in its own session and process group, with only\n"
+    "fds 0, 1 and 2, and with its whole process tree killed when it exits, times\n"
+    "out, is cancelled or loses its owner. Options follow bubblewrap's names.\n"
+    "\n"
+    "    --help                  print this text and exit\n"
+    "    --args FD               parse NUL-separated arguments from FD here\n"
+    "    --new-session           accepted for bwrap compatibility (always on)\n"
+    "    --die-with-parent       kill the action when the launcher's parent dies\n"
+    "    --chdir DIR             run the action in DIR\n"
+    "    --setenv VAR VALUE      set an environment variable\n"
+    "    --unsetenv VAR          unset an environment variable\n"
+    "    --clearenv              start from an empty environment\n"
+    "    --json-status-fd FD     write status records (JSON lines) to FD\n"
+    "    --lifeline-fd FD        kill everything when FD reads EOF (owner gone)\n"
+    "    --timeout DURATION      SIGTERM the tree after DURATION (30s, 1.5s, 200ms)\n"
+    "    --kill-grace DURATION   SIGKILL this long after SIGTERM (default 5s)\n"
+    "\n"
+    "Exit status: the action's own, 128+N if killed by signal N, 124 timed out,\n"
+    "125 the launcher failed, 126 not executable, 127 not found.\n";
+
+static int64_t start_us;
+
+static void usage_record(struct record *r, const struct rusage *ru) {
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"user_us\":%lld,\"sys_us\":%lld,\"max_rss_kb\":%ld,\"minor_faults\":%ld,"
+             "\"major_faults\":%ld,\"voluntary_switches\":%ld,\"involuntary_switches\":%ld,"
+             "\"in_blocks\":%ld,\"out_blocks\":%ld}",
+             (long long)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec,
+             (long long)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec, ru->ru_maxrss, ru->ru_minflt,
+             ru->ru_majflt, ru->ru_nvcsw, ru->ru_nivcsw, ru->ru_inblock, ru->ru_oublock);
+    record_raw(r, "rusage", json);
+}
+
+/* A failure of the launcher itself, before anything was started. */
+static int launcher_failed(int status_fd, const char *step, const char *syscall_name, int err,
+                           const char *path, const char *message) {
+    struct record r;
+    record_begin(&r, "setup-failed");
+    record_str(&r, "step", step);
+    record_str(&r, "path", path);
+    record_str(&r, "syscall", syscall_name);
+    record_str(&r, "errno", err ? errno_name(err) : NULL);
+    record_int(&r, "errno_code", err);
+    record_str(&r, "message", message);
+    record_int(&r, "exit_code", 125);
+    record_emit(&r, status_fd);
+    fprintf(stderr, "paddock-launch: %s\n", message);
+    return 125;
+}
+
+static void emit_exited(int status_fd, int exit_code, const struct outcome *out) {
+    struct record r;
+    record_begin(&r, "exited");
+    record_int(&r, "exit_code", exit_code);
+    if (WIFEXITED(out->wait_status)) {
+        record_int(&r, "status", WEXITSTATUS(out->wait_status));
+        record_str(&r, "signal", NULL);
+    } else {
+        record_str(&r, "status", NULL);
+        record_str(&r, "signal", signal_name(WTERMSIG(out->wait_status)));
+        record_int(&r, "signal_number", WTERMSIG(out->wait_status));
+        record_bool(&r, "core_dumped", WCOREDUMP(out->wait_status));
+    }
+    record_bool(&r, "timed_out", out->timed_out);
+    record_str(&r, "cancelled_by", out->cancelled_by ? signal_name(out->cancelled_by) : NULL);
+    record_bool(&r, "owner_lost", out->owner_lost);
+    record_bool(&r, "killed_after_grace", out->escalated);
+    record_int(&r, "wall_us", out->wall_us);
+    usage_record(&r, &out->usage);
+    record_emit(&r, status_fd);
+}
+
+static const char *exec_hint(int err) {
+    switch (err) {
+    case ENOENT: return "check the command's spelling and PATH, or give an absolute path";
+    case EACCES: return "the file exists but may not be executed: check its mode (chmod +x) and that its filesystem is not mounted noexec";
+    case ENOEXEC: return "the file is not in an executable format for this machine";
+    case ETXTBSY: return "the file is still open for writing by another process";
+    case E2BIG: return "the arguments and environment are too large; pass arguments through a file";
+    default: return NULL;
+    }
+}
+
+static const char *setup_hint(int step, int err) {
+    if (step == STEP_CHDIR && err == ENOENT) return "the working directory does not exist";
+    if (step == STEP_CHDIR && err == EACCES) return "the working directory is not searchable by this user";
+    if (step == STEP_CHDIR && err == ENOTDIR) return "the working directory is not a directory";
+    return NULL;
+}
+
+/* The child failed before or at exec: report it as such, never as the
+ * action's own exit status. This record is the last one of the run. */
+static int report_child_failure(int status_fd, const struct child_failure *f, const struct outcome *out) {
+    bool is_exec = f->step == STEP_EXEC;
+    int exit_code = !is_exec ? 125 : (f->err == ENOENT || f->err == ENOTDIR) ? 127 : 126;
+    const char *hint = is_exec ? exec_hint(f->err) : setup_hint(f->step, f->err);
+    struct record r;
+    record_begin(&r, is_exec ? "exec-failed" : "setup-failed");
+    record_str(&r, "step", child_step_name(f->step));
+    record_str(&r, "path", f->path[0] ? f->path : NULL);
+    record_str(&r, "syscall", f->syscall);
+    record_str(&r, "errno", errno_name(f->err));
+    record_int(&r, "errno_code", f->err);
+    record_str(&r, "message", strerror(f->err));
+    if (is_exec) record_str(&r, "search_path", f->search_path[0] ? f->search_path : NULL);
+    record_str(&r, "hint", hint);
+    record_int(&r, "exit_code", exit_code);
+    record_int(&r, "wall_us", out->wall_us);
+    record_emit(&r, status_fd);
+    if (status_fd < 0) { /* standalone use: the caller reads stderr, as with bwrap */
+        if (is_exec && f->err == ENOENT && f->search_path[0])
+            fprintf(stderr, "paddock-launch: %s: command not found in PATH=%s\n", f->path, f->search_path);
+        else
+            fprintf(stderr, "paddock-launch: %s %s: %s%s%s%s\n", child_step_name(f->step), f->path,
+                    strerror(f->err), hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+    }
+    return exit_code;
+}
+
+/* Reads the child's failure report; returns 1 if it failed, 0 if exec succeeded. */
+static int read_child_report(int fd, struct child_failure *f) {
+    size_t got = 0;
+    while (got < sizeof *f) {
+        ssize_t n = read(fd, (char *)f + got, sizeof *f - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    return got == sizeof *f;
+}
+
+static bool fd_is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+
+int main(int argc, char **argv) {
+    start_us = monotonic_us();
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    struct plan plan;
+    char err[1024];
+    if (plan_parse(argc, argv, &plan, err, sizeof err) < 0)
+        return launcher_failed(plan.status_fd, "options", NULL, 0, NULL, err);
+    if (plan.status_fd >= 0 && !fd_is_open(plan.status_fd)) {
+        snprintf(err, sizeof err, "option --json-status-fd: fd %d is not open", plan.status_fd);
+        return launcher_failed(-1, "options", "fcntl", EBADF, NULL, err);
+    }
+    if (plan.lifeline_fd >= 0 && !fd_is_open(plan.lifeline_fd)) {
+        snprintf(err, sizeof err, "option --lifeline-fd: fd %d is not open", plan.lifeline_fd);
+        return launcher_failed(plan.status_fd, "options", "fcntl", EBADF, NULL, err);
+    }
+    /* The launcher's own descriptors never reach the action: the child closes
+     * every fd above 2 before exec (child.c). */
+
+    /* Orphaned descendants (double forks, setsid daemons) come back to us. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        return launcher_failed(plan.status_fd, "subreaper", "prctl", errno, NULL,
+                               "cannot become a child subreaper (prctl PR_SET_CHILD_SUBREAPER)");
+    if (supervise_prepare() < 0)
+        return launcher_failed(plan.status_fd, "signals", "signalfd", errno, NULL, "cannot set up signal handling");
+    if (plan.die_with_parent) {
+        pid_t parent = getppid();
+        prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
+        if (getppid() != parent) raise(OWNER_DEATH_SIGNAL); /* it died before prctl took effect */
+    }
+
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0)
+        return launcher_failed(plan.status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
+    pid_t launcher = getpid();
+    int64_t spawn_us = monotonic_us();
+    pid_t pid = fork();
+    if (pid < 0)
+        return launcher_failed(plan.status_fd, "fork", "fork", errno, NULL, "cannot fork the action");
+    if (pid == 0) {
+        close(report[0]);
+        child_run(&plan, report[1], launcher);
+    }
+    close(report[1]);
+    struct child_failure failure;
+    bool failed = read_child_report(report[0], &failure);
+    close(report[0]);
+
+    if (failed) {
+        struct outcome out;
+        supervise(&plan, pid, spawn_us, &out);
+        return report_child_failure(plan.status_fd, &failure, &out);
+    }
+    struct record r;
+    record_begin(&r, "spawned");
+    record_int(&r, "pid", pid);
+    record_int(&r, "pgid", pid);
+    record_int(&r, "sid", pid);
+    record_int(&r, "launcher_pid", launcher);
+    record_emit(&r, plan.status_fd);
+
+    struct outcome out;
+    supervise(&plan, pid, spawn_us, &out);
+    int exit_code = outcome_exit_code(&out);
+    if (plan.status_fd < 0 && out.timed_out)
+        fprintf(stderr, "paddock-launch: timed out after %lld ms; the process tree was %s\n",
+                (long long)plan.timeout_ms, out.escalated ? "killed (SIGKILL after the grace period)" : "terminated");
+    emit_exited(plan.status_fd, exit_code, &out);
+    return exit_code;
+}

@@ -1,0 +1,181 @@
+/* Command-line parsing: bubblewrap's option names and semantics where they
+ * overlap, paddock's own options where bwrap has nothing. */
+#define _GNU_SOURCE
+#include "plan.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int fail(char *err, size_t err_len, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int64_t parse_duration_ms(const char *text) {
+    if (text == NULL || *text == '\0') return -1;
+    errno = 0;
+    char *end;
+    double value = strtod(text, &end);
+    if (errno != 0 || end == text || value < 0 || value != value) return -1;
+    double scale;
+    if (*end == '\0' || strcmp(end, "s") == 0) scale = 1000.0;
+    else if (strcmp(end, "ms") == 0) scale = 1.0;
+    else if (strcmp(end, "m") == 0) scale = 60000.0;
+    else if (strcmp(end, "h") == 0) scale = 3600000.0;
+    else return -1;
+    double ms = value * scale;
+    if (ms > (double)INT64_MAX / 2) return -1;
+    int64_t rounded = (int64_t)ms;
+    if ((double)rounded < ms) rounded++; /* never round a positive timeout down to 0 */
+    return rounded;
+}
+
+static int parse_fd(const char *text, int *fd) {
+    if (text == NULL || *text == '\0') return -1;
+    errno = 0;
+    char *end;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || value < 0 || value > INT_MAX) return -1;
+    *fd = (int)value;
+    return 0;
+}
+
+/* The argument list being parsed. --args FD splices NUL-separated arguments
+ * read from FD in at its own position, so it is a growable vector. */
+struct arglist {
+    char **items;
+    int count;
+};
+
+static int splice_args_from_fd(struct arglist *args, int at, int fd, char *err, size_t err_len) {
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL) return fail(err, err_len, "--args %d: out of memory", fd);
+    for (;;) {
+        if (len == cap) {
+            cap *= 2;
+            char *grown = realloc(buf, cap);
+            if (grown == NULL) return fail(err, err_len, "--args %d: out of memory", fd);
+            buf = grown;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(err, err_len, "--args %d: cannot read: %s", fd, strerror(errno));
+        if (n == 0) break;
+        len += (size_t)n;
+    }
+    close(fd);
+    int added = 0;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\0') added++;
+    if (len > 0 && buf[len - 1] != '\0')
+        return fail(err, err_len, "--args %d: arguments must each end with a NUL byte", fd);
+    char **items = malloc(sizeof(char *) * (size_t)(args->count - 2 + added + 1));
+    if (items == NULL) return fail(err, err_len, "--args %d: out of memory", fd);
+    int n = 0;
+    for (int i = 0; i < at; i++) items[n++] = args->items[i];
+    for (size_t i = 0; i < len; i += strlen(buf + i) + 1) items[n++] = buf + i;
+    for (int i = at + 2; i < args->count; i++) items[n++] = args->items[i];
+    items[n] = NULL;
+    args->items = items;
+    args->count = n;
+    return 0;
+}
+
+static int add_env_op(struct plan *plan, enum env_op_kind kind, const char *name, const char *value) {
+    struct env_op *ops = realloc(plan->env_ops, sizeof(struct env_op) * (size_t)(plan->env_op_count + 1));
+    if (ops == NULL) return -1;
+    plan->env_ops = ops;
+    ops[plan->env_op_count++] = (struct env_op){kind, name, value};
+    return 0;
+}
+
+int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_len) {
+    *plan = (struct plan){
+        .status_fd = -1,
+        .lifeline_fd = -1,
+        .kill_grace_ms = DEFAULT_KILL_GRACE_MS,
+    };
+    struct arglist args = {argv, argc};
+    int i = 1;
+    while (i < args.count) {
+        const char *opt = args.items[i];
+        /* Values of the option at i: args.items[i+1], args.items[i+2]. */
+#define NEED(n)                                                                         \
+    do {                                                                                \
+        if (i + (n) >= args.count)                                                      \
+            return fail(err, err_len, "option %s needs %d argument%s", opt, (n),        \
+                        (n) == 1 ? "" : "s");                                           \
+    } while (0)
+        if (strcmp(opt, "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp(opt, "--args") == 0) {
+            NEED(1);
+            int fd;
+            if (parse_fd(args.items[i + 1], &fd) < 0)
+                return fail(err, err_len, "option --args: '%s' is not a file descriptor", args.items[i + 1]);
+            if (splice_args_from_fd(&args, i, fd, err, err_len) < 0) return -1;
+            continue; /* parse the spliced arguments from position i */
+        } else if (strcmp(opt, "--new-session") == 0) {
+            plan->new_session = true;
+            i += 1;
+        } else if (strcmp(opt, "--die-with-parent") == 0) {
+            plan->die_with_parent = true;
+            i += 1;
+        } else if (strcmp(opt, "--chdir") == 0) {
+            NEED(1);
+            plan->chdir_path = args.items[i + 1];
+            i += 2;
+        } else if (strcmp(opt, "--setenv") == 0) {
+            NEED(2);
+            if (args.items[i + 1][0] == '\0' || strchr(args.items[i + 1], '=') != NULL)
+                return fail(err, err_len, "option --setenv: '%s' is not a variable name", args.items[i + 1]);
+            if (add_env_op(plan, ENV_SET, args.items[i + 1], args.items[i + 2]) < 0)
+                return fail(err, err_len, "out of memory");
+            i += 3;
+        } else if (strcmp(opt, "--unsetenv") == 0) {
+            NEED(1);
+            if (add_env_op(plan, ENV_UNSET, args.items[i + 1], NULL) < 0)
+                return fail(err, err_len, "out of memory");
+            i += 2;
+        } else if (strcmp(opt, "--clearenv") == 0) {
+            if (add_env_op(plan, ENV_CLEAR, NULL, NULL) < 0) return fail(err, err_len, "out of memory");
+            i += 1;
+        } else if (strcmp(opt, "--json-status-fd") == 0 || strcmp(opt, "--lifeline-fd") == 0) {
+            NEED(1);
+            int fd;
+            if (parse_fd(args.items[i + 1], &fd) < 0)
+                return fail(err, err_len, "option %s: '%s' is not a file descriptor", opt, args.items[i + 1]);
+            if (opt[2] == 'j') plan->status_fd = fd;
+            else plan->lifeline_fd = fd;
+            i += 2;
+        } else if (strcmp(opt, "--timeout") == 0 || strcmp(opt, "--kill-grace") == 0) {
+            NEED(1);
+            int64_t ms = parse_duration_ms(args.items[i + 1]);
+            if (ms < 0)
+                return fail(err, err_len,
+                            "option %s: '%s' is not a duration (use e.g. 30s, 1.5s, 200ms, 2m, 1h)", opt,
+                            args.items[i + 1]);
+            if (opt[2] == 't') plan->timeout_ms = ms;
+            else plan->kill_grace_ms = ms;
+            i += 2;
+        } else if (opt[0] == '-') {
+            return fail(err, err_len, "unknown option '%s' (see paddock-launch --help)", opt);
+        } else {
+            break; /* first non-option: the command, as bwrap allows without "--" */
+        }
+#undef NEED
+    }
+    if (i >= args.count) return fail(err, err_len, "no command given (usage: paddock-launch [OPTIONS] -- COMMAND [ARGS...])");
+    plan->argv = args.items + i;
+    return 0;
+}

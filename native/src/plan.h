@@ -1,0 +1,47 @@
+/* paddock-launch: the plan an action runs under.
+ *
+ * Parsing the command line produces a plan; applying a plan happens in the
+ * action's child process (child.c); supervising it happens in the launcher
+ * (supervise.c). Keeping the three apart lets a future spawn server reuse the
+ * parser and the child setup without the one-shot main. */
+#ifndef PADDOCK_PLAN_H
+#define PADDOCK_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Environment edits, applied in command-line order. */
+enum env_op_kind { ENV_SET, ENV_UNSET, ENV_CLEAR };
+
+struct env_op {
+    enum env_op_kind kind;
+    const char *name;  /* unused for ENV_CLEAR */
+    const char *value; /* ENV_SET only */
+};
+
+struct plan {
+    char **argv;             /* the action's argv, NULL-terminated */
+    const char *chdir_path;  /* NULL: stay in the launcher's directory */
+    struct env_op *env_ops;
+    int env_op_count;
+    int status_fd;           /* -1: no status records */
+    int lifeline_fd;         /* -1: no lifeline */
+    bool die_with_parent;
+    bool new_session;        /* accepted for bwrap compatibility; always on */
+    int64_t timeout_ms;      /* 0: none */
+    int64_t kill_grace_ms;   /* SIGTERM -> SIGKILL delay */
+};
+
+#define DEFAULT_KILL_GRACE_MS 5000
+
+/* Parses argv into plan. On failure returns -1 and writes a message naming the
+ * offending option into err (the caller reports it and exits 125). The plan
+ * points into argv and into memory that lives until exit. */
+int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_len);
+
+/* Parses "1.5s", "200ms", "2m", "1h" or a bare number of seconds.
+ * Returns milliseconds, or -1 when malformed. */
+int64_t parse_duration_ms(const char *text);
+
+#endif

@@ -1,0 +1,245 @@
+#define _GNU_SOURCE
+#include "supervise.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* --die-with-parent delivers this when the launcher's parent dies. */
+#define OWNER_DEATH_SIGNAL SIGUSR2
+
+static int signal_fd = -1;
+
+int64_t monotonic_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int supervise_prepare(void) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGQUIT);
+    sigaddset(&mask, OWNER_DEATH_SIGNAL);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) return -1;
+    signal(SIGPIPE, SIG_IGN); /* a vanished status reader must not kill us */
+    signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    return signal_fd < 0 ? -1 : 0;
+}
+
+/* ---- the process tree ---- */
+
+struct pids {
+    pid_t *items;
+    size_t count, cap;
+};
+
+static void pids_add(struct pids *p, pid_t pid) {
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        pid_t *grown = realloc(p->items, cap * sizeof(pid_t));
+        if (grown == NULL) return; /* best effort; the next round tries again */
+        p->items = grown;
+        p->cap = cap;
+    }
+    p->items[p->count++] = pid;
+}
+
+/* Every live descendant of the launcher, found by scanning /proc once for
+ * parent links. Works without CONFIG_PROC_CHILDREN and sees processes that
+ * left the action's session or process group. */
+static void collect_descendants(struct pids *out) {
+    out->count = 0;
+    struct pids all_pid = {0}, all_ppid = {0};
+    DIR *proc = opendir("/proc");
+    if (proc == NULL) return;
+    struct dirent *entry;
+    while ((entry = readdir(proc)) != NULL) {
+        if (!isdigit((unsigned char)entry->d_name[0])) continue;
+        char path[300], stat[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, stat, sizeof stat - 1);
+        close(fd);
+        if (n <= 0) continue;
+        stat[n] = '\0';
+        /* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
+        char *close_paren = strrchr(stat, ')');
+        if (close_paren == NULL) continue;
+        char state;
+        int ppid;
+        if (sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2) continue;
+        pids_add(&all_pid, (pid_t)atoi(entry->d_name));
+        pids_add(&all_ppid, (pid_t)ppid);
+    }
+    closedir(proc);
+    pids_add(out, getpid());
+    for (size_t i = 0; i < out->count; i++) /* out grows while we walk it: breadth first */
+        for (size_t j = 0; j < all_pid.count; j++)
+            if (all_ppid.items[j] == out->items[i]) pids_add(out, all_pid.items[j]);
+    free(all_pid.items);
+    free(all_ppid.items);
+}
+
+/* Sends sig to the action's process group and to every descendant. */
+static void signal_tree(pid_t group, int sig) {
+    kill(-group, sig);
+    struct pids tree = {0};
+    collect_descendants(&tree);
+    for (size_t i = 1; i < tree.count; i++) kill(tree.items[i], sig); /* [0] is the launcher */
+    free(tree.items);
+}
+
+static void reap_available(pid_t main_pid, bool *main_done, struct outcome *out) {
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) return;
+        if (pid == main_pid) {
+            out->wait_status = status;
+            *main_done = true;
+        }
+    }
+}
+
+/* After the main process is gone: SIGKILL whatever is left, round after round,
+ * until nothing remains to reap. Each round catches the processes that were
+ * re-parented to us when their parents died in the previous one. */
+static void kill_remaining(pid_t group) {
+    for (;;) {
+        kill(-group, SIGKILL);
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid < 0 && errno == ECHILD) return;
+        if (pid > 0) continue; /* reaped one; look again before scanning /proc */
+        signal_tree(group, SIGKILL);
+        pid = waitpid(-1, &status, 0);
+        if (pid < 0 && errno == ECHILD) return;
+    }
+}
+
+static void arm_timer(int timer_fd, int64_t ms) {
+    struct itimerspec spec = {0};
+    if (ms <= 0) ms = 1; /* 0 would disarm the timer */
+    spec.it_value.tv_sec = ms / 1000;
+    spec.it_value.tv_nsec = (ms % 1000) * 1000000;
+    timerfd_settime(timer_fd, 0, &spec, NULL);
+}
+
+enum phase { RUNNING, GRACE, KILLED };
+
+void supervise(const struct plan *plan, pid_t pid, int64_t start_us, struct outcome *out) {
+    memset(out, 0, sizeof *out);
+    int timer_fd = -1;
+    if (plan->timeout_ms > 0) {
+        timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (timer_fd >= 0) arm_timer(timer_fd, plan->timeout_ms - (monotonic_us() - start_us) / 1000);
+    }
+    enum phase phase = RUNNING;
+    bool main_done = false;
+    bool watch_lifeline = plan->lifeline_fd >= 0;
+
+    /* Begins SIGTERM -> grace -> SIGKILL, or goes straight to SIGKILL. */
+#define TERMINATE(sig)                                                                   \
+    do {                                                                                 \
+        if (phase == RUNNING) {                                                          \
+            signal_tree(pid, (sig));                                                     \
+            phase = GRACE;                                                               \
+            if (timer_fd < 0) timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK); \
+            if (timer_fd >= 0) arm_timer(timer_fd, plan->kill_grace_ms);                 \
+            else { signal_tree(pid, SIGKILL); phase = KILLED; out->escalated = true; }   \
+        }                                                                                \
+    } while (0)
+
+    while (!main_done) {
+        struct pollfd fds[3];
+        int n = 0;
+        fds[n++] = (struct pollfd){.fd = signal_fd, .events = POLLIN};
+        int timer_index = -1, lifeline_index = -1;
+        if (timer_fd >= 0 && phase != KILLED) {
+            timer_index = n;
+            fds[n++] = (struct pollfd){.fd = timer_fd, .events = POLLIN};
+        }
+        if (watch_lifeline) {
+            lifeline_index = n;
+            fds[n++] = (struct pollfd){.fd = plan->lifeline_fd, .events = POLLIN};
+        }
+        if (poll(fds, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR) continue;
+            break; /* cannot supervise any more: fall through to the kill below */
+        }
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            while (read(signal_fd, &info, sizeof info) == sizeof info) {
+                int sig = (int)info.ssi_signo;
+                if (sig == SIGCHLD) {
+                    reap_available(pid, &main_done, out);
+                } else if (sig == OWNER_DEATH_SIGNAL) {
+                    out->owner_lost = true;
+                    signal_tree(pid, SIGKILL);
+                    phase = KILLED;
+                } else {
+                    if (out->cancelled_by == 0 && !out->timed_out) out->cancelled_by = sig;
+                    if (phase == RUNNING) TERMINATE(sig);
+                    else if (phase == GRACE) signal_tree(pid, sig); /* pass repeated ^C along */
+                }
+            }
+        }
+        if (timer_index >= 0 && (fds[timer_index].revents & POLLIN)) {
+            uint64_t expirations;
+            if (read(timer_fd, &expirations, sizeof expirations) == sizeof expirations) {
+                if (phase == RUNNING) {
+                    out->timed_out = true;
+                    TERMINATE(SIGTERM);
+                } else if (phase == GRACE) {
+                    out->escalated = true;
+                    signal_tree(pid, SIGKILL);
+                    phase = KILLED;
+                }
+            }
+        }
+        if (lifeline_index >= 0 && (fds[lifeline_index].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) {
+            char buf[64];
+            ssize_t got = read(plan->lifeline_fd, buf, sizeof buf);
+            if (got <= 0 && !(got < 0 && (errno == EINTR || errno == EAGAIN))) {
+                /* The owner is gone: nobody will read the outcome. Kill at once. */
+                out->owner_lost = true;
+                watch_lifeline = false;
+                signal_tree(pid, SIGKILL);
+                phase = KILLED;
+            }
+        }
+    }
+#undef TERMINATE
+    out->wall_us = monotonic_us() - start_us;
+    if (!main_done) { /* poll failed: make sure the action is gone, then collect it */
+        signal_tree(pid, SIGKILL);
+        waitpid(pid, &out->wait_status, 0);
+    }
+    kill_remaining(pid);
+    getrusage(RUSAGE_CHILDREN, &out->usage);
+    if (timer_fd >= 0) close(timer_fd);
+}
+
+int outcome_exit_code(const struct outcome *out) {
+    if (out->timed_out) return 124;
+    if (WIFEXITED(out->wait_status)) return WEXITSTATUS(out->wait_status);
+    if (WIFSIGNALED(out->wait_status)) return 128 + WTERMSIG(out->wait_status);
+    return 125;
+}

@@ -1,0 +1,35 @@
+/* Supervising a running action: signals, lifeline, timeout, tree kill. */
+#ifndef PADDOCK_SUPERVISE_H
+#define PADDOCK_SUPERVISE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "plan.h"
+
+struct outcome {
+    int wait_status;       /* as from waitpid, for the action's main process */
+    bool timed_out;
+    int cancelled_by;      /* the signal that asked the launcher to stop, or 0 */
+    bool owner_lost;       /* lifeline EOF or the parent died (--die-with-parent) */
+    bool escalated;        /* the grace period ran out and SIGKILL was sent */
+    int64_t wall_us;
+    struct rusage usage;   /* the whole tree, every process reaped */
+};
+
+/* Sets up signal handling for supervision. Must run before the child is
+ * forked so that no signal is lost in between. Returns -1 with errno set. */
+int supervise_prepare(void);
+
+/* Supervises the action whose main process is pid (leader of its own process
+ * group) until it and every descendant are gone. */
+void supervise(const struct plan *plan, pid_t pid, int64_t start_us, struct outcome *out);
+
+/* The GNU-convention exit code for an outcome. */
+int outcome_exit_code(const struct outcome *out);
+
+int64_t monotonic_us(void);
+
+#endif
