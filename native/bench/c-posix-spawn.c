@@ -1,6 +1,6 @@
 /* Benchmark baseline: posix_spawn + waitpid of a command, N times from C
- * threads at concurrency C. Prints one latency in nanoseconds per line and
- * "failures F" last, for `paddock bench spawn` to summarise next to paddock. */
+ * threads at concurrency C. Prints one latency in nanoseconds per line,
+ * then "wall_ns W" and "failures F", for `paddock bench spawn` to summarise next to paddock. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -64,9 +64,12 @@ int main(int argc, char **argv) {
     latencies = calloc((size_t)total, sizeof *latencies);
     pthread_t *threads = calloc((size_t)concurrency, sizeof *threads);
     if (latencies == NULL || threads == NULL) return 1;
+    long long start = now_ns();
     for (int t = 0; t < concurrency; t++) pthread_create(&threads[t], NULL, worker, NULL);
     for (int t = 0; t < concurrency; t++) pthread_join(threads[t], NULL);
+    long long wall = now_ns() - start;
     for (long i = 0; i < total; i++) printf("%lld\n", latencies[i]);
+    printf("wall_ns %lld\n", wall);
     printf("failures %ld\n", failures);
     return 0;
 }

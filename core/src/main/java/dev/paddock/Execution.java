@@ -40,6 +40,12 @@ public interface Execution {
      */
     void cancel();
 
+    /**
+     * Like Ctrl-C: SIGINT to the action's whole tree, then SIGKILL after its
+     * grace period if it is still running. Does nothing once it has ended.
+     */
+    void interrupt();
+
     /** Whether the outcome is known. */
     boolean isDone();
 }

@@ -65,7 +65,7 @@ public final class Paddock implements AutoCloseable {
         if (closed) throw new IllegalStateException("this Paddock is closed");
         LaunchedExecution execution = Launcher.start(action, shared);
         running.add(execution);
-        execution.onExit().whenComplete((o, t) -> running.remove(execution));
+        execution.outcomeFuture().whenComplete((o, t) -> running.remove(execution));
         return execution;
     }
 

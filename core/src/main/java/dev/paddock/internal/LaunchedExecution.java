@@ -134,18 +134,27 @@ public final class LaunchedExecution implements Execution {
         return outcome.thenApplyAsync(o -> o, CALLBACKS);
     }
 
-    /** The outcome future itself, for paddock's own bookkeeping. */
-    CompletableFuture<Outcome> outcomeFuture() {
+    /** The outcome future itself, completed on the supervisor thread: for paddock's own quick bookkeeping only. */
+    public CompletableFuture<Outcome> outcomeFuture() {
         return outcome;
     }
 
     @Override
     public void cancel() {
+        signalLauncher(Native.SIGTERM);
+    }
+
+    @Override
+    public void interrupt() {
+        signalLauncher(Native.SIGINT);
+    }
+
+    /** The launcher turns SIGTERM, SIGINT or SIGHUP into that signal -> grace -> SIGKILL for the whole tree. */
+    private void signalLauncher(int signal) {
         synchronized (reapLock) {
             if (reaped) return;
             try {
-                // The launcher turns SIGTERM into SIGTERM -> grace -> SIGKILL for the whole tree.
-                Native.kill(launcherPid, Native.SIGTERM);
+                Native.kill(launcherPid, signal);
             } catch (Native.ErrnoException e) {
                 throw new UncheckedIOException(e);
             }

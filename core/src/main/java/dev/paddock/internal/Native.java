@@ -35,6 +35,7 @@ public final class Native {
     public static final int F_DUPFD_CLOEXEC = 1030;
     public static final int SIGKILL = 9;
     public static final int SIGTERM = 15;
+    public static final int SIGINT = 2;
     public static final int EPOLLIN = 0x001;
     public static final int EPOLL_CTL_ADD = 1;
     public static final int EPOLL_CTL_DEL = 2;
@@ -43,6 +44,7 @@ public final class Native {
     public static final int EAGAIN = 11;
     public static final int ECHILD = 10;
 
+    private static final int POSIX_SPAWN_SETPGROUP = 0x02;
     private static final int POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final int POSIX_SPAWN_SETSIGMASK = 0x08;
     // glibc's opaque types are smaller than these; oversizing is harmless.
@@ -131,7 +133,8 @@ public final class Native {
     /**
      * posix_spawns {@code path} with the given argv and envp. The child gets
      * exactly the mapped fds (every other fd is closed), default signal
-     * dispositions and an empty signal mask. Returns the pid.
+     * dispositions, an empty signal mask, and its own process group, so that
+     * a terminal's signals reach it only through its owner. Returns the pid.
      */
     public static int spawn(String path, List<String> argv, List<String> envp, List<FdMapping> fds) throws ErrnoException {
         int highest = fds.stream().mapToInt(FdMapping::target).max().orElse(2);
@@ -156,7 +159,7 @@ public final class Native {
                 rc = (int) ATTR_SETSIGMASK.invokeExact(attr, sigset);
                 rc = (int) SIGFILLSET.invokeExact(sigset);
                 rc = (int) ATTR_SETSIGDEFAULT.invokeExact(attr, sigset);
-                rc = (int) ATTR_SETFLAGS.invokeExact(attr, (short) (POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+                rc = (int) ATTR_SETFLAGS.invokeExact(attr, (short) (POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
                 if (rc != 0) throw new ErrnoException("posix_spawnattr_setflags", rc);
                 rc = (int) POSIX_SPAWN.invokeExact(pid, arena.allocateFrom(path), actions, attr,
                         cStrings(arena, argv), cStrings(arena, envp));
