@@ -47,7 +47,10 @@ public final class Supervisor implements AutoCloseable {
                         continue;
                     }
                     LaunchedExecution execution = byStatusFd.get(fd);
-                    if (execution == null) continue;
+                    if (execution == null) { // cannot happen; never spin on an fd nobody owns
+                        Native.epollControl(epollFd, Native.EPOLL_CTL_DEL, fd);
+                        continue;
+                    }
                     int got;
                     try {
                         got = Native.read(fd, buffer, state);
@@ -57,9 +60,11 @@ public final class Supervisor implements AutoCloseable {
                     if (got > 0) {
                         execution.onStatusData(buffer.asSlice(0, got).toArray(ValueLayout.JAVA_BYTE));
                     } else {
+                        // Forget the fd before closing it: once closed, a concurrent
+                        // spawn may get the same number and register it anew.
+                        byStatusFd.remove(fd);
                         Native.epollControl(epollFd, Native.EPOLL_CTL_DEL, fd);
                         Native.close(fd);
-                        byStatusFd.remove(fd);
                         execution.onLauncherExit();
                     }
                 }

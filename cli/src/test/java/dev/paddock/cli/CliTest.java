@@ -1,0 +1,133 @@
+package dev.paddock.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.paddock.internal.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI as users run it: a separate JVM, real exit codes, real stderr. */
+class CliTest {
+    record Result(int exitCode, String stdout, String stderr) {}
+
+    static Result paddock(Path cwd, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(cwd.toFile()).start();
+        p.getOutputStream().close();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        String out = read(p.getInputStream());
+        return new Result(p.waitFor(), out, err.join());
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void exitsWithTheActionsStatusAndStreamsOutput(@TempDir Path dir) throws Exception {
+        Result r = paddock(dir, "run", "--", "sh", "-c", "echo out; echo err >&2; exit 3");
+        assertEquals(3, r.exitCode());
+        assertEquals("out\n", r.stdout());
+        assertEquals("err\n", r.stderr());
+    }
+
+    @Test
+    void timeoutExits124AndLeavesNothingBehind(@TempDir Path dir) throws Exception {
+        Path pids = dir.resolve("pids");
+        Result r = paddock(dir, "run", "--timeout", "1s", "--", "sh", "-c",
+                "setsid sleep 600 & echo $! > " + pids + "; sleep 600");
+        assertEquals(124, r.exitCode(), r.stderr());
+        assertTrue(r.stderr().contains("timed out after 1s"), r.stderr());
+        long daemon = Long.parseLong(Files.readString(pids).trim());
+        assertTrue(ProcessHandle.of(daemon).map(h -> !h.isAlive()).orElse(true), "setsid daemon survived");
+    }
+
+    @Test
+    void missingCommandNamesThePathSearched(@TempDir Path dir) throws Exception {
+        Result r = paddock(dir, "run", "--env", "PATH=/usr/bin:/bin", "--", "paddock-no-such-command");
+        assertEquals(127, r.exitCode());
+        assertTrue(r.stderr().contains("paddock-no-such-command") && r.stderr().contains("PATH=/usr/bin:/bin"), r.stderr());
+    }
+
+    @Test
+    void nonExecutableFileSaysSo(@TempDir Path dir) throws Exception {
+        Path script = Files.writeString(dir.resolve("build.sh"), "#!/bin/sh\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+        Result r = paddock(dir, "run", "--", script.toString());
+        assertEquals(126, r.exitCode());
+        assertTrue(r.stderr().contains("cannot execute '" + script + "'") && r.stderr().contains("chmod"), r.stderr());
+    }
+
+    @Test
+    void badDurationIsAUsageError(@TempDir Path dir) throws Exception {
+        Result r = paddock(dir, "run", "--timeout", "soon", "--", "true");
+        assertEquals(125, r.exitCode());
+        assertTrue(r.stderr().contains("'soon' is not a duration"), r.stderr());
+        assertTrue(r.stderr().contains("paddock run --help"), r.stderr());
+    }
+
+    @Test
+    void missingCommandIsAUsageError(@TempDir Path dir) throws Exception {
+        Result r = paddock(dir, "run", "--timeout", "1s");
+        assertEquals(125, r.exitCode());
+        assertTrue(r.stderr().contains("COMMAND"), r.stderr());
+    }
+
+    @Test
+    void jsonOutcomeEnvAndCwd(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("outcome.json");
+        Path work = Files.createDirectory(dir.resolve("work"));
+        Result r = paddock(dir, "run", "--json", json.toString(), "--cwd", "work", "--env", "GREETING=hi there",
+                "--", "sh", "-c", "echo \"$GREETING from $(basename \"$PWD\")\"; exit 4");
+        assertEquals(4, r.exitCode(), r.stderr());
+        assertEquals("hi there from work\n", r.stdout());
+        Map<String, Object> outcome = Json.parseObject(Files.readString(json));
+        assertEquals(4L, outcome.get("exit_code"));
+        assertEquals(4L, outcome.get("status"));
+        assertEquals(false, outcome.get("timed_out"));
+        assertTrue(outcome.get("rusage") instanceof Map<?, ?>);
+        assertTrue(Files.isDirectory(work));
+    }
+
+    @Test
+    void helpTeaches(@TempDir Path dir) throws Exception {
+        Result r = paddock(dir, "run", "--help");
+        assertEquals(0, r.exitCode());
+        for (String word : List.of("--timeout", "--kill-grace", "--cwd", "--env", "--json", "124", "127", "Examples"))
+            assertTrue(r.stdout().contains(word), "help lacks " + word + ":\n" + r.stdout());
+    }
+
+    @Test
+    void benchSpawnWritesFiguresForEverySubject(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("bench.json");
+        Result r = paddock(dir, "bench", "spawn", "-n", "50", "-c", "2", "--json", json.toString());
+        assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> subjects = (List<Map<String, Object>>) Json.parseObject(Files.readString(json)).get("subjects");
+        assertEquals(List.of("paddock", "processbuilder", "c-posix-spawn"), subjects.stream().map(s -> s.get("name")).toList());
+        for (Map<String, Object> s : subjects) {
+            assertEquals(0L, s.get("failures"), s.toString());
+            for (String key : List.of("median_us", "p90_us", "p99_us", "per_second"))
+                assertTrue(((Number) s.get(key)).doubleValue() > 0, key + " in " + s);
+        }
+        assertTrue(r.stdout().contains("median ratio paddock/processbuilder"), r.stdout());
+    }
+}
