@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -127,7 +128,10 @@ static _Noreturn void exec_action(char **argv, int report_fd) {
             int err = errno;
             if (err != ENOENT && err != ENOTDIR && err != ENAMETOOLONG) {
                 if (err != EACCES) report(report_fd, STEP_EXEC, err, "execve", candidate, search);
-                if (found_err == 0) {
+                /* EACCES also comes from a PATH directory we may not search
+                 * (root's ~/.cargo/bin in a PATH inherited by another user):
+                 * that is "not found", not "found but not executable". */
+                if (found_err == 0 && faccessat(AT_FDCWD, candidate, F_OK, AT_EACCESS) == 0) {
                     found_err = err;
                     snprintf(found_path, sizeof found_path, "%s", candidate);
                 }

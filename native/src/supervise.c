@@ -97,12 +97,19 @@ static void collect_descendants(struct pids *out) {
     free(all_ppid.items);
 }
 
-/* Sends sig to the action's process group and to every descendant. */
+/* Sends sig to the action's process group and to every descendant. A stopped
+ * process acts on anything but SIGKILL only once continued, so SIGCONT follows
+ * (as GNU timeout does); otherwise a stopped action never sees the SIGTERM and
+ * always waits out the grace period. */
 static void signal_tree(pid_t group, int sig) {
     kill(-group, sig);
+    if (sig != SIGKILL) kill(-group, SIGCONT);
     struct pids tree = {0};
     collect_descendants(&tree);
-    for (size_t i = 1; i < tree.count; i++) kill(tree.items[i], sig); /* [0] is the launcher */
+    for (size_t i = 1; i < tree.count; i++) { /* [0] is the launcher */
+        kill(tree.items[i], sig);
+        if (sig != SIGKILL) kill(tree.items[i], SIGCONT);
+    }
     free(tree.items);
 }
 
