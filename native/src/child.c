@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "child.h"
+#include "sandbox.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,24 +20,12 @@ extern char **environ;
 /* glibc's execvp uses this PATH when none is set; so do we. */
 #define DEFAULT_PATH "/bin:/usr/bin"
 
-const char *child_step_name(int step) {
-    switch (step) {
-    case STEP_SESSION: return "new-session";
-    case STEP_PARENT: return "die-with-parent";
-    case STEP_SIGNALS: return "reset-signals";
-    case STEP_CHDIR: return "chdir";
-    case STEP_ENV: return "environment";
-    case STEP_FDS: return "close-fds";
-    case STEP_EXEC: return "exec";
-    default: return "unknown";
-    }
-}
-
-static _Noreturn void report(int fd, int step, int err, const char *syscall_name, const char *path,
-                             const char *search_path) {
-    struct child_failure f;
+_Noreturn void report_failure(int fd, const char *step, int err, const char *syscall_name, const char *path,
+                              const char *search_path) {
+    struct child_report f;
     memset(&f, 0, sizeof f);
-    f.step = step;
+    f.kind = REPORT_FAILED;
+    snprintf(f.step, sizeof f.step, "%s", step);
     f.err = err;
     snprintf(f.syscall, sizeof f.syscall, "%s", syscall_name);
     if (path != NULL) snprintf(f.path, sizeof f.path, "%s", path);
@@ -45,11 +35,20 @@ static _Noreturn void report(int fd, int step, int err, const char *syscall_name
     _exit(125);
 }
 
+void report_send(int fd, int kind, int wait_status) {
+    struct child_report r;
+    memset(&r, 0, sizeof r);
+    r.kind = kind;
+    r.wait_status = wait_status;
+    ssize_t ignored = write(fd, &r, sizeof r);
+    (void)ignored;
+}
+
 static void reset_signals(int report_fd) {
     sigset_t none;
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-        report(report_fd, STEP_SIGNALS, errno, "sigprocmask", NULL, NULL);
+        report_failure(report_fd, "reset-signals", errno, "sigprocmask", NULL, NULL);
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -64,7 +63,7 @@ static void close_inherited_fds(int report_fd) {
     if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) == 0) return;
     /* Kernels before 5.11: close everything but the report pipe. */
     DIR *dir = opendir("/proc/self/fd");
-    if (dir == NULL) report(report_fd, STEP_FDS, errno, "opendir", "/proc/self/fd", NULL);
+    if (dir == NULL) report_failure(report_fd, "close-fds", errno, "opendir", "/proc/self/fd", NULL);
     int dir_fd = dirfd(dir);
     struct dirent *entry;
     while ((entry = readdir(dir)) != NULL) {
@@ -83,7 +82,7 @@ static void apply_env(const struct plan *plan, int report_fd) {
         case ENV_UNSET: rc = unsetenv(op->name); break;
         case ENV_CLEAR: rc = clearenv(); break;
         }
-        if (rc != 0) report(report_fd, STEP_ENV, errno, "setenv", op->name, NULL);
+        if (rc != 0) report_failure(report_fd, "environment", errno, "setenv", op->name, NULL);
     }
 }
 
@@ -105,10 +104,10 @@ static void exec_file(const char *path, char **argv) {
 
 static _Noreturn void exec_action(char **argv, int report_fd) {
     const char *file = argv[0];
-    if (*file == '\0') report(report_fd, STEP_EXEC, ENOENT, "execve", file, NULL);
+    if (*file == '\0') report_failure(report_fd, "exec", ENOENT, "execve", file, NULL);
     if (strchr(file, '/') != NULL) {
         exec_file(file, argv);
-        report(report_fd, STEP_EXEC, errno, "execve", file, NULL);
+        report_failure(report_fd, "exec", errno, "execve", file, NULL);
     }
     const char *search = getenv("PATH");
     if (search == NULL) search = DEFAULT_PATH;
@@ -127,7 +126,7 @@ static _Noreturn void exec_action(char **argv, int report_fd) {
             exec_file(candidate, argv);
             int err = errno;
             if (err != ENOENT && err != ENOTDIR && err != ENAMETOOLONG) {
-                if (err != EACCES) report(report_fd, STEP_EXEC, err, "execve", candidate, search);
+                if (err != EACCES) report_failure(report_fd, "exec", err, "execve", candidate, search);
                 /* EACCES also comes from a PATH directory we may not search
                  * (root's ~/.cargo/bin in a PATH inherited by another user):
                  * that is "not found", not "found but not executable". */
@@ -140,22 +139,74 @@ static _Noreturn void exec_action(char **argv, int report_fd) {
         if (*end == '\0') break;
         dir = end + 1;
     }
-    if (found_err != 0) report(report_fd, STEP_EXEC, found_err, "execve", found_path, search);
-    report(report_fd, STEP_EXEC, ENOENT, "execve", file, search);
+    if (found_err != 0) report_failure(report_fd, "exec", found_err, "execve", found_path, search);
+    report_failure(report_fd, "exec", ENOENT, "execve", file, search);
+}
+
+/* Everything between the sandbox (if any) and exec, in the process that execs. */
+static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
+    reset_signals(report_fd);
+    if (plan->chdir_path != NULL && chdir(plan->chdir_path) < 0)
+        report_failure(report_fd, "chdir", errno, "chdir", plan->chdir_path, NULL);
+    apply_env(plan, report_fd);
+    if (plan->clone_flags != 0) sandbox_drop_privileges(report_fd);
+    close_inherited_fds(report_fd);
+    exec_action(plan->argv, report_fd);
+}
+
+/* As pid 1 of a new pid namespace: fork the action, relay its setup or exec
+ * failure to the launcher, or say it started, then be its init. */
+static _Noreturn void run_under_init(const struct plan *plan, int report_fd) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL); /* before fork: no signal is missed */
+    int exec_report[2];
+    if (pipe2(exec_report, O_CLOEXEC) < 0) report_failure(report_fd, "init", errno, "pipe2", NULL, NULL);
+    pid_t action = fork();
+    if (action < 0) report_failure(report_fd, "init", errno, "fork", NULL, NULL);
+    if (action == 0) {
+        close(exec_report[0]);
+        if (setsid() < 0) report_failure(exec_report[1], "new-session", errno, "setsid", NULL, NULL);
+        exec_prepared(plan, exec_report[1]);
+    }
+    close(exec_report[1]);
+    struct child_report relay;
+    ssize_t got = 0;
+    while (got < (ssize_t)sizeof relay) {
+        ssize_t n = read(exec_report[0], (char *)&relay + got, sizeof relay - (size_t)got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += n;
+    }
+    close(exec_report[0]);
+    if (got == (ssize_t)sizeof relay) { /* the action never started: pass its report on */
+        ssize_t ignored = write(report_fd, &relay, sizeof relay);
+        (void)ignored;
+        _exit(125);
+    }
+    report_send(report_fd, REPORT_STARTED, 0);
+    /* Keep nothing of the launcher's but the report pipe. */
+    for (int fd = 3; fd < 1024; fd++)
+        if (fd != report_fd) close(fd);
+    sandbox_init(action, report_fd);
 }
 
 _Noreturn void child_run(const struct plan *plan, int report_fd, pid_t launcher_pid) {
     /* Own session and process group first: nothing may refer to another
      * action's group (a stale group is the classic EPERM on the next spawn). */
-    if (setsid() < 0) report(report_fd, STEP_SESSION, errno, "setsid", NULL, NULL);
+    if (setsid() < 0) report_failure(report_fd, "new-session", errno, "setsid", NULL, NULL);
     /* Backstop only: if the launcher itself is killed, its direct child dies.
      * The launcher is single-threaded, so "parent thread" is the launcher. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) report(report_fd, STEP_PARENT, errno, "prctl", NULL, NULL);
-    if (getppid() != launcher_pid) _exit(125); /* the launcher died before prctl took effect */
-    reset_signals(report_fd);
-    if (plan->chdir_path != NULL && chdir(plan->chdir_path) < 0)
-        report(report_fd, STEP_CHDIR, errno, "chdir", plan->chdir_path, NULL);
-    apply_env(plan, report_fd);
-    close_inherited_fds(report_fd);
-    exec_action(plan->argv, report_fd);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) report_failure(report_fd, "die-with-parent", errno, "prctl", NULL, NULL);
+    pid_t parent = getppid(); /* 0 in a new pid namespace: the launcher is outside it */
+    if (parent != launcher_pid && parent != 0) _exit(125); /* the launcher died before prctl took effect */
+    if (plan->clone_flags != 0) {
+        sandbox_enter(plan, report_fd);
+        if ((plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1) run_under_init(plan, report_fd);
+    }
+    exec_prepared(plan, report_fd);
 }

@@ -7,31 +7,33 @@
 
 #include "plan.h"
 
-/* Which step of the child's setup failed. */
-enum child_step {
-    STEP_SESSION = 1, /* setsid */
-    STEP_PARENT,      /* prctl(PR_SET_PDEATHSIG) */
-    STEP_SIGNALS,     /* resetting the signal mask and dispositions */
-    STEP_CHDIR,
-    STEP_ENV,
-    STEP_FDS,         /* closing inherited descriptors */
-    STEP_EXEC,
+/* What the child sends back over the report pipe (close-on-exec, so in the
+ * plain case exec success shows as EOF with nothing sent). */
+enum report_kind {
+    REPORT_FAILED = 1,  /* setup or exec failed; the action never ran */
+    REPORT_STARTED,     /* sandbox init: the action was exec'd (pid inside in wait_status) */
+    REPORT_EXITED,      /* sandbox init: the action ended; wait_status is its raw status */
 };
 
-/* What the child sends back over the report pipe when setup or exec fails.
- * Nothing is sent when exec succeeds: the pipe is close-on-exec. */
-struct child_failure {
-    int step;
+struct child_report {
+    int kind;
     int err;
+    int wait_status;
+    char step[32];           /* "chdir", "exec", "bind", "uid-map", ... */
     char syscall[16];
     char path[PATH_MAX];     /* the path the failing call was given */
     char search_path[4096];  /* PATH as the action saw it, for exec failures */
 };
 
-const char *child_step_name(int step);
+/* Sends a failure report and exits 125. */
+_Noreturn void report_failure(int fd, const char *step, int err, const char *syscall_name, const char *path,
+                              const char *search_path);
 
-/* Runs in the freshly forked child; never returns. report_fd is the
- * close-on-exec write end of the report pipe; launcher_pid is the parent. */
+/* Sends a report of another kind; returns. */
+void report_send(int fd, int kind, int wait_status);
+
+/* Runs in the freshly forked (or cloned) child; never returns. report_fd is
+ * the close-on-exec write end of the report pipe; launcher_pid is the parent. */
 _Noreturn void child_run(const struct plan *plan, int report_fd, pid_t launcher_pid);
 
 #endif

@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "child.h"
+#include "sandbox.h"
 #include "plan.h"
 #include "status.h"
 #include "supervise.h"
@@ -106,22 +109,23 @@ static const char *exec_hint(int err) {
     }
 }
 
-static const char *setup_hint(int step, int err) {
-    if (step == STEP_CHDIR && err == ENOENT) return "the working directory does not exist";
-    if (step == STEP_CHDIR && err == EACCES) return "the working directory is not searchable by this user";
-    if (step == STEP_CHDIR && err == ENOTDIR) return "the working directory is not a directory";
-    return NULL;
+static const char *setup_hint(const char *step, int err) {
+    bool chdir_step = strcmp(step, "chdir") == 0;
+    if (chdir_step && err == ENOENT) return "the working directory does not exist";
+    if (chdir_step && err == EACCES) return "the working directory is not searchable by this user";
+    if (chdir_step && err == ENOTDIR) return "the working directory is not a directory";
+    return sandbox_hint(step, err);
 }
 
 /* The child failed before or at exec: report it as such, never as the
  * action's own exit status. This record is the last one of the run. */
-static int report_child_failure(int status_fd, const struct child_failure *f, const struct outcome *out) {
-    bool is_exec = f->step == STEP_EXEC;
+static int report_child_failure(int status_fd, const struct child_report *f, const struct outcome *out) {
+    bool is_exec = strcmp(f->step, "exec") == 0;
     int exit_code = !is_exec ? 125 : (f->err == ENOENT || f->err == ENOTDIR) ? 127 : 126;
     const char *hint = is_exec ? exec_hint(f->err) : setup_hint(f->step, f->err);
     struct record r;
     record_begin(&r, is_exec ? "exec-failed" : "setup-failed");
-    record_str(&r, "step", child_step_name(f->step));
+    record_str(&r, "step", f->step);
     record_str(&r, "path", f->path[0] ? f->path : NULL);
     record_str(&r, "syscall", f->syscall);
     record_str(&r, "errno", errno_name(f->err));
@@ -136,14 +140,15 @@ static int report_child_failure(int status_fd, const struct child_failure *f, co
         if (is_exec && f->err == ENOENT && f->search_path[0])
             fprintf(stderr, "paddock-launch: %s: command not found in PATH=%s\n", f->path, f->search_path);
         else
-            fprintf(stderr, "paddock-launch: %s %s: %s%s%s%s\n", child_step_name(f->step), f->path,
+            fprintf(stderr, "paddock-launch: %s %s: %s%s%s%s\n", f->step, f->path,
                     strerror(f->err), hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
     }
     return exit_code;
 }
 
-/* Reads the child's failure report; returns 1 if it failed, 0 if exec succeeded. */
-static int read_child_report(int fd, struct child_failure *f) {
+/* Reads one report from the child; returns 1 if one arrived, 0 at EOF
+ * (in the plain case: exec succeeded, the pipe closed on exec). */
+static int read_child_report(int fd, struct child_report *f) {
     size_t got = 0;
     while (got < sizeof *f) {
         ssize_t n = read(fd, (char *)f + got, sizeof *f - got);
@@ -194,19 +199,32 @@ int main(int argc, char **argv) {
         return launcher_failed(plan.status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
     pid_t launcher = getpid();
     int64_t spawn_us = monotonic_us();
-    pid_t pid = fork();
-    if (pid < 0)
-        return launcher_failed(plan.status_fd, "fork", "fork", errno, NULL, "cannot fork the action");
+    pid_t pid;
+    if (plan.clone_flags != 0) {
+        sandbox_prepare();
+        /* Like fork, but the child starts in its new namespaces (and is pid 1 of a new pid namespace). */
+        pid = (pid_t)syscall(SYS_clone, SIGCHLD | plan.clone_flags, NULL, NULL, NULL, NULL);
+        if (pid < 0) {
+            int err = errno;
+            char message[1024];
+            snprintf(message, sizeof message, "cannot create the sandbox's namespaces: %s (%s)", strerror(err),
+                     sandbox_hint("clone", err) ? sandbox_hint("clone", err) : "clone failed");
+            return launcher_failed(plan.status_fd, "clone", "clone", err, NULL, message);
+        }
+    } else {
+        pid = fork();
+        if (pid < 0)
+            return launcher_failed(plan.status_fd, "fork", "fork", errno, NULL, "cannot fork the action");
+    }
     if (pid == 0) {
         close(report[0]);
         child_run(&plan, report[1], launcher);
     }
     close(report[1]);
-    struct child_failure failure;
-    bool failed = read_child_report(report[0], &failure);
-    close(report[0]);
-
+    struct child_report failure;
+    bool failed = read_child_report(report[0], &failure) && failure.kind == REPORT_FAILED;
     if (failed) {
+        close(report[0]);
         struct outcome out;
         supervise(&plan, pid, spawn_us, &out);
         return report_child_failure(plan.status_fd, &failure, &out);
@@ -221,6 +239,10 @@ int main(int argc, char **argv) {
 
     struct outcome out;
     supervise(&plan, pid, spawn_us, &out);
+    /* Under the sandbox's init, the action's real status comes from init. */
+    struct child_report last;
+    if (read_child_report(report[0], &last) && last.kind == REPORT_EXITED) out.wait_status = last.wait_status;
+    close(report[0]);
     int exit_code = outcome_exit_code(&out);
     if (plan.status_fd < 0 && out.timed_out)
         fprintf(stderr, "paddock-launch: timed out after %lld ms; the process tree was %s\n",

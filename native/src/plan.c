@@ -4,6 +4,7 @@
 #include "plan.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +91,52 @@ static int splice_args_from_fd(struct arglist *args, int at, int fd, char *err, 
     return 0;
 }
 
+static int add_setup_op(struct plan *plan, enum op_kind kind, const char *source, const char *dest, bool try_only) {
+    struct setup_op *ops = realloc(plan->ops, sizeof(struct setup_op) * (size_t)(plan->op_count + 1));
+    if (ops == NULL) return -1;
+    plan->ops = ops;
+    ops[plan->op_count++] = (struct setup_op){kind, source, dest, try_only};
+    return 0;
+}
+
+/* Options that take a host source and a sandbox destination. */
+static const struct {
+    const char *name;
+    enum op_kind kind;
+    bool try_only;
+} bind_options[] = {
+    {"--bind", OP_BIND, false},         {"--bind-try", OP_BIND, true},
+    {"--ro-bind", OP_RO_BIND, false},   {"--ro-bind-try", OP_RO_BIND, true},
+    {"--dev-bind", OP_DEV_BIND, false}, {"--dev-bind-try", OP_DEV_BIND, true},
+    {"--symlink", OP_SYMLINK, false},
+};
+
+/* Options that take one sandbox path. */
+static const struct {
+    const char *name;
+    enum op_kind kind;
+} path_options[] = {
+    {"--tmpfs", OP_TMPFS}, {"--proc", OP_PROC}, {"--dev", OP_DEV}, {"--dir", OP_DIR}, {"--remount-ro", OP_REMOUNT_RO},
+};
+
+static const struct {
+    const char *name;
+    int flags;
+} unshare_options[] = {
+    {"--unshare-user", CLONE_NEWUSER},   {"--unshare-user-try", CLONE_NEWUSER},
+    {"--unshare-pid", CLONE_NEWPID},     {"--unshare-net", CLONE_NEWNET},
+    {"--unshare-ipc", CLONE_NEWIPC},     {"--unshare-uts", CLONE_NEWUTS},
+    {"--unshare-cgroup", CLONE_NEWCGROUP}, {"--unshare-cgroup-try", CLONE_NEWCGROUP},
+    {"--unshare-all", CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP},
+};
+
+static int parse_id(const char *text, int *id) {
+    int fd;
+    if (parse_fd(text, &fd) < 0) return -1; /* same grammar: a non-negative int */
+    *id = fd;
+    return 0;
+}
+
 static int add_env_op(struct plan *plan, enum env_op_kind kind, const char *name, const char *value) {
     struct env_op *ops = realloc(plan->env_ops, sizeof(struct env_op) * (size_t)(plan->env_op_count + 1));
     if (ops == NULL) return -1;
@@ -103,7 +150,10 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         .status_fd = -1,
         .lifeline_fd = -1,
         .kill_grace_ms = DEFAULT_KILL_GRACE_MS,
+        .sandbox_uid = -1,
+        .sandbox_gid = -1,
     };
+    bool share_net = false;
     struct arglist args = {argv, argc};
     int i = 1;
     while (i < args.count) {
@@ -168,13 +218,62 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
             if (opt[2] == 't') plan->timeout_ms = ms;
             else plan->kill_grace_ms = ms;
             i += 2;
+        } else if (strcmp(opt, "--share-net") == 0) {
+            share_net = true;
+            i += 1;
+        } else if (strcmp(opt, "--as-pid-1") == 0) {
+            plan->as_pid_1 = true;
+            i += 1;
+        } else if (strcmp(opt, "--hostname") == 0) {
+            NEED(1);
+            plan->hostname = args.items[i + 1];
+            i += 2;
+        } else if (strcmp(opt, "--uid") == 0 || strcmp(opt, "--gid") == 0) {
+            NEED(1);
+            if (parse_id(args.items[i + 1], opt[2] == 'u' ? &plan->sandbox_uid : &plan->sandbox_gid) < 0)
+                return fail(err, err_len, "option %s: '%s' is not a numeric id", opt, args.items[i + 1]);
+            i += 2;
         } else if (opt[0] == '-') {
+            bool known = false;
+            for (size_t k = 0; !known && k < sizeof unshare_options / sizeof unshare_options[0]; k++)
+                if (strcmp(opt, unshare_options[k].name) == 0) {
+                    plan->clone_flags |= unshare_options[k].flags;
+                    i += 1;
+                    known = true;
+                }
+            for (size_t k = 0; !known && k < sizeof bind_options / sizeof bind_options[0]; k++)
+                if (strcmp(opt, bind_options[k].name) == 0) {
+                    NEED(2);
+                    if (add_setup_op(plan, bind_options[k].kind, args.items[i + 1], args.items[i + 2],
+                                     bind_options[k].try_only) < 0)
+                        return fail(err, err_len, "out of memory");
+                    i += 3;
+                    known = true;
+                }
+            for (size_t k = 0; !known && k < sizeof path_options / sizeof path_options[0]; k++)
+                if (strcmp(opt, path_options[k].name) == 0) {
+                    NEED(1);
+                    if (args.items[i + 1][0] != '/')
+                        return fail(err, err_len, "option %s: '%s' must be an absolute path", opt, args.items[i + 1]);
+                    if (add_setup_op(plan, path_options[k].kind, NULL, args.items[i + 1], false) < 0)
+                        return fail(err, err_len, "out of memory");
+                    i += 2;
+                    known = true;
+                }
+            if (!known) return fail(err, err_len, "unknown option '%s' (see paddock-launch --help)", opt);
+            continue;
             return fail(err, err_len, "unknown option '%s' (see paddock-launch --help)", opt);
         } else {
             break; /* first non-option: the command, as bwrap allows without "--" */
         }
 #undef NEED
     }
+    if (share_net) plan->clone_flags &= ~CLONE_NEWNET;
+    /* Mounts need a mount namespace, and rootless mounts a user namespace: a
+     * sandbox always has both, also when started as root. */
+    if (plan->clone_flags != 0 || plan->op_count > 0) plan->clone_flags |= CLONE_NEWUSER | CLONE_NEWNS;
+    if (plan->hostname != NULL && !(plan->clone_flags & CLONE_NEWUTS))
+        return fail(err, err_len, "option --hostname needs --unshare-uts (or --unshare-all)");
     if (i >= args.count) return fail(err, err_len, "no command given (usage: paddock-launch [OPTIONS] -- COMMAND [ARGS...])");
     plan->argv = args.items + i;
     return 0;

@@ -20,6 +20,16 @@ struct env_op {
     const char *value; /* ENV_SET only */
 };
 
+/* Sandbox setup operations, applied in command-line order (as bwrap's). */
+enum op_kind { OP_BIND, OP_RO_BIND, OP_DEV_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_DIR, OP_SYMLINK, OP_REMOUNT_RO };
+
+struct setup_op {
+    enum op_kind kind;
+    const char *source; /* host path for binds, link target for symlinks */
+    const char *dest;   /* path inside the sandbox */
+    bool try_only;      /* the -try variants: skip when the source is missing */
+};
+
 struct plan {
     char **argv;             /* the action's argv, NULL-terminated */
     const char *chdir_path;  /* NULL: stay in the launcher's directory */
@@ -31,6 +41,14 @@ struct plan {
     bool new_session;        /* accepted for bwrap compatibility; always on */
     int64_t timeout_ms;      /* 0: none */
     int64_t kill_grace_ms;   /* SIGTERM -> SIGKILL delay */
+    /* sandbox */
+    int clone_flags;         /* CLONE_NEW* namespaces; 0: no sandbox */
+    struct setup_op *ops;
+    int op_count;
+    int sandbox_uid;         /* -1: the caller's uid */
+    int sandbox_gid;         /* -1: the caller's gid */
+    const char *hostname;
+    bool as_pid_1;           /* exec the action as pid 1 instead of under paddock's init */
 };
 
 #define DEFAULT_KILL_GRACE_MS 5000

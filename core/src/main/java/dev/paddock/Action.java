@@ -27,6 +27,7 @@ public final class Action {
     private final Stdio stdin;
     private final Stdio stdout;
     private final Stdio stderr;
+    private final Sandbox sandbox; // null: contained only
 
     private Action(Builder b) {
         this.command = List.copyOf(b.command);
@@ -37,6 +38,7 @@ public final class Action {
         this.stdin = b.stdin;
         this.stdout = b.stdout;
         this.stderr = b.stderr;
+        this.sandbox = b.sandbox;
     }
 
     public static Builder newBuilder(String... command) {
@@ -57,6 +59,7 @@ public final class Action {
         b.stdin = stdin;
         b.stdout = stdout;
         b.stderr = stderr;
+        b.sandbox = sandbox;
         return b;
     }
 
@@ -93,6 +96,11 @@ public final class Action {
         return stderr;
     }
 
+    /** The sandbox the action runs in; empty: contained but not sandboxed. */
+    public Optional<Sandbox> sandbox() {
+        return Optional.ofNullable(sandbox);
+    }
+
     @Override
     public String toString() {
         return "Action" + command;
@@ -108,6 +116,7 @@ public final class Action {
         private Stdio stdin = Stdio.discard();
         private Stdio stdout = Stdio.inherit();
         private Stdio stderr = Stdio.inherit();
+        private Sandbox sandbox;
 
         private Builder(List<String> command) {
             command(command);
@@ -176,6 +185,12 @@ public final class Action {
 
         public Builder stderr(Stdio stderr) {
             this.stderr = Objects.requireNonNull(stderr, "stderr");
+            return this;
+        }
+
+        /** Runs the action in this sandbox; null for none (the default). */
+        public Builder sandbox(Sandbox sandbox) {
+            this.sandbox = sandbox;
             return this;
         }
 

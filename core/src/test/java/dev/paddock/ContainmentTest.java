@@ -12,25 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ContainmentTest {
+class ContainmentTest extends PaddockTest {
     static final Duration WAIT = Duration.ofSeconds(20);
-    static Paddock paddock;
-
-    @BeforeAll
-    static void start() throws IOException {
-        paddock = Paddock.create();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        paddock.close();
-    }
-
     /** A script that leaves a setsid daemon and a double-forked daemon, writing their pids and its own. */
     static String daemons(Path pids) {
         return "echo $$ >> " + pids + "; "

@@ -9,26 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class ExitStatusTest {
-    static Paddock paddock;
-
-    @BeforeAll
-    static void start() throws IOException {
-        paddock = Paddock.create();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        paddock.close();
-    }
-
+class ExitStatusTest extends PaddockTest {
     static Outcome sh(String script) throws IOException, InterruptedException {
         return paddock.run(Action.newBuilder("sh", "-c", script).stdout(Stdio.discard()).build());
     }

@@ -4,12 +4,16 @@ import dev.paddock.Action;
 import dev.paddock.Execution;
 import dev.paddock.Outcome;
 import dev.paddock.Paddock;
+import dev.paddock.Sandbox;
+import dev.paddock.internal.Json;
 import dev.paddock.Stdio;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,6 +42,7 @@ import sun.misc.Signal;
             "  paddock run -- make -j8",
             "  paddock run --timeout 10m --kill-grace 30s --json outcome.json -- ./ci-step.sh",
             "  paddock run --cwd build --env CC=clang -- ninja",
+            "  paddock run --sandbox --ro /opt/toolchain --tmpfs /var/tmp -- make test",
         })
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_PADDOCK_FAILED = 125;
@@ -59,6 +64,27 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Write the outcome record (JSON) to FILE.")
     Path json;
 
+    @Option(names = "--sandbox", description = {
+            "Run in a rootless sandbox: host / read-only, fresh /proc, /dev and /tmp,",
+            "the working directory writable, no network, no capabilities."})
+    boolean sandbox;
+
+    @Option(names = "--ro", paramLabel = "PATH[:DEST]", description = "With --sandbox: also show PATH read-only (at DEST).")
+    List<String> readOnly = List.of();
+
+    @Option(names = "--rw", paramLabel = "PATH[:DEST]", description = "With --sandbox: make PATH writable (at DEST).")
+    List<String> writable = List.of();
+
+    @Option(names = "--tmpfs", paramLabel = "PATH", description = "With --sandbox: an empty private tmpfs at PATH.")
+    List<Path> tmpfs = List.of();
+
+    @Option(names = "--network", paramLabel = "none|host", defaultValue = "none",
+            description = "With --sandbox: none (own namespace, loopback only; the default) or host.")
+    String network;
+
+    @Option(names = "--hostname", paramLabel = "NAME", description = "With --sandbox: the hostname inside.")
+    String hostname;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
     List<String> command;
 
@@ -76,6 +102,8 @@ final class RunCommand implements Callable<Integer> {
                 .stdout(Stdio.inherit())
                 .stderr(Stdio.inherit());
         if (cwd != null) action.directory(cwd);
+        Sandbox policy = sandboxPolicy();
+        action.sandbox(policy);
         for (String assignment : env) {
             int eq = assignment.indexOf('=');
             if (eq <= 0)
@@ -99,7 +127,50 @@ final class RunCommand implements Callable<Integer> {
             err.println("paddock: timed out after " + Durations.format(timeout) + "; the process tree was "
                     + (outcome.killedAfterGrace() ? "killed with SIGKILL after the " + Durations.format(killGrace)
                             + " grace period" : "terminated with SIGTERM"));
-        if (json != null) Files.writeString(json, outcome.toJson() + "\n");
+        if (json != null) {
+            Map<String, Object> record = new LinkedHashMap<>(Json.parseObject(outcome.toJson()));
+            record.put("sandbox", policy == null ? null : policy.describe());
+            Files.writeString(json, Json.write(record) + "\n");
+        }
         return outcome.exitCode();
+    }
+
+    /** The --sandbox policy, or null; sandbox-only options without --sandbox are a usage error. */
+    private Sandbox sandboxPolicy() {
+        boolean sandboxOptions = !readOnly.isEmpty() || !writable.isEmpty() || !tmpfs.isEmpty() || hostname != null
+                || !network.equals("none");
+        if (!sandbox) {
+            if (sandboxOptions)
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--ro, --rw, --tmpfs, --network and --hostname need --sandbox");
+            return null;
+        }
+        Sandbox.Builder b = Sandbox.newBuilder().hostname(hostname);
+        b.network(switch (network) {
+            case "none" -> Sandbox.Network.NONE;
+            case "host" -> Sandbox.Network.HOST;
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--network takes none or host, not '" + network + "'");
+        });
+        for (String spec : readOnly) b.readOnly(source(spec), destination(spec));
+        for (String spec : writable) b.writable(source(spec), destination(spec));
+        for (Path path : tmpfs) b.tmpfs(path.toAbsolutePath());
+        return b.build();
+    }
+
+    private Path source(String pathAndDest) {
+        int colon = pathAndDest.indexOf(':');
+        Path source = Path.of(colon < 0 ? pathAndDest : pathAndDest.substring(0, colon)).toAbsolutePath();
+        if (!Files.exists(source))
+            throw new CommandLine.ParameterException(spec.commandLine(), "'" + source + "' does not exist");
+        return source;
+    }
+
+    private Path destination(String pathAndDest) {
+        int colon = pathAndDest.indexOf(':');
+        Path dest = colon < 0 ? source(pathAndDest) : Path.of(pathAndDest.substring(colon + 1));
+        if (!dest.isAbsolute())
+            throw new CommandLine.ParameterException(spec.commandLine(), "the destination in '" + pathAndDest + "' must be absolute");
+        return dest;
     }
 }

@@ -108,6 +108,23 @@ class CliTest {
     }
 
     @Test
+    void sandboxIsReadOnlyWithPrivateTmpAndReportsItself(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("outcome.json");
+        Result r = paddock(dir, "run", "--sandbox", "--hostname", "box", "--json", json.toString(), "--",
+                "sh", "-c", "readlink /proc/self/exe && touch /tmp/x && ! touch /usr/x 2>/dev/null && hostname");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(r.stdout().endsWith("box\n"), r.stdout());
+        assertTrue(String.valueOf(Json.parseObject(Files.readString(json)).get("sandbox")).startsWith("host-readonly"));
+    }
+
+    @Test
+    void sandboxOptionsNeedSandbox(@TempDir Path dir) throws Exception {
+        Result r = paddock(dir, "run", "--ro", "/usr", "--", "true");
+        assertEquals(125, r.exitCode());
+        assertTrue(r.stderr().contains("need --sandbox"), r.stderr());
+    }
+
+    @Test
     void helpTeaches(@TempDir Path dir) throws Exception {
         Result r = paddock(dir, "run", "--help");
         assertEquals(0, r.exitCode());

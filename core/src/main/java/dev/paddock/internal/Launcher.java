@@ -7,6 +7,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,10 +70,12 @@ public final class Launcher {
         });
         argv.add("--kill-grace");
         argv.add(millis(action.killGrace()));
-        action.directory().ifPresent(d -> {
-            argv.add("--chdir");
-            argv.add(d.toAbsolutePath().toString());
-        });
+        Path directory = action.directory().orElse(Path.of("")).toAbsolutePath();
+        action.sandbox().ifPresent(s -> argv.addAll(s.launcherOptions(directory)));
+        if (action.directory().isPresent() || action.sandbox().isPresent()) {
+            argv.add("--chdir"); // inside a sandbox the launcher's own directory is not there
+            argv.add(directory.toString());
+        }
         argv.add("--");
         argv.addAll(action.command());
         return argv;

@@ -1,0 +1,330 @@
+/* The rootless sandbox: identity maps, a fresh root on tmpfs, the setup
+ * operations in order, pivot_root, loopback, hostname, and a reaping init.
+ * Runs in the child after clone() put it into its new namespaces. */
+#define _GNU_SOURCE
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+
+/* Where the new root is assembled; the host root is reachable below OLD_ROOT
+ * until it is detached. /tmp exists on every host we run on, and the tmpfs
+ * mounted over it is visible only in our mount namespace. */
+/* Room for a sandbox path plus a short suffix ("/pts", "/sysrq-trigger"). */
+#define PATH_BUF (PATH_MAX + 64)
+
+#define BASE "/tmp"
+#define NEW_ROOT "/newroot"
+#define OLD_ROOT "/oldroot"
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NODEV 0x00000004
+struct mount_attr {
+    unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+static uid_t outer_uid;
+static gid_t outer_gid;
+
+void sandbox_prepare(void) {
+    outer_uid = getuid();
+    outer_gid = getgid();
+}
+
+const char *sandbox_hint(const char *step, int err) {
+    if (strcmp(step, "clone") == 0 && (err == EPERM || err == ENOSPC || err == EUSERS))
+        return "this host does not let this user create namespaces: user.max_user_namespaces may be 0, AppArmor may "
+               "restrict unprivileged user namespaces, or a container's seccomp profile blocks them";
+    if (strcmp(step, "proc") == 0 && err == EPERM)
+        return "a fresh /proc was refused, as inside containers that mask parts of /proc; bind the existing /proc "
+               "instead (--ro-bind /proc /proc)";
+    if ((strcmp(step, "bind") == 0 || strcmp(step, "ro-bind") == 0 || strcmp(step, "dev-bind") == 0) && err == ENOENT)
+        return "the source path does not exist on the host (the -try variants skip missing sources)";
+    return NULL;
+}
+
+/* dir + "/" + name into out, or a failure report naming dir. */
+static void join(char *out, size_t size, const char *dir, const char *name, int report_fd) {
+    if (snprintf(out, size, "%s/%s", dir, name) >= (int)size)
+        report_failure(report_fd, "path", ENAMETOOLONG, "snprintf", dir, NULL);
+}
+
+static int write_file(const char *path, const char *content) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t len = strlen(content);
+    ssize_t n = write(fd, content, len);
+    int err = errno;
+    close(fd);
+    if (n != (ssize_t)len) {
+        errno = n < 0 ? err : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+/* One-line maps: our own uid and gid to the requested ids inside. setgroups
+ * must be denied before an unprivileged gid_map write is allowed. */
+static void write_id_maps(const struct plan *plan, int report_fd) {
+    char map[64];
+    uid_t inner_uid = plan->sandbox_uid >= 0 ? (uid_t)plan->sandbox_uid : outer_uid;
+    gid_t inner_gid = plan->sandbox_gid >= 0 ? (gid_t)plan->sandbox_gid : outer_gid;
+    snprintf(map, sizeof map, "%u %u 1\n", inner_uid, outer_uid);
+    if (write_file("/proc/self/uid_map", map) < 0)
+        report_failure(report_fd, "uid-map", errno, "write", "/proc/self/uid_map", NULL);
+    if (write_file("/proc/self/setgroups", "deny\n") < 0 && errno != ENOENT)
+        report_failure(report_fd, "setgroups", errno, "write", "/proc/self/setgroups", NULL);
+    snprintf(map, sizeof map, "%u %u 1\n", inner_gid, outer_gid);
+    if (write_file("/proc/self/gid_map", map) < 0)
+        report_failure(report_fd, "gid-map", errno, "write", "/proc/self/gid_map", NULL);
+}
+
+/* mkdir -p, 0755. */
+static int make_dirs(const char *path) {
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+/* A mount point of the right kind for source: a directory or an empty file. */
+static int make_mount_point(const char *dest, bool directory) {
+    if (directory) return make_dirs(dest);
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", dest);
+    char *slash = strrchr(parent, '/');
+    if (slash != NULL && slash != parent) {
+        *slash = '\0';
+        if (make_dirs(parent) < 0) return -1;
+    }
+    int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EISDIR) return -1;
+    if (fd >= 0) close(fd);
+    return 0;
+}
+
+static int set_attrs_recursive(const char *path, unsigned long long attrs) {
+    struct mount_attr attr = {.attr_set = attrs};
+    return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof attr);
+}
+
+static void bind_path(const char *source, const char *dest, unsigned long long attrs, const char *step,
+                 bool try_only, int report_fd) {
+    struct stat st;
+    if (stat(source, &st) < 0) {
+        if (try_only && errno == ENOENT) return;
+        report_failure(report_fd, step, errno, "stat", source + strlen(OLD_ROOT), NULL);
+    }
+    if (make_mount_point(dest, S_ISDIR(st.st_mode)) < 0)
+        report_failure(report_fd, step, errno, "mkdir", dest + strlen(NEW_ROOT), NULL);
+    if (mount(source, dest, NULL, MS_BIND | MS_REC, NULL) < 0)
+        report_failure(report_fd, step, errno, "mount", source + strlen(OLD_ROOT), NULL);
+    if (attrs != 0 && set_attrs_recursive(dest, attrs) < 0)
+        report_failure(report_fd, step, errno, "mount_setattr", dest + strlen(NEW_ROOT), NULL);
+}
+
+static void mount_tmpfs(const char *dest, const char *step, int report_fd) {
+    if (make_dirs(dest) < 0) report_failure(report_fd, step, errno, "mkdir", dest + strlen(NEW_ROOT), NULL);
+    if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+        report_failure(report_fd, step, errno, "mount", dest + strlen(NEW_ROOT), NULL);
+}
+
+/* A fresh procfs for the new pid namespace, with the parts that can
+ * reconfigure the host re-bound read-only. */
+static void mount_proc(const char *dest, int report_fd) {
+    if (make_dirs(dest) < 0) report_failure(report_fd, "proc", errno, "mkdir", dest + strlen(NEW_ROOT), NULL);
+    if (mount("proc", dest, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        report_failure(report_fd, "proc", errno, "mount", dest + strlen(NEW_ROOT), NULL);
+    static const char *const read_only[] = {"sys", "sysrq-trigger", "irq", "bus"};
+    for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
+        char path[PATH_BUF];
+        join(path, sizeof path, dest, read_only[i], report_fd);
+        if (access(path, F_OK) < 0) continue;
+        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 || set_attrs_recursive(path, MOUNT_ATTR_RDONLY) < 0)
+            report_failure(report_fd, "proc", errno, "mount", path + strlen(NEW_ROOT), NULL);
+    }
+}
+
+/* A minimal /dev: the usual character devices bound from the host, a devpts
+ * instance of our own, /dev/shm, and the fd symlinks. */
+static void mount_dev(const char *dest, int report_fd) {
+    mount_tmpfs(dest, "dev", report_fd);
+    if (mount(NULL, dest, NULL, MS_REMOUNT | MS_NOSUID, "mode=0755") < 0) { /* device nodes must work */
+        /* Some kernels refuse dropping nodev on remount; bound devices keep working anyway. */
+    }
+    static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+        char source[PATH_BUF], target[PATH_BUF];
+        snprintf(source, sizeof source, OLD_ROOT "/dev/%s", devices[i]);
+        join(target, sizeof target, dest, devices[i], report_fd);
+        bind_path(source, target, 0, "dev", false, report_fd);
+    }
+    char path[PATH_BUF];
+    join(path, sizeof path, dest, "pts", report_fd);
+    if (make_dirs(path) < 0 ||
+        mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
+        report_failure(report_fd, "dev", errno, "mount", path + strlen(NEW_ROOT), NULL);
+    join(path, sizeof path, dest, "shm", report_fd);
+    mount_tmpfs(path, "dev", report_fd);
+    static const char *const links[][2] = {
+        {"pts/ptmx", "ptmx"}, {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
+    };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        join(path, sizeof path, dest, links[i][1], report_fd);
+        if (symlink(links[i][0], path) < 0)
+            report_failure(report_fd, "dev", errno, "symlink", path + strlen(NEW_ROOT), NULL);
+    }
+}
+
+static void apply_op(const struct setup_op *op, int report_fd) {
+    char dest[PATH_BUF], source[PATH_BUF];
+    snprintf(dest, sizeof dest, NEW_ROOT "%s", strcmp(op->dest, "/") == 0 ? "" : op->dest);
+    if (op->source != NULL) snprintf(source, sizeof source, OLD_ROOT "%s", op->source);
+    switch (op->kind) {
+    case OP_BIND: bind_path(source, dest, MOUNT_ATTR_NODEV, "bind", op->try_only, report_fd); break;
+    case OP_RO_BIND: bind_path(source, dest, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY, "ro-bind", op->try_only, report_fd); break;
+    case OP_DEV_BIND: bind_path(source, dest, 0, "dev-bind", op->try_only, report_fd); break;
+    case OP_TMPFS: mount_tmpfs(dest, "tmpfs", report_fd); break;
+    case OP_PROC: mount_proc(dest, report_fd); break;
+    case OP_DEV: mount_dev(dest, report_fd); break;
+    case OP_DIR:
+        if (make_dirs(dest) < 0) report_failure(report_fd, "dir", errno, "mkdir", op->dest, NULL);
+        break;
+    case OP_SYMLINK:
+        if (symlink(op->source, dest) < 0 && errno != EEXIST)
+            report_failure(report_fd, "symlink", errno, "symlink", op->dest, NULL);
+        break;
+    case OP_REMOUNT_RO:
+        if (set_attrs_recursive(dest, MOUNT_ATTR_RDONLY) < 0)
+            report_failure(report_fd, "remount-ro", errno, "mount_setattr", op->dest, NULL);
+        break;
+    }
+}
+
+static void bring_up_loopback(int report_fd) {
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) report_failure(report_fd, "loopback", errno, "socket", NULL, NULL);
+    struct ifreq req;
+    memset(&req, 0, sizeof req);
+    snprintf(req.ifr_name, sizeof req.ifr_name, "lo");
+    if (ioctl(sock, SIOCGIFFLAGS, &req) < 0) report_failure(report_fd, "loopback", errno, "ioctl", "lo", NULL);
+    req.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(sock, SIOCSIFFLAGS, &req) < 0) report_failure(report_fd, "loopback", errno, "ioctl", "lo", NULL);
+    close(sock);
+}
+
+void sandbox_enter(const struct plan *plan, int report_fd) {
+    write_id_maps(plan, report_fd);
+    /* Nothing we mount may propagate back to the host. */
+    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        report_failure(report_fd, "make-private", errno, "mount", "/", NULL);
+    if (mount("tmpfs", BASE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+        report_failure(report_fd, "new-root", errno, "mount", BASE, NULL);
+    if (chdir(BASE) < 0) report_failure(report_fd, "new-root", errno, "chdir", BASE, NULL);
+    if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
+        report_failure(report_fd, "new-root", errno, "mkdir", BASE, NULL);
+    if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+        report_failure(report_fd, "new-root", errno, "mount", BASE "/newroot", NULL);
+    if (syscall(SYS_pivot_root, BASE, BASE "/oldroot") < 0)
+        report_failure(report_fd, "pivot-root", errno, "pivot_root", BASE, NULL);
+    if (chdir("/") < 0) report_failure(report_fd, "pivot-root", errno, "chdir", "/", NULL);
+
+    for (int i = 0; i < plan->op_count; i++) apply_op(&plan->ops[i], report_fd);
+
+    /* Detach the host root, then make the assembled tree the root. */
+    if (umount2(OLD_ROOT, MNT_DETACH) < 0) report_failure(report_fd, "pivot-root", errno, "umount2", OLD_ROOT, NULL);
+    if (chdir(NEW_ROOT) < 0) report_failure(report_fd, "pivot-root", errno, "chdir", NEW_ROOT, NULL);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) report_failure(report_fd, "pivot-root", errno, "pivot_root", NEW_ROOT, NULL);
+    if (umount2(".", MNT_DETACH) < 0) report_failure(report_fd, "pivot-root", errno, "umount2", "/", NULL);
+    if (chdir("/") < 0) report_failure(report_fd, "pivot-root", errno, "chdir", "/", NULL);
+
+    if (plan->clone_flags & CLONE_NEWNET) bring_up_loopback(report_fd);
+    if (plan->hostname != NULL && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
+        report_failure(report_fd, "hostname", errno, "sethostname", plan->hostname, NULL);
+}
+
+/* The action keeps no capabilities in its user namespace: with them it could
+ * remount the read-only host tree writable. */
+void sandbox_drop_privileges(int report_fd) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
+    /* capset(2) structures, spelled out: musl ships no kernel headers. */
+    struct {
+        uint32_t version;
+        int pid;
+    } header = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+    struct {
+        uint32_t effective, permitted, inheritable;
+    } data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capset, &header, data) < 0) report_failure(report_fd, "drop-privileges", errno, "capset", NULL, NULL);
+}
+
+/* pid 1 of the sandbox: reaps every zombie, passes SIGTERM, SIGINT and SIGHUP
+ * to the action, and when the action ends tells the launcher its real wait
+ * status (pid 1 cannot die of its own signals) and exits, which kills
+ * everything left in the namespace. */
+_Noreturn void sandbox_init(pid_t action, int report_fd) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    for (;;) {
+        struct signalfd_siginfo info;
+        if (sfd < 0 || read(sfd, &info, sizeof info) != sizeof info) {
+            if (sfd >= 0 && errno == EINTR) continue;
+            /* Without a signalfd, fall back to plain blocking waits. */
+        } else if (info.ssi_signo != SIGCHLD) {
+            kill(action, (int)info.ssi_signo);
+            continue;
+        }
+        for (;;) {
+            int status;
+            pid_t pid = waitpid(-1, &status, sfd < 0 ? 0 : WNOHANG);
+            if (pid <= 0) break;
+            if (pid == action) {
+                report_send(report_fd, REPORT_EXITED, status);
+                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            }
+        }
+    }
+}

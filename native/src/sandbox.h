@@ -1,0 +1,20 @@
+/* The rootless sandbox (namespaces, mounts, init). */
+#ifndef PADDOCK_SANDBOX_H
+#define PADDOCK_SANDBOX_H
+
+#include <sys/types.h>
+
+#include "plan.h"
+
+/* Records the caller's ids; call before clone() (inside, they are unmapped). */
+void sandbox_prepare(void);
+/* In the cloned child: id maps, new root, setup operations, loopback, hostname. */
+void sandbox_enter(const struct plan *plan, int report_fd);
+/* Right before exec: no capabilities, no_new_privs. */
+void sandbox_drop_privileges(int report_fd);
+/* pid 1 of the sandbox's pid namespace; never returns. */
+_Noreturn void sandbox_init(pid_t action, int report_fd);
+/* What to do about a failed sandbox step, or NULL. */
+const char *sandbox_hint(const char *step, int err);
+
+#endif
