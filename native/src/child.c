@@ -35,6 +35,14 @@ _Noreturn void report_failure(int fd, const char *step, int err, const char *sys
     _exit(125);
 }
 
+void supervised_signals(sigset_t *mask) {
+    sigemptyset(mask);
+    sigaddset(mask, SIGCHLD);
+    sigaddset(mask, SIGTERM);
+    sigaddset(mask, SIGINT);
+    sigaddset(mask, SIGHUP);
+}
+
 void report_send(int fd, int kind, int wait_status) {
     struct child_report r;
     memset(&r, 0, sizeof r);
@@ -158,11 +166,7 @@ static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
  * failure to the launcher, or say it started, then be its init. */
 static _Noreturn void run_under_init(const struct plan *plan, int report_fd) {
     sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
+    supervised_signals(&mask);
     sigprocmask(SIG_BLOCK, &mask, NULL); /* before fork: no signal is missed */
     int exec_report[2];
     if (pipe2(exec_report, O_CLOEXEC) < 0) report_failure(report_fd, "init", errno, "pipe2", NULL, NULL);

@@ -3,6 +3,7 @@
 #define PADDOCK_CHILD_H
 
 #include <limits.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "plan.h"
@@ -24,6 +25,9 @@ struct child_report {
     char path[PATH_MAX];     /* the path the failing call was given */
     char search_path[4096];  /* PATH as the action saw it, for exec failures */
 };
+
+/* SIGCHLD plus the signals a supervisor passes on (TERM, INT, HUP). */
+void supervised_signals(sigset_t *mask);
 
 /* Sends a failure report and exits 125. */
 _Noreturn void report_failure(int fd, const char *step, int err, const char *syscall_name, const char *path,

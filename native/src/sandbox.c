@@ -302,11 +302,7 @@ void sandbox_drop_privileges(int report_fd) {
  * everything left in the namespace. */
 _Noreturn void sandbox_init(pid_t action, int report_fd) {
     sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
+    supervised_signals(&mask);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
     for (;;) {
         struct signalfd_siginfo info;

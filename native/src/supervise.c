@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "supervise.h"
 
+#include "child.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -29,11 +31,7 @@ int64_t monotonic_us(void) {
 
 int supervise_prepare(void) {
     sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
+    supervised_signals(&mask);
     sigaddset(&mask, SIGQUIT);
     sigaddset(&mask, OWNER_DEATH_SIGNAL);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) return -1;
