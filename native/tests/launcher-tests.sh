@@ -108,35 +108,26 @@ is_alive() {
     [ "${stat%% *}" != Z ]
 }
 
-# wait_for_file FILE SECONDS: bounded poll for FILE to exist.
-wait_for_file() {
-    local i=0 n=$(($2 * 50))
-    while [ ! -e "$1" ]; do
+# wait_until SECONDS COMMAND...: bounded poll until COMMAND succeeds.
+wait_until() {
+    local i=0 n=$(($1 * 50))
+    shift
+    until "$@" 2>/dev/null; do
         i=$((i + 1))
         [ "$i" -gt "$n" ] && return 1
         sleep 0.02
     done
 }
 
-# wait_for_grep FILE STRING SECONDS: bounded poll for a fixed string in FILE.
-wait_for_grep() {
-    local i=0 n=$(($3 * 50))
-    until grep -qF -- "$2" "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -gt "$n" ] && return 1
-        sleep 0.02
-    done
-}
+# wait_for_file FILE SECONDS: FILE exists.
+wait_for_file() { wait_until "$2" test -e "$1"; }
 
-# wait_for_exit PID SECONDS: bounded poll for PID to be gone (or a zombie).
-wait_for_exit() {
-    local i=0 n=$(($2 * 50))
-    while is_alive "$1"; do
-        i=$((i + 1))
-        [ "$i" -gt "$n" ] && return 1
-        sleep 0.02
-    done
-}
+# wait_for_grep FILE STRING SECONDS: FILE holds the fixed string.
+wait_for_grep() { wait_until "$3" grep -qF -- "$2" "$1"; }
+
+# wait_for_exit PID SECONDS: PID is gone (or a zombie).
+wait_for_exit() { wait_until "$2" is_gone "$1"; }
+is_gone() { ! is_alive "$1"; }
 
 # launch ARGS...: runs the launcher under a 30 s watchdog; sets RC, ELAPSED_MS
 # and HUNG (the watchdog's own 124 must not pass for the launcher's).
