@@ -52,6 +52,20 @@ void report_send(int fd, int kind, int wait_status) {
     (void)ignored;
 }
 
+void report_note(int fd, int kind, const char *step, const char *path, const char *detail, int err,
+                 const char *syscall_name) {
+    struct child_report r;
+    memset(&r, 0, sizeof r);
+    r.kind = kind;
+    r.err = err;
+    snprintf(r.step, sizeof r.step, "%s", step);
+    if (syscall_name != NULL) snprintf(r.syscall, sizeof r.syscall, "%s", syscall_name);
+    snprintf(r.path, sizeof r.path, "%s", path);
+    snprintf(r.detail, sizeof r.detail, "%s", detail);
+    ssize_t ignored = write(fd, &r, sizeof r);
+    (void)ignored;
+}
+
 static void reset_signals(int report_fd) {
     sigset_t none;
     sigemptyset(&none);

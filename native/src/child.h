@@ -14,6 +14,8 @@ enum report_kind {
     REPORT_FAILED = 1,  /* setup or exec failed; the action never ran */
     REPORT_STARTED,     /* sandbox init: the action was exec'd (pid inside in wait_status) */
     REPORT_EXITED,      /* sandbox init: the action ended; wait_status is its raw status */
+    REPORT_MOUNTED,     /* an overlay is up: path, and detail names the implementation */
+    REPORT_DEGRADED,    /* a setup step fell back: step, path, the failed call, detail "from->to" */
 };
 
 struct child_report {
@@ -24,6 +26,7 @@ struct child_report {
     char syscall[16];
     char path[PATH_MAX];     /* the path the failing call was given */
     char search_path[4096];  /* PATH as the action saw it, for exec failures */
+    char detail[64];         /* REPORT_MOUNTED and REPORT_DEGRADED */
 };
 
 /* SIGCHLD plus the signals a supervisor passes on (TERM, INT, HUP). */
@@ -35,6 +38,11 @@ _Noreturn void report_failure(int fd, const char *step, int err, const char *sys
 
 /* Sends a report of another kind; returns. */
 void report_send(int fd, int kind, int wait_status);
+
+/* Sends a REPORT_MOUNTED or REPORT_DEGRADED note; returns. err and
+ * syscall_name describe the failed call (0 and NULL for REPORT_MOUNTED). */
+void report_note(int fd, int kind, const char *step, const char *path, const char *detail, int err,
+                 const char *syscall_name);
 
 /* Runs in the freshly forked (or cloned) child; never returns. report_fd is
  * the close-on-exec write end of the report pipe; launcher_pid is the parent. */

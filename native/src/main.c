@@ -42,6 +42,31 @@ static const char usage[] =
     "    --timeout DURATION      SIGTERM the tree after DURATION (30s, 1.5s, 200ms)\n"
     "    --kill-grace DURATION   SIGKILL this long after SIGTERM (default 5s)\n"
     "\n"
+    "Sandbox (rootless: always in a new user and mount namespace, fresh root on\n"
+    "tmpfs; setup operations apply in the order given; DEST is inside):\n"
+    "    --unshare-user|pid|net|ipc|uts|cgroup|all   new namespaces (-try: same)\n"
+    "    --share-net             keep the host network (after --unshare-all)\n"
+    "    --no-loopback           leave lo down in a new network namespace\n"
+    "    --uid UID, --gid GID    ids inside (default: the caller's)\n"
+    "    --hostname NAME         hostname inside (needs --unshare-uts)\n"
+    "    --as-pid-1              exec the action as pid 1 (no reaping init)\n"
+    "    --bind SRC DEST         host SRC writable at DEST (no devices)\n"
+    "    --ro-bind SRC DEST      host SRC read-only at DEST\n"
+    "    --dev-bind SRC DEST     host SRC at DEST, devices usable\n"
+    "                            (each with a -try variant: skip a missing SRC)\n"
+    "    --tmpfs DEST            an empty private tmpfs\n"
+    "    --proc DEST             a fresh procfs for the new pid namespace\n"
+    "    --dev DEST              null zero full random urandom tty, devpts, shm\n"
+    "    --dir DEST, --symlink TARGET DEST, --remount-ro DEST\n"
+    "    --overlay-src SRC       a layer for the next overlay (later ones on top)\n"
+    "    --overlay UPPER WORK DEST   overlay of the layers, writes land in UPPER\n"
+    "    --tmp-overlay DEST      overlay of the layers, writes discarded\n"
+    "    --ro-overlay DEST       overlay of the layers, read-only\n"
+    "    --overlay-impl auto|kernel|fuse|bind\n"
+    "                            auto (default) tries kernel overlayfs, then\n"
+    "                            fuse-overlayfs, then read-only binds on a tmpfs,\n"
+    "                            and reports each fallback; the others force one\n"
+    "\n"
     "Exit status: the action's own, 128+N if killed by signal N, 124 timed out,\n"
     "125 the launcher failed, 126 not executable, 127 not found.\n";
 
@@ -96,6 +121,42 @@ static void emit_exited(int status_fd, int exit_code, const struct outcome *out)
     record_int(&r, "wall_us", out->wall_us);
     usage_record(&r, &out->usage);
     record_emit(&r, status_fd);
+}
+
+/* What the bind fallback gives up, for the record that says it was used. */
+#define BIND_OVERLAY_EFFECT                                                                                 \
+    "no overlay filesystem: the layers' entries are bound read-only on a private tmpfs, so only new "    \
+    "top-level entries can be written, and they are discarded"
+
+/* An overlay that is up ("overlay"), or a setup step that fell back ("degraded"). */
+static void emit_note(int status_fd, const struct child_report *note) {
+    struct record r;
+    if (note->kind == REPORT_MOUNTED) {
+        record_begin(&r, "overlay");
+        record_str(&r, "path", note->path);
+        record_str(&r, "impl", note->detail);
+        if (strcmp(note->detail, "bind") == 0) record_str(&r, "effect", BIND_OVERLAY_EFFECT);
+        record_emit(&r, status_fd);
+        return;
+    }
+    /* detail is "from->to" */
+    const char *arrow = strstr(note->detail, "->");
+    char from[sizeof note->detail];
+    snprintf(from, sizeof from, "%.*s", arrow ? (int)(arrow - note->detail) : 0, note->detail);
+    const char *to = arrow ? arrow + 2 : "";
+    record_begin(&r, "degraded");
+    record_str(&r, "step", note->step);
+    record_str(&r, "path", note->path);
+    record_str(&r, "from", from);
+    record_str(&r, "to", to);
+    record_str(&r, "syscall", note->syscall);
+    record_str(&r, "errno", errno_name(note->err));
+    record_int(&r, "errno_code", note->err);
+    record_str(&r, "message", strerror(note->err));
+    record_emit(&r, status_fd);
+    if (status_fd < 0) /* standalone use: say it once on stderr */
+        fprintf(stderr, "paddock-launch: %s %s: %s failed (%s: %s); using %s\n", note->step, note->path, from,
+                note->syscall, strerror(note->err), to);
 }
 
 static const char *exec_hint(int err) {
@@ -221,8 +282,18 @@ int main(int argc, char **argv) {
         child_run(&plan, report[1], launcher);
     }
     close(report[1]);
+    /* Notes about the sandbox's setup come first, then a failure, the start
+     * under init, or EOF (exec closed the pipe). */
     struct child_report failure;
-    bool failed = read_child_report(report[0], &failure) && failure.kind == REPORT_FAILED;
+    bool failed = false;
+    while (read_child_report(report[0], &failure)) {
+        if (failure.kind == REPORT_MOUNTED || failure.kind == REPORT_DEGRADED) {
+            emit_note(plan.status_fd, &failure);
+            continue;
+        }
+        failed = failure.kind == REPORT_FAILED;
+        break;
+    }
     if (failed) {
         close(report[0]);
         struct outcome out;

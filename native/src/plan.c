@@ -91,13 +91,56 @@ static int splice_args_from_fd(struct arglist *args, int at, int fd, char *err, 
     return 0;
 }
 
-static int add_setup_op(struct plan *plan, enum op_kind kind, const char *source, const char *dest, bool try_only) {
+static struct setup_op *add_setup_op(struct plan *plan, enum op_kind kind, const char *source, const char *dest,
+                                     bool try_only) {
     struct setup_op *ops = realloc(plan->ops, sizeof(struct setup_op) * (size_t)(plan->op_count + 1));
-    if (ops == NULL) return -1;
+    if (ops == NULL) return NULL;
     plan->ops = ops;
-    ops[plan->op_count++] = (struct setup_op){kind, source, dest, try_only};
+    ops[plan->op_count] = (struct setup_op){.kind = kind, .source = source, .dest = dest, .try_only = try_only};
+    return &ops[plan->op_count++];
+}
+
+/* Overlay layers named by --overlay-src, waiting for the overlay that uses them. */
+struct pending_layers {
+    const char **paths;
+    int count;
+};
+
+/* The kernel's overlay options are a comma-separated list of colon-separated
+ * paths: a path containing either character cannot be passed on. */
+static int check_overlay_path(const char *opt, const char *path, char *err, size_t err_len) {
+    if (path[0] != '/') return fail(err, err_len, "option %s: '%s' must be an absolute path", opt, path);
+    if (strpbrk(path, ",:\\") != NULL)
+        return fail(err, err_len, "option %s: '%s' contains ',', ':' or '\\', which overlay paths cannot hold", opt,
+                    path);
     return 0;
 }
+
+/* --overlay RWSRC WORKDIR DEST, --tmp-overlay DEST, --ro-overlay DEST: one
+ * overlay over the layers given by the --overlay-src options before it. */
+static int add_overlay(struct plan *plan, struct pending_layers *pending, const char *opt, enum op_kind kind,
+                       const char *upper, const char *workdir, const char *dest, char *err, size_t err_len) {
+    if (pending->count == 0)
+        return fail(err, err_len, "option %s %s: no layers; give them first with --overlay-src DIR", opt, dest);
+    if (dest[0] != '/') return fail(err, err_len, "option %s: '%s' must be an absolute path", opt, dest);
+    if (upper != NULL && (check_overlay_path(opt, upper, err, err_len) < 0 ||
+                          check_overlay_path(opt, workdir, err, err_len) < 0))
+        return -1;
+    struct setup_op *op = add_setup_op(plan, kind, upper, dest, false);
+    if (op == NULL) return fail(err, err_len, "out of memory");
+    op->layers = pending->paths;
+    op->layer_count = pending->count;
+    op->workdir = workdir;
+    *pending = (struct pending_layers){NULL, 0};
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    enum overlay_impl impl;
+} overlay_impls[] = {
+    {"auto", OVERLAY_AUTO}, {"kernel", OVERLAY_KERNEL}, {"fuse", OVERLAY_FUSE}, {"bind", OVERLAY_BIND},
+};
 
 /* Options that take a host source and a sandbox destination. */
 static const struct {
@@ -154,6 +197,7 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         .sandbox_gid = -1,
     };
     bool share_net = false;
+    struct pending_layers pending = {NULL, 0};
     struct arglist args = {argv, argc};
     int i = 1;
     while (i < args.count) {
@@ -221,12 +265,44 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         } else if (strcmp(opt, "--share-net") == 0) {
             share_net = true;
             i += 1;
+        } else if (strcmp(opt, "--no-loopback") == 0) {
+            plan->no_loopback = true;
+            i += 1;
         } else if (strcmp(opt, "--as-pid-1") == 0) {
             plan->as_pid_1 = true;
             i += 1;
         } else if (strcmp(opt, "--hostname") == 0) {
             NEED(1);
             plan->hostname = args.items[i + 1];
+            i += 2;
+        } else if (strcmp(opt, "--overlay-src") == 0) {
+            NEED(1);
+            if (check_overlay_path(opt, args.items[i + 1], err, err_len) < 0) return -1;
+            const char **paths = realloc(pending.paths, sizeof(char *) * (size_t)(pending.count + 1));
+            if (paths == NULL) return fail(err, err_len, "out of memory");
+            paths[pending.count++] = args.items[i + 1];
+            pending.paths = paths;
+            i += 2;
+        } else if (strcmp(opt, "--overlay") == 0) {
+            NEED(3);
+            if (add_overlay(plan, &pending, opt, OP_OVERLAY, args.items[i + 1], args.items[i + 2], args.items[i + 3],
+                            err, err_len) < 0)
+                return -1;
+            i += 4;
+        } else if (strcmp(opt, "--tmp-overlay") == 0 || strcmp(opt, "--ro-overlay") == 0) {
+            NEED(1);
+            if (add_overlay(plan, &pending, opt, opt[2] == 't' ? OP_TMP_OVERLAY : OP_RO_OVERLAY, NULL, NULL,
+                            args.items[i + 1], err, err_len) < 0)
+                return -1;
+            i += 2;
+        } else if (strcmp(opt, "--overlay-impl") == 0) {
+            NEED(1);
+            size_t k = 0, n = sizeof overlay_impls / sizeof overlay_impls[0];
+            while (k < n && strcmp(args.items[i + 1], overlay_impls[k].name) != 0) k++;
+            if (k == n)
+                return fail(err, err_len, "option --overlay-impl: '%s' is not one of auto, kernel, fuse, bind",
+                            args.items[i + 1]);
+            plan->overlay_impl = overlay_impls[k].impl;
             i += 2;
         } else if (strcmp(opt, "--uid") == 0 || strcmp(opt, "--gid") == 0) {
             NEED(1);
@@ -245,7 +321,7 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
                 if (strcmp(opt, bind_options[k].name) == 0) {
                     NEED(2);
                     if (add_setup_op(plan, bind_options[k].kind, args.items[i + 1], args.items[i + 2],
-                                     bind_options[k].try_only) < 0)
+                                     bind_options[k].try_only) == NULL)
                         return fail(err, err_len, "out of memory");
                     i += 3;
                     known = true;
@@ -255,19 +331,20 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
                     NEED(1);
                     if (args.items[i + 1][0] != '/')
                         return fail(err, err_len, "option %s: '%s' must be an absolute path", opt, args.items[i + 1]);
-                    if (add_setup_op(plan, path_options[k].kind, NULL, args.items[i + 1], false) < 0)
+                    if (add_setup_op(plan, path_options[k].kind, NULL, args.items[i + 1], false) == NULL)
                         return fail(err, err_len, "out of memory");
                     i += 2;
                     known = true;
                 }
             if (!known) return fail(err, err_len, "unknown option '%s' (see paddock-launch --help)", opt);
-            continue;
-            return fail(err, err_len, "unknown option '%s' (see paddock-launch --help)", opt);
         } else {
             break; /* first non-option: the command, as bwrap allows without "--" */
         }
 #undef NEED
     }
+    if (pending.count > 0)
+        return fail(err, err_len, "option --overlay-src %s: no --overlay, --tmp-overlay or --ro-overlay uses it",
+                    pending.paths[pending.count - 1]);
     if (share_net) plan->clone_flags &= ~CLONE_NEWNET;
     /* Mounts need a mount namespace, and rootless mounts a user namespace: a
      * sandbox always has both, also when started as root. */

@@ -21,14 +21,27 @@ struct env_op {
 };
 
 /* Sandbox setup operations, applied in command-line order (as bwrap's). */
-enum op_kind { OP_BIND, OP_RO_BIND, OP_DEV_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_DIR, OP_SYMLINK, OP_REMOUNT_RO };
+enum op_kind {
+    OP_BIND, OP_RO_BIND, OP_DEV_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_DIR, OP_SYMLINK, OP_REMOUNT_RO,
+    OP_OVERLAY,     /* writes land in a host upper directory */
+    OP_TMP_OVERLAY, /* writes land in a private tmpfs and vanish with the sandbox */
+    OP_RO_OVERLAY,  /* no writes */
+};
 
 struct setup_op {
     enum op_kind kind;
-    const char *source; /* host path for binds, link target for symlinks */
+    const char *source; /* host path for binds, link target for symlinks, upper dir for OP_OVERLAY */
     const char *dest;   /* path inside the sandbox */
     bool try_only;      /* the -try variants: skip when the source is missing */
+    /* overlays only */
+    const char **layers; /* host paths, lowest first (the --overlay-src order) */
+    int layer_count;
+    const char *workdir; /* OP_OVERLAY: host work dir on the upper's filesystem */
 };
+
+/* How overlays are mounted. AUTO tries each in turn and reports every
+ * fallback; the others force one, for tests and for hosts where one misbehaves. */
+enum overlay_impl { OVERLAY_AUTO, OVERLAY_KERNEL, OVERLAY_FUSE, OVERLAY_BIND };
 
 struct plan {
     char **argv;             /* the action's argv, NULL-terminated */
@@ -49,6 +62,8 @@ struct plan {
     int sandbox_gid;         /* -1: the caller's gid */
     const char *hostname;
     bool as_pid_1;           /* exec the action as pid 1 instead of under paddock's init */
+    enum overlay_impl overlay_impl;
+    bool no_loopback;        /* a new network namespace keeps lo down */
 };
 
 #define DEFAULT_KILL_GRACE_MS 5000
