@@ -65,6 +65,9 @@ const char *sandbox_hint(const char *step, int err) {
                "instead (--ro-bind /proc /proc)";
     if ((strcmp(step, "bind") == 0 || strcmp(step, "ro-bind") == 0 || strcmp(step, "dev-bind") == 0) && err == ENOENT)
         return "the source path does not exist on the host (the -try variants skip missing sources)";
+    if (err == EROFS)
+        return "the mount point does not exist and its parent inside the sandbox is read-only: put a --tmpfs on a "
+               "parent directory first, or mount onto a directory that exists";
     if (strcmp(step, "overlay-kernel") == 0)
         return "this kernel refused overlayfs in a user namespace (it needs Linux 5.11 or later, and upper and work "
                "directories on one filesystem that supports user xattrs); --overlay-impl auto falls back to "

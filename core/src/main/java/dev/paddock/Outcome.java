@@ -2,7 +2,9 @@ package dev.paddock;
 
 import dev.paddock.internal.Json;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -23,6 +25,9 @@ import java.util.OptionalInt;
  * @param wallTime         from spawn to the end of the action's main process
  * @param resourceUsage    the whole tree's usage
  * @param setupFailure     present when the action never started
+ * @param overlays         for a sandbox: each overlay's destination and the implementation that
+ *                         mounted it ("kernel", "fuse" or "bind"), in order
+ * @param degradations     for a sandbox: every setup step that fell back to a weaker implementation
  */
 public record Outcome(
         int exitCode,
@@ -34,7 +39,14 @@ public record Outcome(
         boolean killedAfterGrace,
         Duration wallTime,
         ResourceUsage resourceUsage,
-        Optional<SetupFailure> setupFailure) {
+        Optional<SetupFailure> setupFailure,
+        Map<String, String> overlays,
+        List<Degradation> degradations) {
+
+    public Outcome {
+        overlays = Collections.unmodifiableMap(new LinkedHashMap<>(overlays));
+        degradations = List.copyOf(degradations);
+    }
 
     /** Started, exited with status 0, not timed out. */
     public boolean succeeded() {
@@ -81,6 +93,21 @@ public record Outcome(
             m.put("setup_failure", s);
         } else {
             m.put("setup_failure", null);
+        }
+        if (!overlays.isEmpty()) m.put("overlays", overlays);
+        if (!degradations.isEmpty()) {
+            m.put("degradations", degradations.stream().map(d -> {
+                Map<String, Object> dm = new LinkedHashMap<>();
+                dm.put("step", d.step());
+                dm.put("path", d.path());
+                dm.put("from", d.from());
+                dm.put("to", d.to());
+                dm.put("syscall", d.syscall());
+                dm.put("errno", d.errno());
+                dm.put("message", d.message());
+                dm.put("description", d.describe());
+                return dm;
+            }).toList());
         }
         return m;
     }

@@ -1,58 +1,153 @@
 package dev.paddock;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * What a sandboxed action may see: a rootless jail built from Linux
  * namespaces (user, mount, pid, net, ipc, uts, cgroup) with a fresh root.
- * The action runs as the caller's uid inside, keeps no capabilities, gets a
- * fresh /proc for its own pid namespace, a minimal /dev and a private /tmp.
+ * The action keeps no capabilities, gets a fresh /proc for its own pid
+ * namespace, a minimal /dev, a private /tmp and its working directory
+ * writable, under one of two bases:
  *
- * <p>{@link #hostReadOnly()} is the preset most builds start from: the host's
- * {@code /} read-only, the action's working directory writable.
+ * <ul>
+ *   <li>{@link #hostReadOnly()}: the host's {@code /} read-only, for builds that may read anything;
+ *   <li>{@link #hermetic()}: only what is declared: the system directories ({@code /usr}, {@code /bin},
+ *       {@code /lib*}, {@code /etc}) read-only, the working directory as the input root, and whatever
+ *       toolchain directories are added with {@link Builder#readOnly(Path)}.
+ * </ul>
+ *
+ * Mounts added on the builder apply in order after the base's.
  */
 public final class Sandbox {
     /** The action's network. */
     public enum Network {
-        /** Its own network namespace with only loopback up: no outside network. */
+        /** Its own network namespace with no interface up: not even loopback works. */
         NONE,
+        /** Its own network namespace with only loopback up: no outside network. */
+        LOOPBACK,
         /** The host's network. */
         HOST
     }
 
-    /** One mount inside the sandbox, applied in order after the preset's. */
-    public record Mount(Kind kind, Optional<Path> source, Path destination) {
-        public enum Kind { READ_ONLY, WRITABLE, TMPFS }
+    /** Which base the sandbox starts from. */
+    public enum Base {
+        /** The host's {@code /} read-only. */
+        HOST_READ_ONLY,
+        /** Nothing from the host but the declared paths. */
+        HERMETIC
+    }
 
-        public Mount {
-            Objects.requireNonNull(kind, "kind");
-            Objects.requireNonNull(source, "source");
-            if (!Objects.requireNonNull(destination, "destination").isAbsolute())
-                throw new IllegalArgumentException("a sandbox destination must be absolute: " + destination);
+    /**
+     * How overlays are mounted. {@code AUTO} tries kernel overlayfs, then fuse-overlayfs, then
+     * read-only binds on a tmpfs, and reports every fallback in {@link Outcome#degradations()}; the
+     * others force one implementation (and fail rather than fall back).
+     */
+    public enum OverlayImpl { AUTO, KERNEL, FUSE, BIND }
+
+    /** Directories a hermetic sandbox needs to run the host's programs at all. */
+    static final List<Path> SYSTEM_DIRECTORIES = List.of(Path.of("/usr"), Path.of("/bin"), Path.of("/sbin"),
+            Path.of("/lib"), Path.of("/lib32"), Path.of("/lib64"), Path.of("/libx32"), Path.of("/etc"));
+
+    /** One mount inside the sandbox. */
+    public sealed interface Mount {
+        Path destination();
+
+        /** Host path source visible read-only at destination. */
+        record ReadOnly(Path source, Path destination) implements Mount {
+            public ReadOnly {
+                Objects.requireNonNull(source, "source");
+                requireAbsolute(destination);
+            }
+        }
+
+        /** Host path source visible and writable at destination. */
+        record Writable(Path source, Path destination) implements Mount {
+            public Writable {
+                Objects.requireNonNull(source, "source");
+                requireAbsolute(destination);
+            }
+        }
+
+        /** An empty private tmpfs at destination. */
+        record Tmpfs(Path destination) implements Mount {
+            public Tmpfs {
+                requireAbsolute(destination);
+            }
+        }
+
+        /**
+         * The union of layers (host directories, lowest first) at destination. Writes land in
+         * {@code upper} (a host directory, with {@code work} an empty directory on the same
+         * filesystem) when it is present, in a private tmpfs that vanishes with the sandbox when it is
+         * not, or are refused when {@code readOnly}.
+         */
+        record Overlay(List<Path> layers, Path destination, Optional<Path> upper, Optional<Path> work,
+                boolean readOnly) implements Mount {
+            public Overlay {
+                layers = List.copyOf(layers);
+                if (layers.isEmpty()) throw new IllegalArgumentException("an overlay needs at least one layer");
+                requireAbsolute(destination);
+                if (upper.isPresent() != work.isPresent())
+                    throw new IllegalArgumentException("an overlay's upper and work directories come together");
+                if (readOnly && upper.isPresent())
+                    throw new IllegalArgumentException("a read-only overlay has no upper directory");
+                for (Path p : layers) requireOverlayPath(p);
+                upper.ifPresent(Sandbox::requireOverlayPath);
+                work.ifPresent(Sandbox::requireOverlayPath);
+            }
         }
     }
 
+    private final Base base;
     private final List<Mount> mounts;
     private final Network network;
     private final String hostname;
+    private final Integer uid;
+    private final Integer gid;
+    private final OverlayImpl overlayImpl;
 
     private Sandbox(Builder b) {
+        this.base = b.base;
         this.mounts = List.copyOf(b.mounts);
         this.network = b.network;
         this.hostname = b.hostname;
+        this.uid = b.uid;
+        this.gid = b.gid;
+        this.overlayImpl = b.overlayImpl;
     }
 
-    /** Host {@code /} read-only, fresh /proc, /dev and /tmp, the working directory writable, no network. */
+    /** Host {@code /} read-only, fresh /proc, /dev and /tmp, the working directory writable, loopback only. */
     public static Sandbox hostReadOnly() {
         return newBuilder().build();
     }
 
+    /**
+     * Only the system directories read-only, fresh /proc, /dev and /tmp, and the working directory
+     * (the input root) writable, loopback only. Add toolchains with {@link Builder#readOnly(Path)}
+     * on {@code newBuilder(Base.HERMETIC)}.
+     */
+    public static Sandbox hermetic() {
+        return newBuilder(Base.HERMETIC).build();
+    }
+
+    /** A builder over the host-read-only base. */
     public static Builder newBuilder() {
-        return new Builder();
+        return new Builder(Base.HOST_READ_ONLY);
+    }
+
+    public static Builder newBuilder(Base base) {
+        return new Builder(Objects.requireNonNull(base, "base"));
+    }
+
+    public Base base() {
+        return base;
     }
 
     public List<Mount> mounts() {
@@ -67,13 +162,39 @@ public final class Sandbox {
         return Optional.ofNullable(hostname);
     }
 
+    public OptionalInt uid() {
+        return uid == null ? OptionalInt.empty() : OptionalInt.of(uid);
+    }
+
+    public OptionalInt gid() {
+        return gid == null ? OptionalInt.empty() : OptionalInt.of(gid);
+    }
+
+    public OverlayImpl overlayImpl() {
+        return overlayImpl;
+    }
+
     /** A short description for outcome records and logs. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("host-readonly, network ").append(network.name().toLowerCase());
+        StringBuilder sb = new StringBuilder(base == Base.HERMETIC ? "hermetic" : "host-readonly")
+                .append(", network ").append(network.name().toLowerCase());
         hostname().ifPresent(h -> sb.append(", hostname ").append(h));
-        for (Mount m : mounts)
-            sb.append(", ").append(m.kind().name().toLowerCase().replace('_', '-')).append(' ')
-                    .append(m.source().map(s -> s + ":").orElse("")).append(m.destination());
+        uid().ifPresent(u -> sb.append(", uid ").append(u));
+        gid().ifPresent(g -> sb.append(", gid ").append(g));
+        if (overlayImpl != OverlayImpl.AUTO) sb.append(", overlays ").append(overlayImpl.name().toLowerCase());
+        for (Mount m : mounts) {
+            sb.append(", ");
+            switch (m) {
+                case Mount.ReadOnly r -> sb.append("ro ").append(r.source()).append(':').append(r.destination());
+                case Mount.Writable w -> sb.append("rw ").append(w.source()).append(':').append(w.destination());
+                case Mount.Tmpfs t -> sb.append("tmpfs ").append(t.destination());
+                case Mount.Overlay o -> {
+                    sb.append(o.readOnly() ? "ro-overlay " : o.upper().isPresent() ? "overlay " : "tmp-overlay ");
+                    o.layers().forEach(l -> sb.append(l).append(':'));
+                    sb.append(o.destination());
+                }
+            }
+        }
         return sb.toString();
     }
 
@@ -81,45 +202,121 @@ public final class Sandbox {
     public List<String> launcherOptions(Path directory) {
         List<String> o = new ArrayList<>(List.of("--unshare-all"));
         if (network == Network.HOST) o.add("--share-net");
+        if (network == Network.NONE) o.add("--no-loopback");
         if (hostname != null) o.addAll(List.of("--hostname", hostname));
-        o.addAll(List.of("--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
+        if (uid != null) o.addAll(List.of("--uid", uid.toString()));
+        if (gid != null) o.addAll(List.of("--gid", gid.toString()));
+        if (overlayImpl != OverlayImpl.AUTO) o.addAll(List.of("--overlay-impl", overlayImpl.name().toLowerCase()));
+        if (base == Base.HOST_READ_ONLY) {
+            o.addAll(List.of("--ro-bind", "/", "/"));
+        } else {
+            for (Path dir : SYSTEM_DIRECTORIES) {
+                // Mirror merged-/usr links (/bin -> usr/bin) as links, so paths resolve as on the host.
+                if (Files.isSymbolicLink(dir)) {
+                    try {
+                        o.addAll(List.of("--symlink", Files.readSymbolicLink(dir).toString(), dir.toString()));
+                        continue;
+                    } catch (IOException e) {
+                        // unreadable link: bind what it points to instead, below
+                    }
+                }
+                o.addAll(List.of("--ro-bind-try", dir.toString(), dir.toString()));
+            }
+        }
+        o.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
         String dir = directory.toAbsolutePath().toString();
         o.addAll(List.of("--bind", dir, dir));
         for (Mount m : mounts) {
-            switch (m.kind()) {
-                case READ_ONLY -> o.addAll(List.of("--ro-bind", m.source().orElseThrow().toAbsolutePath().toString(),
-                        m.destination().toString()));
-                case WRITABLE -> o.addAll(List.of("--bind", m.source().orElseThrow().toAbsolutePath().toString(),
-                        m.destination().toString()));
-                case TMPFS -> o.addAll(List.of("--tmpfs", m.destination().toString()));
+            switch (m) {
+                case Mount.ReadOnly r -> o.addAll(List.of("--ro-bind", abs(r.source()), r.destination().toString()));
+                case Mount.Writable w -> o.addAll(List.of("--bind", abs(w.source()), w.destination().toString()));
+                case Mount.Tmpfs t -> o.addAll(List.of("--tmpfs", t.destination().toString()));
+                case Mount.Overlay ov -> {
+                    for (Path layer : ov.layers()) o.addAll(List.of("--overlay-src", abs(layer)));
+                    String dest = ov.destination().toString();
+                    if (ov.readOnly()) o.addAll(List.of("--ro-overlay", dest));
+                    else if (ov.upper().isPresent())
+                        o.addAll(List.of("--overlay", abs(ov.upper().get()), abs(ov.work().orElseThrow()), dest));
+                    else o.addAll(List.of("--tmp-overlay", dest));
+                }
             }
         }
         return o;
     }
 
+    private static String abs(Path p) {
+        return p.toAbsolutePath().normalize().toString();
+    }
+
+    private static void requireAbsolute(Path destination) {
+        if (!Objects.requireNonNull(destination, "destination").isAbsolute())
+            throw new IllegalArgumentException("a sandbox destination must be absolute: " + destination);
+    }
+
+    /** The kernel's overlay options separate paths with ',' and ':'. */
+    private static void requireOverlayPath(Path p) {
+        String s = abs(Objects.requireNonNull(p, "overlay path"));
+        if (s.contains(",") || s.contains(":") || s.contains("\\"))
+            throw new IllegalArgumentException("an overlay path cannot contain ',', ':' or '\\': " + s);
+    }
+
     /** Builds {@link Sandbox} policies. */
     public static final class Builder {
+        private final Base base;
         private final List<Mount> mounts = new ArrayList<>();
-        private Network network = Network.NONE;
+        private Network network = Network.LOOPBACK;
         private String hostname;
+        private Integer uid;
+        private Integer gid;
+        private OverlayImpl overlayImpl = OverlayImpl.AUTO;
 
-        private Builder() {}
+        private Builder(Base base) {
+            this.base = base;
+        }
 
         /** Makes host path source visible read-only at destination. */
         public Builder readOnly(Path source, Path destination) {
-            mounts.add(new Mount(Mount.Kind.READ_ONLY, Optional.of(source), destination));
+            mounts.add(new Mount.ReadOnly(source, destination));
             return this;
+        }
+
+        /** Makes the host directory path visible read-only at the same path (a toolchain, say). */
+        public Builder readOnly(Path path) {
+            return readOnly(path, path.toAbsolutePath().normalize());
         }
 
         /** Makes host path source visible and writable at destination. */
         public Builder writable(Path source, Path destination) {
-            mounts.add(new Mount(Mount.Kind.WRITABLE, Optional.of(source), destination));
+            mounts.add(new Mount.Writable(source, destination));
             return this;
         }
 
         /** An empty private tmpfs at destination. */
         public Builder tmpfs(Path destination) {
-            mounts.add(new Mount(Mount.Kind.TMPFS, Optional.empty(), destination));
+            mounts.add(new Mount.Tmpfs(destination));
+            return this;
+        }
+
+        /** The union of layers (lowest first) at destination; writes go to a private tmpfs and vanish. */
+        public Builder overlay(List<Path> layers, Path destination) {
+            mounts.add(new Mount.Overlay(layers, destination, Optional.empty(), Optional.empty(), false));
+            return this;
+        }
+
+        /** The union of layers (lowest first) at destination; writes land in the host directory upper. */
+        public Builder overlay(List<Path> layers, Path destination, Path upper, Path work) {
+            mounts.add(new Mount.Overlay(layers, destination, Optional.of(upper), Optional.of(work), false));
+            return this;
+        }
+
+        /** The union of layers (lowest first) at destination, read-only. */
+        public Builder readOnlyOverlay(List<Path> layers, Path destination) {
+            mounts.add(new Mount.Overlay(layers, destination, Optional.empty(), Optional.empty(), true));
+            return this;
+        }
+
+        public Builder overlayImpl(OverlayImpl impl) {
+            this.overlayImpl = Objects.requireNonNull(impl, "impl");
             return this;
         }
 
@@ -132,6 +329,20 @@ public final class Sandbox {
             if (hostname != null && (hostname.isEmpty() || hostname.length() > 64))
                 throw new IllegalArgumentException("a hostname has 1 to 64 characters: '" + hostname + "'");
             this.hostname = hostname;
+            return this;
+        }
+
+        /** The uid the action has inside (default: the caller's). */
+        public Builder uid(int uid) {
+            if (uid < 0) throw new IllegalArgumentException("a uid is not negative: " + uid);
+            this.uid = uid;
+            return this;
+        }
+
+        /** The gid the action has inside (default: the caller's). */
+        public Builder gid(int gid) {
+            if (gid < 0) throw new IllegalArgumentException("a gid is not negative: " + gid);
+            this.gid = gid;
             return this;
         }
 

@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +45,8 @@ import sun.misc.Signal;
             "  paddock run --timeout 10m --kill-grace 30s --json outcome.json -- ./ci-step.sh",
             "  paddock run --cwd build --env CC=clang -- ninja",
             "  paddock run --sandbox --ro /opt/toolchain --tmpfs /var/tmp -- make test",
+            "  paddock run --sandbox --hermetic --ro /opt/jdk -- ./build.sh",
+            "  paddock run --sandbox --overlay /srv/base:/srv/patch:/opt/sdk -- ./configure",
         })
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_PADDOCK_FAILED = 125;
@@ -66,8 +70,14 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--sandbox", description = {
             "Run in a rootless sandbox: host / read-only, fresh /proc, /dev and /tmp,",
-            "the working directory writable, no network, no capabilities."})
+            "the working directory writable, loopback only, no capabilities."})
     boolean sandbox;
+
+    @Option(names = "--hermetic", description = {
+            "With --sandbox: show only the system directories (/usr, /bin, /lib*, /etc)",
+            "read-only, the working directory (the input root) and what --ro, --rw,",
+            "--tmpfs and --overlay declare; nothing else of the host."})
+    boolean hermetic;
 
     @Option(names = "--ro", paramLabel = "PATH[:DEST]", description = "With --sandbox: also show PATH read-only (at DEST).")
     List<String> readOnly = List.of();
@@ -78,12 +88,30 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--tmpfs", paramLabel = "PATH", description = "With --sandbox: an empty private tmpfs at PATH.")
     List<Path> tmpfs = List.of();
 
-    @Option(names = "--network", paramLabel = "none|host", defaultValue = "none",
-            description = "With --sandbox: none (own namespace, loopback only; the default) or host.")
+    @Option(names = "--overlay", paramLabel = "LOWER[:LOWER2...]:DEST", description = {
+            "With --sandbox: the union of the LOWER directories (first is lowest) at DEST;",
+            "writes land in a private tmpfs and are discarded, the LOWERs stay unchanged."})
+    List<String> overlays = List.of();
+
+    @Option(names = "--overlay-impl", paramLabel = "auto|kernel|fuse|bind", defaultValue = "auto", description = {
+            "With --sandbox: how overlays are mounted. auto (the default) tries kernel",
+            "overlayfs, then fuse-overlayfs, then read-only binds on a tmpfs, and says",
+            "on stderr when it falls back; the others force one."})
+    String overlayImpl;
+
+    @Option(names = "--network", paramLabel = "none|loopback|host", defaultValue = "loopback", description = {
+            "With --sandbox: loopback (own namespace with only lo up; the default),",
+            "none (not even lo) or host."})
     String network;
 
     @Option(names = "--hostname", paramLabel = "NAME", description = "With --sandbox: the hostname inside.")
     String hostname;
+
+    @Option(names = "--uid", paramLabel = "UID", description = "With --sandbox: the uid inside (default: yours).")
+    Integer uid;
+
+    @Option(names = "--gid", paramLabel = "GID", description = "With --sandbox: the gid inside (default: yours).")
+    Integer gid;
 
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
     List<String> command;
@@ -94,7 +122,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         if (timeout != null && timeout.isZero())
-            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be longer than 0");
+            throw usage("--timeout must be longer than 0");
         Action.Builder action = Action.newBuilder(command)
                 .killGrace(killGrace)
                 .timeout(timeout)
@@ -107,8 +135,7 @@ final class RunCommand implements Callable<Integer> {
         for (String assignment : env) {
             int eq = assignment.indexOf('=');
             if (eq <= 0)
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--env needs NAME=VALUE, got '" + assignment + "'");
+                throw usage("--env needs NAME=VALUE, got '" + assignment + "'");
             action.env(assignment.substring(0, eq), assignment.substring(eq + 1));
         }
         Outcome outcome;
@@ -122,6 +149,7 @@ final class RunCommand implements Callable<Integer> {
             outcome = execution.await();
         }
         var err = spec.commandLine().getErr();
+        outcome.degradations().forEach(d -> err.println("paddock: sandbox degraded: " + d.describe()));
         outcome.setupFailure().ifPresent(f -> err.println("paddock: " + f.describe()));
         if (outcome.timedOut())
             err.println("paddock: timed out after " + Durations.format(timeout) + "; the process tree was "
@@ -137,32 +165,65 @@ final class RunCommand implements Callable<Integer> {
 
     /** The --sandbox policy, or null; sandbox-only options without --sandbox are a usage error. */
     private Sandbox sandboxPolicy() {
-        boolean sandboxOptions = !readOnly.isEmpty() || !writable.isEmpty() || !tmpfs.isEmpty() || hostname != null
-                || !network.equals("none");
+        boolean sandboxOptions = hermetic || !readOnly.isEmpty() || !writable.isEmpty() || !tmpfs.isEmpty()
+                || !overlays.isEmpty() || hostname != null || uid != null || gid != null
+                || !network.equals("loopback") || !overlayImpl.equals("auto");
         if (!sandbox) {
             if (sandboxOptions)
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--ro, --rw, --tmpfs, --network and --hostname need --sandbox");
+                throw usage("--hermetic, --ro, --rw, --tmpfs, --overlay, --overlay-impl, --network, --hostname, "
+                        + "--uid and --gid need --sandbox");
             return null;
         }
-        Sandbox.Builder b = Sandbox.newBuilder().hostname(hostname);
-        b.network(switch (network) {
-            case "none" -> Sandbox.Network.NONE;
-            case "host" -> Sandbox.Network.HOST;
-            default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--network takes none or host, not '" + network + "'");
-        });
-        for (String spec : readOnly) b.readOnly(source(spec), destination(spec));
-        for (String spec : writable) b.writable(source(spec), destination(spec));
-        for (Path path : tmpfs) b.tmpfs(path.toAbsolutePath());
+        Sandbox.Builder b = Sandbox.newBuilder(hermetic ? Sandbox.Base.HERMETIC : Sandbox.Base.HOST_READ_ONLY)
+                .hostname(hostname)
+                .network(choice("--network", network, Sandbox.Network.class))
+                .overlayImpl(choice("--overlay-impl", overlayImpl, Sandbox.OverlayImpl.class));
+        if (uid != null) b.uid(uid);
+        if (gid != null) b.gid(gid);
+        try {
+            for (String spec : readOnly) b.readOnly(source(spec), destination(spec));
+            for (String spec : writable) b.writable(source(spec), destination(spec));
+            for (Path path : tmpfs) b.tmpfs(path.toAbsolutePath());
+            for (String spec : overlays) overlay(b, spec);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         return b.build();
+    }
+
+    /** --overlay LOWER[:LOWER2...]:DEST */
+    private void overlay(Sandbox.Builder b, String spec) {
+        List<String> parts = List.of(spec.split(":", -1));
+        if (parts.size() < 2 || parts.stream().anyMatch(String::isEmpty))
+            throw usage("--overlay needs LOWER[:LOWER2...]:DEST, got '" + spec + "'");
+        Path dest = Path.of(parts.getLast());
+        if (!dest.isAbsolute()) throw usage("the destination in --overlay '" + spec + "' must be absolute");
+        List<Path> layers = new ArrayList<>();
+        for (String layer : parts.subList(0, parts.size() - 1)) {
+            Path p = Path.of(layer).toAbsolutePath();
+            if (!Files.isDirectory(p)) throw usage("--overlay layer '" + p + "' is not a directory");
+            layers.add(p);
+        }
+        b.overlay(layers, dest);
+    }
+
+    private <E extends Enum<E>> E choice(String option, String value, Class<E> type) {
+        for (E e : type.getEnumConstants())
+            if (e.name().equalsIgnoreCase(value)) return e;
+        throw usage(option + " takes " + String.join(", ",
+                Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase()).toList())
+                + ", not '" + value + "'");
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
     private Path source(String pathAndDest) {
         int colon = pathAndDest.indexOf(':');
         Path source = Path.of(colon < 0 ? pathAndDest : pathAndDest.substring(0, colon)).toAbsolutePath();
         if (!Files.exists(source))
-            throw new CommandLine.ParameterException(spec.commandLine(), "'" + source + "' does not exist");
+            throw usage("'" + source + "' does not exist");
         return source;
     }
 
@@ -170,7 +231,7 @@ final class RunCommand implements Callable<Integer> {
         int colon = pathAndDest.indexOf(':');
         Path dest = colon < 0 ? source(pathAndDest) : Path.of(pathAndDest.substring(colon + 1));
         if (!dest.isAbsolute())
-            throw new CommandLine.ParameterException(spec.commandLine(), "the destination in '" + pathAndDest + "' must be absolute");
+            throw usage("the destination in '" + pathAndDest + "' must be absolute");
         return dest;
     }
 }

@@ -9,6 +9,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +37,7 @@ public final class LaunchedExecution implements Execution {
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
     private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
     private Map<String, Object> lastRecord; // supervisor thread only
+    private final List<Map<String, Object>> sandboxNotes = new ArrayList<>(); // supervisor thread only
     private final Object reapLock = new Object();
     private boolean reaped; // guarded by reapLock: once true, the pid may belong to someone else
 
@@ -62,7 +65,9 @@ public final class LaunchedExecution implements Execution {
             if (line.isBlank()) continue;
             try {
                 Map<String, Object> record = Json.parseObject(line);
-                if (!"spawned".equals(record.get("type"))) lastRecord = record;
+                Object type = record.get("type");
+                if ("overlay".equals(type) || "degraded".equals(type)) sandboxNotes.add(record);
+                else if (!"spawned".equals(type)) lastRecord = record;
             } catch (IllegalArgumentException e) {
                 // A line we cannot read must not hide the outcome; the wait status still tells.
             }
@@ -79,9 +84,9 @@ public final class LaunchedExecution implements Execution {
                 wait = Native.waitpid(launcherPid);
                 reaped = true;
             }
-            result = StatusRecords.outcome(lastRecord, wait);
+            result = StatusRecords.outcome(lastRecord, sandboxNotes, wait);
         } catch (IOException | RuntimeException e) {
-            result = StatusRecords.outcome(lastRecord, 125 << 8);
+            result = StatusRecords.outcome(lastRecord, sandboxNotes, 125 << 8);
         }
         outcome.complete(result);
     }

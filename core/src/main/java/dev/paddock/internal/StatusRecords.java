@@ -1,9 +1,13 @@
 package dev.paddock.internal;
 
+import dev.paddock.Degradation;
 import dev.paddock.Outcome;
 import dev.paddock.ResourceUsage;
 import dev.paddock.SetupFailure;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -17,10 +21,23 @@ public final class StatusRecords {
      *
      * @param last          the last record the launcher wrote ("exited", "setup-failed" or
      *                      "exec-failed"), or null if it wrote none
+     * @param notes         the sandbox's "overlay" and "degraded" records, in order
      * @param launcherWait  the launcher's raw wait status
      */
-    public static Outcome outcome(Map<String, Object> last, int launcherWait) {
-        if (last == null) return launcherDied(launcherWait);
+    public static Outcome outcome(Map<String, Object> last, List<Map<String, Object>> notes, int launcherWait) {
+        Map<String, String> overlays = new LinkedHashMap<>();
+        List<Degradation> degradations = new ArrayList<>();
+        for (Map<String, Object> note : notes) {
+            if ("overlay".equals(note.get("type"))) {
+                overlays.put(string(note, "path").orElse("?"), string(note, "impl").orElse("?"));
+            } else {
+                degradations.add(new Degradation(string(note, "step").orElse("?"), string(note, "path").orElse(null),
+                        string(note, "from").orElse("?"), string(note, "to").orElse("?"),
+                        string(note, "syscall").orElse(null), string(note, "errno").orElse(null),
+                        string(note, "message").orElse(null)));
+            }
+        }
+        if (last == null) return launcherDied(launcherWait, overlays, degradations);
         String type = string(last, "type").orElse("");
         Duration wall = Duration.ofNanos(number(last, "wall_us") * 1000);
         int exitCode = (int) number(last, "exit_code");
@@ -34,9 +51,9 @@ public final class StatusRecords {
                     string(last, "hint"),
                     string(last, "search_path"));
             return new Outcome(exitCode, OptionalInt.empty(), Optional.empty(), false, false, Optional.empty(),
-                    false, wall, ResourceUsage.NONE, Optional.of(failure));
+                    false, wall, ResourceUsage.NONE, Optional.of(failure), overlays, degradations);
         }
-        if (!type.equals("exited")) return launcherDied(launcherWait);
+        if (!type.equals("exited")) return launcherDied(launcherWait, overlays, degradations);
         Object status = last.get("status");
         @SuppressWarnings("unchecked")
         Map<String, Object> ru = last.get("rusage") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
@@ -60,11 +77,13 @@ public final class StatusRecords {
                 Boolean.TRUE.equals(last.get("killed_after_grace")),
                 wall,
                 usage,
-                Optional.empty());
+                Optional.empty(),
+                overlays,
+                degradations);
     }
 
     /** The launcher ended without a final record: it was killed or crashed. */
-    private static Outcome launcherDied(int wait) {
+    private static Outcome launcherDied(int wait, Map<String, String> overlays, List<Degradation> degradations) {
         String how = WaitStatus.describe(wait);
         SetupFailure failure = new SetupFailure("launcher", Optional.empty(), Optional.empty(), Optional.empty(),
                 "paddock-launch " + how + " before reporting an outcome",
@@ -73,7 +92,8 @@ public final class StatusRecords {
                 Optional.empty());
         int code = WaitStatus.exitCode(wait);
         return new Outcome(code == 0 ? 125 : code, OptionalInt.empty(), WaitStatus.signalName(wait), false, false,
-                Optional.empty(), false, Duration.ZERO, ResourceUsage.NONE, Optional.of(failure));
+                Optional.empty(), false, Duration.ZERO, ResourceUsage.NONE, Optional.of(failure), overlays,
+                degradations);
     }
 
     private static Optional<String> string(Map<String, Object> m, String key) {
