@@ -3,36 +3,18 @@ package dev.paddock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The host-readonly sandbox on a real kernel, as root and as an unprivileged user. */
-class SandboxTest extends PaddockTest {
-    @BeforeAll
-    static void userNamespacesAvailable() throws IOException {
-        String max = Files.readString(Path.of("/proc/sys/user/max_user_namespaces")).trim();
-        assumeTrue(!max.equals("0"), "the kernel allows no user namespaces (user.max_user_namespaces=0)");
-    }
-
-    static String output(Action.Builder action) throws Exception {
-        Execution e = paddock.start(action.stdout(Stdio.pipe()).build());
-        String out = new String(e.stdout().readAllBytes(), StandardCharsets.UTF_8);
-        Outcome o = e.await();
-        assertEquals(0, o.exitCode(), "outcome " + o + " output " + out);
-        return out;
-    }
-
+class SandboxTest extends SandboxedTest {
     @Test
     void procSelfExeResolvesAndOnlyTheActionIsVisible() throws Exception {
         String out = output(Action.newBuilder("sh", "-c", "readlink /proc/self/exe; ls /proc | grep -c '^[0-9]'")
@@ -101,5 +83,48 @@ class SandboxTest extends PaddockTest {
                         + "[ \"$n\" = 0 ] && break; sleep 0.05; done; echo $n")
                 .sandbox(Sandbox.hostReadOnly()));
         assertEquals("0", out.trim());
+    }
+
+    @Test
+    void uidInsideAPidNamespace() throws Exception {
+        String out = output(Action.newBuilder("sh", "-c", "id -u; id -g; echo $$; tr '\\0' ' ' < /proc/1/cmdline")
+                .sandbox(Sandbox.newBuilder().uid(0).gid(0).build()));
+        List<String> lines = out.lines().toList();
+        assertEquals("0", lines.get(0), out);
+        assertEquals("0", lines.get(1), out);
+        assertTrue(Integer.parseInt(lines.get(2)) > 1, "the action runs under paddock's init, not as pid 1: " + out);
+        assertTrue(lines.get(3).contains("paddock-launch"), "pid 1 is paddock's init: " + out);
+        String other = output(Action.newBuilder("id", "-u").sandbox(Sandbox.newBuilder().uid(4321).build()));
+        assertEquals("4321", other.trim());
+    }
+
+    @Test
+    void networkNoneHasNoLoopbackAndLoopbackHasIt() throws Exception {
+        String bind = "import socket\ntry:\n    s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+                + "    socket.create_connection(s.getsockname(), timeout=5); print('bound')\n"
+                + "except OSError as e:\n    print('refused', e.errno)";
+        String none = output(Action.newBuilder("python3", "-c", bind)
+                .sandbox(Sandbox.newBuilder().network(Sandbox.Network.NONE).build()));
+        assertTrue(none.startsWith("refused"), "loopback was up under Network.NONE: " + none);
+        String loopback = output(Action.newBuilder("python3", "-c", bind).sandbox(Sandbox.hostReadOnly()));
+        assertEquals("bound\n", loopback);
+    }
+
+    @Test
+    void hermeticShowsOnlyDeclaredPaths(@TempDir Path work, @TempDir Path undeclared, @TempDir Path toolchain)
+            throws Exception {
+        Files.writeString(toolchain.resolve("tool"), "tool\n");
+        String out = output(Action.newBuilder("sh", "-c", "test ! -e " + undeclared + " && echo hidden; cat "
+                        + toolchain.resolve("tool") + "; ! touch " + toolchain.resolve("x") + " 2>/dev/null && echo ro;"
+                        + " touch input-root-writable && echo rw; ls /")
+                .directory(work)
+                .sandbox(Sandbox.newBuilder(Sandbox.Base.HERMETIC).readOnly(toolchain).build()));
+        List<String> lines = out.lines().toList();
+        assertEquals(List.of("hidden", "tool", "ro", "rw"), lines.subList(0, 4), out);
+        List<String> root = lines.subList(4, lines.size());
+        for (String entry : root)
+            assertTrue(List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "proc", "dev", "tmp")
+                    .contains(entry) || work.startsWith("/" + entry) || toolchain.startsWith("/" + entry),
+                    "undeclared host path /" + entry + " in a hermetic sandbox: " + root);
     }
 }

@@ -1,0 +1,117 @@
+package dev.paddock;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.paddock.internal.NativeBinaries;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Ways out of the sandbox that must stay shut. Each asserts on the host's side too. */
+class SandboxEscapeTest extends SandboxedTest {
+    @TempDir
+    Path work;
+
+    @TempDir
+    Path outside;
+
+    private Path secret;
+
+    @BeforeEach
+    void plantSecret() throws Exception {
+        secret = Files.writeString(outside.resolve("secret"), "host\n");
+    }
+
+    private static Outcome run(Action.Builder action, StringBuilder out) throws Exception {
+        Execution e = paddock.start(action.stdout(Stdio.pipe()).stderr(Stdio.discard()).build());
+        out.append(new String(e.stdout().readAllBytes(), StandardCharsets.UTF_8));
+        return e.await();
+    }
+
+    @Test
+    void symlinksInWritableDirectoriesDoNotReachTheHost() throws Exception {
+        Files.createSymbolicLink(work.resolve("planted"), secret);
+        String script = "ln -s " + secret + " made; "
+                + "echo pwned > planted; echo pwned > made; echo pwned >> " + secret + "; "
+                + "cat planted made 2>/dev/null; true";
+        StringBuilder hostRo = new StringBuilder();
+        Outcome o = run(Action.newBuilder("sh", "-c", script).directory(work).sandbox(Sandbox.hostReadOnly()), hostRo);
+        assertEquals(0, o.exitCode(), o.toString());
+        assertEquals("host\n", Files.readString(secret), "a write through a symlink reached the host");
+        StringBuilder hermetic = new StringBuilder();
+        o = run(Action.newBuilder("sh", "-c", script).directory(work).sandbox(Sandbox.hermetic()), hermetic);
+        assertEquals(0, o.exitCode(), o.toString());
+        assertEquals("", hermetic.toString(), "an undeclared host file was readable through a symlink");
+        assertEquals("host\n", Files.readString(secret), "a write through a symlink reached the host");
+    }
+
+    @Test
+    void procOneRootIsTheSandboxRoot() throws Exception {
+        StringBuilder out = new StringBuilder();
+        Outcome o = run(Action.newBuilder("sh", "-c", "cat /proc/1/root" + secret + " 2>/dev/null; "
+                        + "echo pwned > /proc/1/root/etc/paddock-escape 2>/dev/null; "
+                        + "echo pwned > /proc/1/cwd/paddock-escape 2>/dev/null; "
+                        + "readlink /proc/1/root 2>/dev/null || echo denied; true")
+                .directory(work).sandbox(Sandbox.hermetic()), out);
+        assertEquals(0, o.exitCode(), o.toString());
+        // pid 1 is paddock's init: inside the sandbox's root, and out of reach of the capability-less action.
+        assertTrue(List.of("/\n", "denied\n").contains(out.toString()), "pid 1's root is the host's: " + out);
+        assertTrue(Files.notExists(Path.of("/etc/paddock-escape")), "wrote to the host's /etc");
+        assertTrue(Files.notExists(Path.of("/paddock-escape")), "wrote to the host's /");
+    }
+
+    @Test
+    void hostProcessesCannotBeSignalledOrTraced() throws Exception {
+        Process host = new ProcessBuilder("sleep", "600").start();
+        try {
+            long pid = host.pid();
+            String probe = "import ctypes, os, signal\n"
+                    + "libc = ctypes.CDLL(None, use_errno=True)\n"
+                    + "r = libc.ptrace(16, " + pid + ", 0, 0)\n" // PTRACE_ATTACH
+                    + "print('ptrace', r, ctypes.get_errno())\n"
+                    + "try:\n    os.kill(" + pid + ", signal.SIGKILL); print('kill ok')\n"
+                    + "except OSError as e:\n    print('kill', e.errno)\n"
+                    + "try:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError as e:\n    print('kill-all', e.errno)\n";
+            StringBuilder out = new StringBuilder();
+            // kill(-1) also kills the probe itself: its status is SIGKILL, and it must be the only victim.
+            Outcome o = run(Action.newBuilder("python3", "-c", probe).sandbox(Sandbox.hostReadOnly()), out);
+            assertTrue(out.toString().startsWith("ptrace -1 3\nkill 3\n"), "ESRCH expected: " + out + " " + o);
+            assertTrue(host.isAlive(), "a host process was killed from inside the sandbox");
+        } finally {
+            host.destroyForcibly().waitFor();
+        }
+    }
+
+    /**
+     * TIOCSTI pushes input into a terminal as if typed; an action that could use it on its
+     * caller's terminal could run commands as the caller. The action has its own session, so the
+     * terminal is not its controlling one and the ioctl is refused. The control run, without
+     * paddock, shows the ioctl works on this kernel, so the refusal is paddock's doing.
+     */
+    @Test
+    void tiocstiIntoTheCallersTerminalIsRefused() throws Exception {
+        String probe = "python3 -c \"import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b'#')\n"
+                + "    print('INJECTED')\nexcept OSError as e:\n    print('REFUSED', e.errno)\"";
+        String control = underTerminal(probe);
+        assumeTrue(control.contains("INJECTED"),
+                "the kernel refuses TIOCSTI to everyone (dev.tty.legacy_tiocsti=0): " + control);
+        String launcher = NativeBinaries.path(NativeBinaries.LAUNCHER).toString();
+        String sandboxed = underTerminal(launcher + " --unshare-all --ro-bind / / --proc /proc --dev /dev -- " + probe);
+        assertTrue(sandboxed.contains("REFUSED 1"), "TIOCSTI was not refused with EPERM: " + sandboxed);
+    }
+
+    /** Runs a shell command with a fresh pseudo-terminal as its controlling terminal (util-linux script). */
+    private static String underTerminal(String command) throws Exception {
+        Process p = new ProcessBuilder("script", "-qec", command, "/dev/null").redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+}
