@@ -232,6 +232,8 @@ static void mount_dev(const char *dest, int report_fd) {
  * disappears when the staging root is detached, while mounts that use it
  * keep it alive. */
 
+#define CAP_SYS_ADMIN_BIT 21 /* musl ships no <linux/capability.h> */
+
 static const char *const overlay_impl_names[] = {"auto", "kernel", "fuse", "bind"};
 
 /* Why an overlay implementation failed: errno and the call that gave it. */
@@ -326,6 +328,22 @@ static int stage_host_view(struct attempt *a) {
     return 0;
 }
 
+/* Inside the user namespace we may mount, but exec as a non-zero uid clears
+ * the capabilities; an ambient CAP_SYS_ADMIN lets the fuse helper mount too. */
+static void keep_mount_capability_across_exec(void) {
+    struct {
+        uint32_t version;
+        int pid;
+    } header = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+    struct {
+        uint32_t effective, permitted, inheritable;
+    } data[2];
+    if (syscall(SYS_capget, &header, data) < 0) return;
+    data[0].inheritable |= 1U << CAP_SYS_ADMIN_BIT;
+    if (syscall(SYS_capset, &header, data) < 0) return;
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN_BIT, 0, 0);
+}
+
 /* fuse-overlayfs in the foreground, as our child: it dies with the sandbox
  * (PDEATHSIG, and the pid namespace's end) rather than lingering as a
  * daemon. The mount is up when dest's device changes. */
@@ -343,6 +361,7 @@ static int overlay_fuse(const char *dest, const char *lowers, const char *upper,
     if (helper < 0) return attempt_failed(a, errno, "fork");
     if (helper == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        keep_mount_capability_across_exec();
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) {
             dup2(null, 0);
