@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -165,8 +167,18 @@ static _Noreturn void exec_action(char **argv, int report_fd) {
     report_failure(report_fd, "exec", ENOENT, "execve", file, search);
 }
 
+/* The pty slave on fd 0 becomes the controlling terminal of the action's
+ * session, and the action its foreground process group: only now, in the
+ * process that execs, after setsid and with the slave already on fds 0-2
+ * (done earlier, or on another fd, TIOCSCTTY fails with EPERM). */
+static void take_terminal(int report_fd) {
+    if (ioctl(0, TIOCSCTTY, 0) < 0) report_failure(report_fd, "controlling-terminal", errno, "ioctl", "TIOCSCTTY", NULL);
+    if (tcsetpgrp(0, getpid()) < 0) report_failure(report_fd, "controlling-terminal", errno, "tcsetpgrp", NULL, NULL);
+}
+
 /* Everything between the sandbox (if any) and exec, in the process that execs. */
 static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
+    if (plan->pty) take_terminal(report_fd);
     reset_signals(report_fd);
     if (plan->chdir_path != NULL && chdir(plan->chdir_path) < 0)
         report_failure(report_fd, "chdir", errno, "chdir", plan->chdir_path, NULL);

@@ -41,6 +41,8 @@ static const char usage[] =
     "    --lifeline-fd FD        kill everything when FD reads EOF (owner gone)\n"
     "    --timeout DURATION      SIGTERM the tree after DURATION (30s, 1.5s, 200ms)\n"
     "    --kill-grace DURATION   SIGKILL this long after SIGTERM (default 5s)\n"
+    "    --pty                   fds 0-2 are a pty slave: make it the action's\n"
+    "                            controlling terminal, the action its foreground job\n"
     "\n"
     "Sandbox (rootless: always in a new user and mount namespace, fresh root on\n"
     "tmpfs; setup operations apply in the order given; DEST is inside):\n"
@@ -175,6 +177,10 @@ static const char *setup_hint(const char *step, int err) {
     if (chdir_step && err == ENOENT) return "the working directory does not exist";
     if (chdir_step && err == EACCES) return "the working directory is not searchable by this user";
     if (chdir_step && err == ENOTDIR) return "the working directory is not a directory";
+    if (strcmp(step, "controlling-terminal") == 0 && err == EPERM)
+        return "fd 0 is already another session's controlling terminal: --pty needs a fresh pty, its slave on fds 0-2";
+    if (strcmp(step, "controlling-terminal") == 0 && err == ENOTTY)
+        return "--pty needs a pty slave on fds 0-2, and fd 0 is not a terminal";
     return sandbox_hint(step, err);
 }
 

@@ -265,6 +265,9 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         } else if (strcmp(opt, "--share-net") == 0) {
             share_net = true;
             i += 1;
+        } else if (strcmp(opt, "--pty") == 0) {
+            plan->pty = true;
+            i += 1;
         } else if (strcmp(opt, "--no-loopback") == 0) {
             plan->no_loopback = true;
             i += 1;

@@ -64,6 +64,7 @@ struct plan {
     bool as_pid_1;           /* exec the action as pid 1 instead of under paddock's init */
     enum overlay_impl overlay_impl;
     bool no_loopback;        /* a new network namespace keeps lo down */
+    bool pty;                /* fds 0-2 are a pty slave: make it the action's controlling terminal */
 };
 
 #define DEFAULT_KILL_GRACE_MS 5000

@@ -193,6 +193,41 @@ static void mount_proc(const char *dest, int report_fd) {
     }
 }
 
+/* The action's terminal as the host names it ("/dev/pts/3"), when --pty
+ * gave it one; read before the host's /proc is gone. */
+static char pty_slave[PATH_MAX];
+
+static void remember_pty_slave(const struct plan *plan) {
+    if (!plan->pty) return;
+    ssize_t n = readlink("/proc/self/fd/0", pty_slave, sizeof pty_slave - 1);
+    pty_slave[n > 0 ? n : 0] = '\0';
+    if (strncmp(pty_slave, "/dev/pts/", 9) != 0 || strchr(pty_slave + 9, '/') != NULL) pty_slave[0] = '\0';
+}
+
+/* /dev/pts: a devpts instance of our own, so the action's new ptys are
+ * private. With --pty, the action's own terminal must also be found under
+ * its host name (ttyname(3) and `tty` look there), and a devpts instance
+ * cannot hold it: then /dev/pts is a tmpfs with just that terminal bound in,
+ * and the private instance sits at /dev/.devpts behind /dev/ptmx. */
+static void mount_pts(const char *dest, int report_fd) {
+    char pts[PATH_BUF], devpts[PATH_BUF];
+    join(pts, sizeof pts, dest, "pts", report_fd);
+    join(devpts, sizeof devpts, dest, pty_slave[0] ? ".devpts" : "pts", report_fd);
+    if (make_dirs(devpts) < 0 ||
+        mount("devpts", devpts, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
+        report_failure(report_fd, "dev", errno, "mount", devpts + strlen(NEW_ROOT), NULL);
+    char link[PATH_BUF];
+    join(link, sizeof link, dest, "ptmx", report_fd);
+    if (symlink(pty_slave[0] ? ".devpts/ptmx" : "pts/ptmx", link) < 0)
+        report_failure(report_fd, "dev", errno, "symlink", link + strlen(NEW_ROOT), NULL);
+    if (!pty_slave[0]) return;
+    mount_tmpfs(pts, "dev", report_fd);
+    char source[PATH_BUF], target[PATH_BUF];
+    snprintf(source, sizeof source, OLD_ROOT "%s", pty_slave);
+    join(target, sizeof target, pts, pty_slave + 9, report_fd);
+    bind_path(source, target, 0, "dev", false, report_fd);
+}
+
 /* A minimal /dev: the usual character devices bound from the host, a devpts
  * instance of our own, /dev/shm, and the fd symlinks. */
 static void mount_dev(const char *dest, int report_fd) {
@@ -207,16 +242,13 @@ static void mount_dev(const char *dest, int report_fd) {
         join(target, sizeof target, dest, devices[i], report_fd);
         bind_path(source, target, 0, "dev", false, report_fd);
     }
+    mount_pts(dest, report_fd);
     char path[PATH_BUF];
-    join(path, sizeof path, dest, "pts", report_fd);
-    if (make_dirs(path) < 0 ||
-        mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
-        report_failure(report_fd, "dev", errno, "mount", path + strlen(NEW_ROOT), NULL);
     join(path, sizeof path, dest, "shm", report_fd);
     mount_tmpfs(path, "dev", report_fd);
     static const char *const links[][2] = {
-        {"pts/ptmx", "ptmx"}, {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
-        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
+        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
     };
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         join(path, sizeof path, dest, links[i][1], report_fd);
@@ -521,6 +553,7 @@ static void bring_up_loopback(int report_fd) {
 }
 
 void sandbox_enter(const struct plan *plan, int report_fd) {
+    remember_pty_slave(plan);
     write_id_maps(plan, report_fd);
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
