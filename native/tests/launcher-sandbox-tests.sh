@@ -1,0 +1,557 @@
+#!/usr/bin/env bash
+# Tests for paddock-launch's sandbox options (no Java): user, pid, net, uts,
+# ipc and cgroup namespaces, the mount operations, --dev and --proc, dropped
+# capabilities, and paddock's init (reaping, signal relay, exit status,
+# timeouts that take the whole pid namespace down).
+#
+# usage: native/tests/launcher-sandbox-tests.sh PATH_TO_paddock-launch
+#
+# Runs as root and as an unprivileged user without a home directory, e.g.
+#   setpriv --reuid=65534 --regid=65534 --clear-groups \
+#       bash native/tests/launcher-sandbox-tests.sh /tmp/x/paddock-launch
+# A test is skipped only when the kernel refuses a feature it needs (user
+# namespaces, a namespace type, a fresh procfs), and says which. Most
+# sandboxes see the host read-only (--ro-bind / /) with the test's own
+# directory bound writable; the action's stdout and stderr are host files.
+set -u
+# shellcheck source=native/tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+export LC_ALL=C # the error messages the tests look for are the C locale's
+
+# A root that is the sandbox's own tmpfs with only /usr (and /bin, /lib...
+# as the host has them: symlinks on merged-/usr hosts, binds otherwise), for
+# the operations that create things in the root.
+MIN_ROOT=(--ro-bind /usr /usr)
+for d in bin sbin lib lib32 lib64; do
+    if [ -L "/$d" ]; then
+        MIN_ROOT+=(--symlink "$(readlink "/$d")" "/$d")
+    elif [ -d "/$d" ]; then
+        MIN_ROOT+=(--ro-bind "/$d" "/$d")
+    fi
+done
+
+# The interface names in /proc/net/dev (sed program).
+IFACES_SED='s/^ *\([^ :]*\):.*/\1/p'
+
+# ---- helpers -------------------------------------------------------------
+
+# needs [OPTION...]: skips the test when this kernel refuses what OPTIONs ask
+# for (namespaces, a fresh procfs), or without OPTIONs any sandbox at all (it
+# always has a user namespace), naming them; returns 1 then, so callers write
+# `needs ... || return 0`. Any other failure is left to the test.
+needs() {
+    timeout -k 5 30 "$LAUNCH" --json-status-fd 3 --ro-bind / / "$@" -- true 3>"$D/needs" >/dev/null 2>&1 &&
+        return 0
+    local step errno message
+    step=$(str_field "$D/needs" setup-failed step)
+    errno=$(str_field "$D/needs" setup-failed errno)
+    case $step:$errno in
+    clone:* | uid-map:* | setgroups:* | gid-map:* | make-private:EPERM | new-root:EPERM | proc:EPERM)
+        message=$(str_field "$D/needs" setup-failed message)
+        skip "this kernel refuses ${*:-a user namespace}: $step failed with $errno (${message%% (*})"
+        return 1
+        ;;
+    esac
+    return 0
+}
+
+str_field() { # str_field FILE TYPE KEY: a string field of a record
+    record "$1" "$2" | sed -n "s/.*\"$3\":\"\([^\"]*\)\".*/\1/p"
+}
+
+# out_is WANT: the action's stdout is exactly WANT.
+out_is() {
+    [ "$(cat "$D/out")" = "$1" ] ||
+        fail "stdout: $(head -c 600 "$D/out" | tr '\n' '|'); want: $(printf %s "$1" | tr '\n' '|'); stderr: $(head -c 300 "$D/err")"
+}
+
+out_line() { sed -n "$1p" "$D/out"; }
+
+# no_marked_left: no process started with this test's MARK is alive on the host.
+no_marked_left() {
+    local left pid
+    left=$(marked_pids "$MARK")
+    [ -z "$left" ] || fail "still running on the host: $(for pid in $left; do
+        tr '\0' ' ' <"/proc/$pid/cmdline"
+        echo -n '; '
+    done)"
+}
+
+# failed_nonzero: the action ran and failed (its own exit code, not the launcher's 125).
+failed_nonzero() {
+    [ "$HUNG" = 0 ] || fail "launcher hung" || return 1
+    [ "$RC" != 0 ] && [ "$RC" != 125 ] || fail "exit code $RC, want the action's own failure; stderr: $(head -c 300 "$D/err")"
+}
+
+# ---- user namespace and ids ----------------------------------------------
+
+test_user_ns_keeps_caller_ids() {
+    needs --unshare-user || return 0
+    launch --unshare-user --ro-bind / / -- sh -c 'id -u; id -g; readlink /proc/self/ns/user' >"$D/out" 2>"$D/err"
+    expect_rc 0 || return 1
+    [ "$(out_line 1,2)" = "$(id -u; id -g)" ] || fail "ids inside: $(out_line 1,2 | tr '\n' ' ')want $(id -u) $(id -g)" || return 1
+    [ "$(out_line 3)" != "$(readlink /proc/self/ns/user)" ] || fail "the action is in the host's user namespace"
+}
+
+test_uid_0_gid_0() {
+    needs --unshare-user || return 0
+    launch --unshare-user --uid 0 --gid 0 --ro-bind / / -- \
+        sh -c 'id -u; id -g; echo $(cat /proc/self/uid_map); echo $(cat /proc/self/gid_map)' >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "0
+0
+0 $(id -u) 1
+0 $(id -g) 1"
+}
+
+test_uid_1234_writes_as_caller() {
+    # Inside it is uid 1234; what it writes on a bound host directory belongs
+    # to the caller (a one-line map: nothing else is mapped).
+    needs --unshare-user || return 0
+    launch --unshare-user --uid 1234 --gid 2345 --ro-bind / / --bind "$D" "$D" -- \
+        sh -c 'id -u; id -g; echo x > "$1/made"' sh "$D" >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "1234
+2345" || return 1
+    local owner
+    owner=$(stat -c %u:%g "$D/made" 2>/dev/null)
+    [ "$owner" = "$(id -u):$(id -g)" ] || fail "the file written inside is owned by ${owner:-nobody (missing)} on the host"
+}
+
+test_pid_ns_uid_under_init() {
+    # With a pid namespace the action runs under paddock's init (pid 1, the
+    # same uid), not as pid 1 itself.
+    needs --unshare-pid --proc /proc || return 0
+    launch --unshare-user --unshare-pid --uid 1234 --ro-bind / / --proc /proc -- sh -c '
+        id -u
+        echo $$
+        sed -n "s/^PPid:[[:space:]]*//p" /proc/$$/status
+        cat /proc/1/comm
+        sed -n "s/^Uid:[[:space:]]*\([0-9]*\).*/\1/p" /proc/1/status' >"$D/out" 2>"$D/err"
+    expect_rc 0 || return 1
+    [ "$(out_line 1)" = 1234 ] || fail "uid inside: $(out_line 1), want 1234" || return 1
+    [ -n "$(out_line 2)" ] && [ "$(out_line 2)" != 1 ] || fail "the action is pid $(out_line 2), want a child of init" || return 1
+    [ "$(out_line 3)" = 1 ] || fail "the action's parent is pid $(out_line 3), want 1 (init)" || return 1
+    [ "$(out_line 4)" = paddock-launch ] || fail "pid 1 is $(out_line 4), want paddock-launch" || return 1
+    [ "$(out_line 5)" = 1234 ] || fail "init's uid inside: $(out_line 5), want 1234"
+}
+
+test_as_pid_1() {
+    needs --unshare-pid --proc /proc || return 0
+    launch --unshare-pid --as-pid-1 --ro-bind / / --proc /proc -- sh -c 'echo $$; cat /proc/1/comm' >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "1
+sh"
+}
+
+# ---- namespaces ----------------------------------------------------------
+
+test_proc_shows_only_the_sandbox() {
+    # The shell expands the glob itself, so it runs no process of its own
+    # meanwhile: exactly init and the action.
+    needs --unshare-pid --proc /proc || return 0
+    launch --unshare-pid --ro-bind / / --proc /proc -- sh -c 'echo $$; echo /proc/[0-9]*' >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "$(out_line 1)
+/proc/1 /proc/$(out_line 1)"
+}
+
+test_net_ns_only_loopback_up() {
+    # /sys is the host's sysfs (bound, not remounted), so the interfaces come
+    # from /proc/net/dev. Loopback is up when a connection to 127.0.0.1 is
+    # refused (nobody listens) rather than "Network is unreachable", as it is
+    # with --no-loopback.
+    needs --unshare-net || return 0
+    local probe='echo $(sed -n "$1" /proc/net/dev); { : <>/dev/tcp/127.0.0.1/9; } 2>&1'
+    launch --unshare-net --ro-bind / / -- bash -c "$probe" bash "$IFACES_SED" >"$D/out" 2>"$D/err"
+    failed_nonzero || return 1
+    [ "$(out_line 1)" = lo ] || fail "interfaces: $(out_line 1), want lo only" || return 1
+    has "$D/out" "Connection refused" && has_not "$D/out" "unreachable" || return 1
+    launch --unshare-net --no-loopback --ro-bind / / -- bash -c "$probe" bash "$IFACES_SED" >"$D/out" 2>"$D/err"
+    failed_nonzero && has "$D/out" "Network is unreachable"
+}
+
+test_share_net_keeps_host_network() {
+    needs --unshare-all --proc /proc || return 0
+    local probe='readlink /proc/self/ns/net; readlink /proc/self/ns/uts; sed -n "$1" /proc/net/dev | sort | tr "\n" " "'
+    launch --unshare-all --ro-bind / / --proc /proc -- sh -c "$probe" sh "$IFACES_SED" >"$D/out" 2>"$D/err"
+    expect_rc 0 "--unshare-all" || return 1
+    [ "$(out_line 1)" != "$(readlink /proc/self/ns/net)" ] || fail "--unshare-all kept the host's network" || return 1
+    launch --unshare-all --share-net --ro-bind / / --proc /proc -- sh -c "$probe" sh "$IFACES_SED" >"$D/out" 2>"$D/err"
+    expect_rc 0 "--unshare-all --share-net" || return 1
+    [ "$(out_line 2)" != "$(readlink /proc/self/ns/uts)" ] || fail "--share-net undid the other namespaces" || return 1
+    out_is "$(readlink /proc/self/ns/net)
+$(out_line 2)
+$(sed -n "$IFACES_SED" /proc/net/dev | sort | tr '\n' ' ')"
+}
+
+test_hostname() {
+    needs --unshare-uts || return 0
+    local host_name
+    host_name=$(uname -n)
+    launch --unshare-uts --hostname paddock-box --ro-bind / / -- sh -c 'uname -n; cat /proc/sys/kernel/hostname' \
+        >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "paddock-box
+paddock-box" && assert "the host's name changed to $(uname -n)" [ "$(uname -n)" = "$host_name" ]
+}
+
+test_hostname_without_uts_125() {
+    launch --json-status-fd 3 --hostname paddock-box --ro-bind / / --bind "$D" "$D" -- touch "$D/ran" \
+        3>"$D/status" >"$D/out" 2>"$D/err"
+    expect_rc 125 && has "$D/err" "--hostname" && has "$D/err" "--unshare-uts" &&
+        has_record "$D/status" setup-failed '"step":"options"' '--hostname' &&
+        assert "the command ran" [ ! -e "$D/ran" ]
+}
+
+# fresh_namespace NS OPTION: OPTION gives the action an NS namespace of its
+# own; a sandbox without it (user namespace only) shares the host's.
+fresh_namespace() {
+    local ns=$1 opt=$2 host
+    needs "$opt" || return 0
+    host=$(readlink "/proc/self/ns/$ns")
+    launch "$opt" --ro-bind / / -- readlink "/proc/self/ns/$ns" >"$D/out" 2>"$D/err"
+    expect_rc 0 "$opt" || return 1
+    [ -s "$D/out" ] && [ "$(cat "$D/out")" != "$host" ] || fail "$opt: the action is in the host's $ns namespace" || return 1
+    launch --unshare-user --ro-bind / / -- readlink "/proc/self/ns/$ns" >"$D/out" 2>"$D/err"
+    expect_rc 0 "--unshare-user" && out_is "$host"
+}
+
+test_unshare_ipc() { fresh_namespace ipc --unshare-ipc; }
+test_unshare_cgroup() { fresh_namespace cgroup --unshare-cgroup; }
+test_unshare_uts() { fresh_namespace uts --unshare-uts; }
+test_unshare_net() { fresh_namespace net --unshare-net; }
+test_unshare_pid() { fresh_namespace pid --unshare-pid; }
+
+# ---- mounts --------------------------------------------------------------
+
+test_ro_bind_root_read_only() {
+    # uid 0 inside, and it tries to remount: without capabilities it cannot.
+    # (--dev: the host's /dev under --ro-bind is nodev, /dev/null unusable.)
+    needs --unshare-user || return 0
+    launch --unshare-user --uid 0 --ro-bind / / --dev /dev -- sh -c '
+        mount -o remount,bind,rw / 2>/dev/null; mount -o remount,rw / 2>/dev/null
+        echo x > "$1/f"' sh "$D" >"$D/out" 2>"$D/err"
+    failed_nonzero && has "$D/err" "Read-only file system" && assert "the write reached the host" [ ! -e "$D/f" ]
+}
+
+test_bind_writes_reach_host() {
+    needs || return 0
+    mkdir "$D/src"
+    launch --ro-bind / / --bind "$D" "$D" --bind "$D/src" "$D/elsewhere" -- \
+        sh -c 'echo same > "$1/same"; echo moved > "$1/elsewhere/f"' sh "$D" >"$D/out" 2>"$D/err"
+    expect_rc 0 && assert "same path: $(cat "$D/same" 2>&1)" [ "$(cat "$D/same" 2>/dev/null)" = same ] &&
+        assert "other destination: $(cat "$D/src/f" 2>&1)" [ "$(cat "$D/src/f" 2>/dev/null)" = moved ] &&
+        assert "the write landed under the destination on the host" [ ! -e "$D/elsewhere/f" ]
+}
+
+test_bind_try_missing_source_skipped() {
+    needs || return 0
+    mkdir "$D/box"
+    launch --ro-bind / / --bind "$D/box" "$D/box" --ro-bind-try "$D/missing" "$D/box/ro" \
+        --bind-try "$D/missing" "$D/box/rw" --dev-bind-try "$D/missing" "$D/box/dev" -- \
+        sh -c 'ls -A "$1"; touch "$1/ran"' sh "$D/box" >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "" && assert "the action did not run" [ -e "$D/box/ran" ]
+}
+
+test_bind_missing_source_125() {
+    needs || return 0
+    local opt
+    for opt in --ro-bind --bind --dev-bind; do
+        launch --json-status-fd 3 --ro-bind / / --bind "$D" "$D" "$opt" "$D/missing" "$D/dest" -- touch "$D/ran" \
+            3>"$D/status" >"$D/out" 2>"$D/err"
+        expect_rc 125 "$opt" && json_lines "$D/status" &&
+            has_record "$D/status" setup-failed "\"step\":\"${opt#--}\"" "\"path\":\"$D/missing\"" '"syscall":"stat"' \
+                '"errno":"ENOENT"' '"exit_code":125' &&
+            has_not "$D/status" '"type":"spawned"' && assert "the command ran after a failed $opt" [ ! -e "$D/ran" ] ||
+            return 1
+    done
+    # Without a status fd the message goes to stderr.
+    launch --ro-bind / / --ro-bind "$D/missing" "$D/dest" -- true >"$D/out" 2>"$D/err"
+    expect_rc 125 "no status fd" && has "$D/err" "ro-bind" && has "$D/err" "$D/missing"
+}
+
+test_tmpfs_tmp_private() {
+    needs || return 0
+    local probe
+    probe=$(basename "$T")-tmpfs-probe
+    launch --ro-bind / / --tmpfs /tmp -- sh -c '
+        ls -A /tmp; echo --
+        echo written > "/tmp/$1" && cat "/tmp/$1"
+        stat -f -c %T /tmp' sh "$probe" >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "--
+written
+tmpfs" && assert "the write reached the host's /tmp" [ ! -e "/tmp/$probe" ]
+}
+
+test_dir() {
+    needs || return 0
+    launch "${MIN_ROOT[@]}" --dir /made/here -- \
+        sh -c 'test -d /made/here && echo is-dir; echo x > /made/here/f && cat /made/here/f' >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "is-dir
+x"
+}
+
+test_symlink() {
+    needs || return 0
+    mkdir "$D/data"
+    echo "through the link" >"$D/data/file"
+    launch "${MIN_ROOT[@]}" --ro-bind "$D/data" /data --symlink data/file /link --symlink /data /abs-link -- \
+        sh -c 'readlink /link; cat /link; cat /abs-link/file' >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "data/file
+through the link
+through the link"
+}
+
+test_remount_ro() {
+    needs || return 0
+    launch --ro-bind / / --bind "$D" "$D" -- sh -c 'echo x > "$1/before"' sh "$D" >"$D/out" 2>"$D/err"
+    expect_rc 0 "without --remount-ro" && assert "the bind is not writable" [ -s "$D/before" ] || return 1
+    launch --ro-bind / / --bind "$D" "$D" --remount-ro "$D" -- sh -c 'echo x > "$1/after"' sh "$D" >"$D/out" 2>"$D/err"
+    failed_nonzero && has "$D/err" "Read-only file system" && assert "the write reached the host" [ ! -e "$D/after" ]
+}
+
+test_dev() {
+    needs || return 0
+    launch --ro-bind / / --dev /dev -- bash -c '
+        echo $(ls -A /dev)
+        for n in null zero full random urandom tty; do [ -c /dev/$n ] || echo "/dev/$n is not a character device"; done
+        readlink /dev/fd /dev/stdin /dev/ptmx
+        echo discarded > /dev/null && echo null: ok
+        echo urandom: $(head -c 16 /dev/urandom | wc -c)
+        echo zero: $(head -c 4 /dev/zero | od -An -tx1)
+        head -c 1 /dev/zero > /dev/full || echo full: refused
+        echo shm: $(echo written > /dev/shm/f && cat /dev/shm/f)
+        echo stdin: $(echo piped | cat /dev/stdin)
+        exec 3<>/dev/ptmx && echo pts: $(ls /dev/pts)' >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "core fd full null ptmx pts random shm stderr stdin stdout tty urandom zero
+/proc/self/fd
+/proc/self/fd/0
+pts/ptmx
+null: ok
+urandom: 16
+zero: 00 00 00 00
+full: refused
+shm: written
+stdin: piped
+pts: 0 ptmx" && has "$D/err" "No space left on device"
+}
+
+test_dev_bind_keeps_devices_bind_does_not() {
+    # --bind is nodev: the bound /dev/null cannot be opened; --dev-bind keeps it working.
+    needs || return 0
+    launch --ro-bind / / --bind "$D" "$D" --bind /dev/null "$D/nodev-null" --dev-bind /dev/null "$D/dev-null" -- \
+        sh -c 'echo x > "$1/nodev-null" && echo bind: written; echo x > "$1/dev-null" && echo dev-bind: written' sh "$D" \
+        >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "dev-bind: written" && has "$D/err" "Permission denied" &&
+        assert "a write went to a mount point on the host" [ ! -s "$D/nodev-null" -a ! -s "$D/dev-null" ]
+}
+
+# ---- privileges ----------------------------------------------------------
+
+test_no_capabilities() {
+    # uid 0 inside would get every capability of its namespace on exec; the
+    # action must keep none, with or without init, and no_new_privs.
+    needs --unshare-pid || return 0
+    local variant want
+    want="$(printf '%s:\t0000000000000000\n' CapInh CapPrm CapEff CapBnd CapAmb)
+NoNewPrivs:	1"
+    for variant in --unshare-user --unshare-pid "--unshare-pid --as-pid-1"; do
+        # shellcheck disable=SC2086 # the variant's options are words
+        launch --uid 0 $variant --ro-bind / / -- grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' /proc/self/status \
+            >"$D/out" 2>"$D/err"
+        expect_rc 0 "$variant" && out_is "$want" || { FAIL_MSG="$variant: $FAIL_MSG"; return 1; }
+    done
+}
+
+# ---- init ----------------------------------------------------------------
+
+# daemon_left_behind OPTION...: an action that starts a daemon (fork, setsid,
+# fork; ignoring SIGTERM and SIGHUP) and exits 0 at once neither keeps the
+# launcher waiting nor leaves the daemon running.
+daemon_left_behind() {
+    needs --unshare-pid "$@" || return 0
+    launch --unshare-pid "$@" --ro-bind / / --dev /dev --bind "$D" "$D" --json-status-fd 3 -- sh -c '
+        trap "" TERM HUP
+        "$0" "$1" sleep "$3"; "$2" "$1" || exit 99
+        exit 0' "$DAEMONIZE" "$D/daemon.nspid" "$AWAIT" "$MARK" 3>"$D/status" >"$D/out" 2>"$D/err"
+    expect_rc 0 && assert "the daemon never started" [ -s "$D/daemon.nspid" ] &&
+        has_record "$D/status" exited '"status":0' &&
+        assert "took $ELAPSED_MS ms: the launcher waited for the daemon" [ "$ELAPSED_MS" -lt 5000 ] &&
+        no_marked_left
+}
+
+test_init_daemon_left_behind() { daemon_left_behind; }
+test_as_pid_1_daemon_left_behind() { daemon_left_behind --as-pid-1; }
+
+# sigterm_reaches_action FIELD CANCELLED_BY: SIGTERM to the process whose pid
+# is FIELD of the spawned record reaches the action, which traps it, writes a
+# file and exits 3; the launcher reports that status.
+sigterm_reaches_action() {
+    needs --unshare-pid || return 0
+    start_bg --unshare-pid --ro-bind / / --dev /dev --bind "$D" "$D" --json-status-fd 3 -- sh -c '
+        trap "echo TERM > \"\$1/trapped\"; exit 3" TERM
+        sleep "$2" &
+        echo ready > "$1/ready"
+        wait' sh "$D" "$MARK" 3>"$D/status" >"$D/out" 2>"$D/err"
+    local bg=$BG rc target
+    wait_for_file "$D/ready" 10 && wait_for_grep "$D/status" '"type":"spawned"' 10 ||
+        fail "the action never started: $(cat "$D/err" "$D/status")" || return 1
+    target=$(field "$D/status" spawned "$1")
+    [ -n "$target" ] || fail "no $1 in $(cat "$D/status")" || return 1
+    kill -TERM "$target"
+    wait_for_exit "$bg" 10 || fail "the launcher did not exit within 10 s of SIGTERM" || return 1
+    wait "$bg"
+    rc=$?
+    [ "$rc" = 3 ] || fail "exit code $rc, want 3 (the action's, after its trap); stderr: $(head -c 300 "$D/err")" || return 1
+    assert "the action's trap did not run" grep -qx TERM "$D/trapped" &&
+        has_record "$D/status" exited '"exit_code":3' '"status":3' "\"cancelled_by\":$2" && no_marked_left
+}
+
+test_sigterm_to_launcher_reaches_action() { sigterm_reaches_action launcher_pid '"SIGTERM"'; }
+test_sigterm_to_init_is_relayed() { sigterm_reaches_action pid null; }
+
+test_exit_status_through_init() {
+    needs --unshare-pid || return 0
+    launch --unshare-pid --ro-bind / / --json-status-fd 3 -- sh -c 'exit 7' 3>"$D/status" >"$D/out" 2>"$D/err"
+    expect_rc 7 "exit 7" && has_record "$D/status" exited '"exit_code":7' '"status":7' '"signal":null' || return 1
+    launch --unshare-pid --ro-bind / / --json-status-fd 3 -- sh -c 'kill -KILL $$' 3>"$D/status2" >"$D/out" 2>"$D/err"
+    expect_rc 137 "kill -KILL \$\$" && has_record "$D/status2" exited '"exit_code":137' '"status":null' \
+        '"signal":"SIGKILL"' '"signal_number":9'
+}
+
+test_failures_before_exec_through_init() {
+    # The action's exec and setup failures happen under init, which relays them.
+    needs --unshare-pid || return 0
+    launch --unshare-pid --ro-bind / / --json-status-fd 3 -- paddock-no-such-command-x 3>"$D/status" >"$D/out" 2>"$D/err"
+    expect_rc 127 "missing command" && json_lines "$D/status" &&
+        has_record "$D/status" exec-failed '"errno":"ENOENT"' '"path":"paddock-no-such-command-x"' &&
+        has_not "$D/status" '"type":"spawned"' && has_not "$D/status" '"type":"exited"' || return 1
+    launch --unshare-pid --ro-bind / / --chdir "$D/missing" --json-status-fd 3 -- true 3>"$D/status2" >"$D/out" 2>"$D/err"
+    expect_rc 125 "missing --chdir" && has_record "$D/status2" setup-failed '"step":"chdir"' '"errno":"ENOENT"' \
+        "\"path\":\"$D/missing\"" && has_not "$D/status2" '"type":"spawned"'
+}
+
+test_timeout_kills_pid_namespace() {
+    # A background sleep, a daemon ignoring SIGTERM in its own session, and
+    # the main process: after the timeout nothing of them is left on the host.
+    needs --unshare-pid || return 0
+    start_bg --timeout 3s --unshare-pid --ro-bind / / --dev /dev --bind "$D" "$D" --json-status-fd 3 -- sh -c '
+        sleep "$3" &
+        (trap "" TERM HUP; "$0" "$1/daemon.nspid" sleep "$3")
+        "$2" "$1/daemon.nspid" || exit 99
+        echo ready > "$1/ready"
+        exec sleep "$3"' "$DAEMONIZE" "$D" "$AWAIT" "$MARK" 3>"$D/status" >"$D/out" 2>"$D/err"
+    local bg=$BG rc running
+    wait_for_file "$D/ready" 10 || fail "the action never got ready: $(cat "$D/err" "$D/status")" || return 1
+    running=$(marked_pids "$MARK" | wc -l)
+    [ "$running" -ge 3 ] || fail "$running marked processes before the timeout, want 3" || return 1
+    wait_for_exit "$bg" 10 || fail "the launcher was still running 10 s after the action got ready" || return 1
+    wait "$bg"
+    rc=$?
+    [ "$rc" = 124 ] || fail "exit code $rc, want 124; stderr: $(head -c 300 "$D/err")" || return 1
+    has_record "$D/status" exited '"exit_code":124' '"timed_out":true' '"killed_after_grace":false' && no_marked_left
+}
+
+# ---- bad input -----------------------------------------------------------
+
+test_unknown_option_125() {
+    launch --unshare-everything --ro-bind / / --bind "$D" "$D" -- touch "$D/ran" >"$D/out" 2>"$D/err"
+    expect_rc 125 && has "$D/err" "--unshare-everything" && assert "the command ran" [ ! -e "$D/ran" ] || return 1
+    launch --ro-bind / >"$D/out" 2>"$D/err"
+    expect_rc 125 "--ro-bind with one argument" && has "$D/err" "--ro-bind" || return 1
+    launch --unshare-user --uid me -- true >"$D/out" 2>"$D/err"
+    expect_rc 125 "--uid me" && has "$D/err" "--uid" && has "$D/err" "'me'"
+}
+
+test_relative_path_125() {
+    local opt
+    for opt in --tmpfs --proc --dev --dir --remount-ro; do
+        launch --json-status-fd 3 --ro-bind / / --bind "$D" "$D" "$opt" tmp -- touch "$D/ran" \
+            3>"$D/status" >"$D/out" 2>"$D/err"
+        expect_rc 125 "$opt tmp" && has "$D/err" "$opt" && has "$D/err" "'tmp'" &&
+            has_record "$D/status" setup-failed '"step":"options"' && assert "the command ran" [ ! -e "$D/ran" ] ||
+            return 1
+    done
+}
+
+test_relative_destination_not_dropped() {
+    # bwrap takes a relative destination as relative to the sandbox's root;
+    # paddock may instead refuse it (125, as for --tmpfs), but must not drop
+    # the operation silently.
+    needs || return 0
+    mkdir "$D/src"
+    local opt
+    for opt in --bind --ro-bind --dev-bind --symlink; do
+        launch "${MIN_ROOT[@]}" "$opt" "$D/src" rel -- sh -c 'test -e /rel && echo at /rel' >"$D/out" 2>"$D/err"
+        [ "$HUNG" = 0 ] || fail "launcher hung ($opt)" || return 1
+        if [ "$RC" = 125 ]; then
+            has "$D/err" "$opt" || return 1
+        elif [ "$RC" != 0 ] || [ "$(cat "$D/out")" != "at /rel" ]; then
+            fail "$opt $D/src rel: neither refused (exit 125) nor made at /rel: exit code $RC, stdout: $(cat "$D/out")"
+            return 1
+        fi
+    done
+}
+
+test_uid_without_user_namespace_not_dropped() {
+    # bwrap refuses --uid without a user namespace; paddock may instead make
+    # one, but must not run the action with the caller's uid as if nothing was asked.
+    launch --uid 1234 -- id -u >"$D/out" 2>"$D/err"
+    [ "$HUNG" = 0 ] || fail "launcher hung" || return 1
+    if [ "$RC" = 125 ]; then
+        has "$D/err" "--uid"
+    else
+        expect_rc 0 && out_is 1234
+    fi
+}
+
+test_as_pid_1_without_pid_namespace_not_dropped() {
+    # bwrap refuses --as-pid-1 without --unshare-pid.
+    needs || return 0
+    launch --as-pid-1 --ro-bind / / -- sh -c 'echo $$' >"$D/out" 2>"$D/err"
+    [ "$HUNG" = 0 ] || fail "launcher hung" || return 1
+    if [ "$RC" = 125 ]; then
+        has "$D/err" "--as-pid-1"
+    else
+        expect_rc 0 && out_is 1
+    fi
+}
+
+# ---- runner --------------------------------------------------------------
+
+run_tests "launcher sandbox" \
+    test_user_ns_keeps_caller_ids \
+    test_uid_0_gid_0 \
+    test_uid_1234_writes_as_caller \
+    test_pid_ns_uid_under_init \
+    test_as_pid_1 \
+    test_proc_shows_only_the_sandbox \
+    test_net_ns_only_loopback_up \
+    test_share_net_keeps_host_network \
+    test_hostname \
+    test_hostname_without_uts_125 \
+    test_unshare_ipc \
+    test_unshare_cgroup \
+    test_unshare_uts \
+    test_unshare_net \
+    test_unshare_pid \
+    test_ro_bind_root_read_only \
+    test_bind_writes_reach_host \
+    test_bind_try_missing_source_skipped \
+    test_bind_missing_source_125 \
+    test_tmpfs_tmp_private \
+    test_dir \
+    test_symlink \
+    test_remount_ro \
+    test_dev \
+    test_dev_bind_keeps_devices_bind_does_not \
+    test_no_capabilities \
+    test_init_daemon_left_behind \
+    test_as_pid_1_daemon_left_behind \
+    test_sigterm_to_launcher_reaches_action \
+    test_sigterm_to_init_is_relayed \
+    test_exit_status_through_init \
+    test_failures_before_exec_through_init \
+    test_timeout_kills_pid_namespace \
+    test_unknown_option_125 \
+    test_relative_path_125 \
+    test_relative_destination_not_dropped \
+    test_uid_without_user_namespace_not_dropped \
+    test_as_pid_1_without_pid_namespace_not_dropped
