@@ -173,6 +173,22 @@ static const struct {
     {"--unshare-all", CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP},
 };
 
+/* path made absolute against base, or against the current directory when
+ * base is NULL; a path that is already absolute is returned as it is. */
+static const char *absolute(const char *path, const char *base) {
+    if (path[0] == '/') return path;
+    char cwd[PATH_MAX];
+    if (base == NULL) {
+        if (getcwd(cwd, sizeof cwd) == NULL) return NULL;
+        base = cwd;
+    }
+    size_t len = strlen(base) + strlen(path) + 2;
+    char *joined = malloc(len);
+    if (joined == NULL) return NULL;
+    snprintf(joined, len, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/", path);
+    return joined;
+}
+
 static int parse_id(const char *text, int *id) {
     int fd;
     if (parse_fd(text, &fd) < 0) return -1; /* same grammar: a non-negative int */
@@ -323,8 +339,14 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
             for (size_t k = 0; !known && k < sizeof bind_options / sizeof bind_options[0]; k++)
                 if (strcmp(opt, bind_options[k].name) == 0) {
                     NEED(2);
-                    if (add_setup_op(plan, bind_options[k].kind, args.items[i + 1], args.items[i + 2],
-                                     bind_options[k].try_only) == NULL)
+                    /* As bwrap: a relative source is the launcher's directory's, a
+                     * relative destination the sandbox root's. A symlink's target is kept as given. */
+                    const char *source = bind_options[k].kind == OP_SYMLINK
+                                             ? args.items[i + 1]
+                                             : absolute(args.items[i + 1], NULL);
+                    const char *dest = absolute(args.items[i + 2], "/");
+                    if (source == NULL || dest == NULL) return fail(err, err_len, "%s: %s", opt, strerror(errno));
+                    if (add_setup_op(plan, bind_options[k].kind, source, dest, bind_options[k].try_only) == NULL)
                         return fail(err, err_len, "out of memory");
                     i += 3;
                     known = true;
@@ -351,7 +373,19 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
     if (share_net) plan->clone_flags &= ~CLONE_NEWNET;
     /* Mounts need a mount namespace, and rootless mounts a user namespace: a
      * sandbox always has both, also when started as root. */
-    if (plan->clone_flags != 0 || plan->op_count > 0) plan->clone_flags |= CLONE_NEWUSER | CLONE_NEWNS;
+    bool sandboxed = plan->clone_flags != 0 || plan->op_count > 0;
+    if (sandboxed) plan->clone_flags |= CLONE_NEWUSER | CLONE_NEWNS;
+    /* As bwrap: options that only mean something in a sandbox are refused
+     * without one rather than silently ignored. */
+    if (!sandboxed && (plan->sandbox_uid >= 0 || plan->sandbox_gid >= 0))
+        return fail(err, err_len, "option %s needs a sandbox (--unshare-user, or any mount option)",
+                    plan->sandbox_uid >= 0 ? "--uid" : "--gid");
+    if (plan->as_pid_1 && !(plan->clone_flags & CLONE_NEWPID))
+        return fail(err, err_len, "option --as-pid-1 needs --unshare-pid (or --unshare-all)");
+    for (int k = 0; k < plan->op_count; k++)
+        if (plan->ops[k].kind == OP_PROC && !(plan->clone_flags & CLONE_NEWPID))
+            return fail(err, err_len, "option --proc %s needs --unshare-pid (or --unshare-all): a fresh procfs "
+                        "belongs to the sandbox's own pid namespace", plan->ops[k].dest);
     if (plan->hostname != NULL && !(plan->clone_flags & CLONE_NEWUTS))
         return fail(err, err_len, "option --hostname needs --unshare-uts (or --unshare-all)");
     if (i >= args.count) return fail(err, err_len, "no command given (usage: paddock-launch [OPTIONS] -- COMMAND [ARGS...])");

@@ -479,7 +479,7 @@ test_relative_destination_not_dropped() {
     mkdir "$D/src"
     local opt
     for opt in --bind --ro-bind --dev-bind --symlink; do
-        launch "${MIN_ROOT[@]}" "$opt" "$D/src" rel -- sh -c 'test -e /rel && echo at /rel' >"$D/out" 2>"$D/err"
+        launch "${MIN_ROOT[@]}" "$opt" "$D/src" rel -- sh -c 'test -e /rel -o -L /rel && echo at /rel' >"$D/out" 2>"$D/err"
         [ "$HUNG" = 0 ] || fail "launcher hung ($opt)" || return 1
         if [ "$RC" = 125 ]; then
             has "$D/err" "$opt" || return 1
