@@ -28,6 +28,7 @@ public final class Action {
     private final Stdio stdout;
     private final Stdio stderr;
     private final Sandbox sandbox; // null: contained only
+    private final PtySize pty; // null: no terminal
 
     private Action(Builder b) {
         this.command = List.copyOf(b.command);
@@ -39,6 +40,7 @@ public final class Action {
         this.stdout = b.stdout;
         this.stderr = b.stderr;
         this.sandbox = b.sandbox;
+        this.pty = b.pty;
     }
 
     public static Builder newBuilder(String... command) {
@@ -60,6 +62,7 @@ public final class Action {
         b.stdout = stdout;
         b.stderr = stderr;
         b.sandbox = sandbox;
+        b.pty = pty;
         return b;
     }
 
@@ -101,6 +104,11 @@ public final class Action {
         return Optional.ofNullable(sandbox);
     }
 
+    /** The size of the action's pseudo-terminal; empty: it has none. */
+    public Optional<PtySize> pty() {
+        return Optional.ofNullable(pty);
+    }
+
     @Override
     public String toString() {
         return "Action" + command;
@@ -117,6 +125,7 @@ public final class Action {
         private Stdio stdout = Stdio.inherit();
         private Stdio stderr = Stdio.inherit();
         private Sandbox sandbox;
+        private PtySize pty;
 
         private Builder(List<String> command) {
             command(command);
@@ -191,6 +200,17 @@ public final class Action {
         /** Runs the action in this sandbox; null for none (the default). */
         public Builder sandbox(Sandbox sandbox) {
             this.sandbox = sandbox;
+            return this;
+        }
+
+        /**
+         * Runs the action under a fresh pseudo-terminal of this size: its stdin, stdout and stderr
+         * are the terminal (the stdin, stdout and stderr settings are ignored), it is the
+         * terminal's session and foreground job, and {@link Execution#pty()} is the other end.
+         * Null for none (the default).
+         */
+        public Builder pty(PtySize size) {
+            this.pty = size;
             return this;
         }
 

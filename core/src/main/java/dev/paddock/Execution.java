@@ -25,6 +25,9 @@ public interface Execution {
     /** The action's stderr; only when it was {@link Stdio#pipe()}. */
     InputStream stderr();
 
+    /** The action's pseudo-terminal; only when it was started with {@link Action.Builder#pty(PtySize)}. */
+    Pty pty();
+
     /** Waits for the outcome. */
     Outcome await() throws InterruptedException;
 

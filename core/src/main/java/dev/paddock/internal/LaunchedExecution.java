@@ -2,6 +2,7 @@ package dev.paddock.internal;
 
 import dev.paddock.Execution;
 import dev.paddock.Outcome;
+import dev.paddock.Pty;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +35,7 @@ public final class LaunchedExecution implements Execution {
     private final OutputStream stdin;
     private final InputStream stdout;
     private final InputStream stderr;
+    private final Pty pty;
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
     private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
     private Map<String, Object> lastRecord; // supervisor thread only
@@ -41,12 +43,14 @@ public final class LaunchedExecution implements Execution {
     private final Object reapLock = new Object();
     private boolean reaped; // guarded by reapLock: once true, the pid may belong to someone else
 
-    LaunchedExecution(int launcherPid, int statusFd, OutputStream stdin, InputStream stdout, InputStream stderr) {
+    LaunchedExecution(int launcherPid, int statusFd, OutputStream stdin, InputStream stdout, InputStream stderr,
+            Pty pty) {
         this.launcherPid = launcherPid;
         this.statusFd = statusFd;
         this.stdin = stdin;
         this.stdout = stdout;
         this.stderr = stderr;
+        this.pty = pty;
     }
 
     int statusFd() {
@@ -112,6 +116,12 @@ public final class LaunchedExecution implements Execution {
     public InputStream stderr() {
         if (stderr == null) throw new IllegalStateException("stderr was not Stdio.pipe()");
         return stderr;
+    }
+
+    @Override
+    public Pty pty() {
+        if (pty == null) throw new IllegalStateException("the action was not started with a pty");
+        return pty;
     }
 
     @Override

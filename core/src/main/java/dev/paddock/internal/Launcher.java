@@ -30,9 +30,18 @@ public final class Launcher {
         List<Native.FdMapping> fds = new ArrayList<>();
         boolean spawned = false;
         try {
-            int[] stdin = connect(action.stdin(), 0, shared, childEnds, parentEnds, fds);
-            int[] stdout = connect(action.stdout(), 1, shared, childEnds, parentEnds, fds);
-            int[] stderr = connect(action.stderr(), 2, shared, childEnds, parentEnds, fds);
+            int[] stdin = null, stdout = null, stderr = null;
+            Terminal.Pair pty = null;
+            if (action.pty().isPresent()) {
+                pty = Terminal.open(action.pty().get());
+                parentEnds.add(pty.master());
+                childEnds.add(pty.slave());
+                for (int target = 0; target <= 2; target++) fds.add(new Native.FdMapping(pty.slave(), target));
+            } else {
+                stdin = connect(action.stdin(), 0, shared, childEnds, parentEnds, fds);
+                stdout = connect(action.stdout(), 1, shared, childEnds, parentEnds, fds);
+                stderr = connect(action.stderr(), 2, shared, childEnds, parentEnds, fds);
+            }
             int[] status = Native.pipe();
             parentEnds.add(status[0]);
             childEnds.add(status[1]);
@@ -46,7 +55,8 @@ public final class Launcher {
             LaunchedExecution execution = new LaunchedExecution(pid, status[0],
                     stdin == null ? null : outputStream(stdin[0]),
                     stdout == null ? null : inputStream(stdout[0]),
-                    stderr == null ? null : inputStream(stderr[0]));
+                    stderr == null ? null : inputStream(stderr[0]),
+                    pty == null ? null : new PtyMaster(pty.master()));
             shared.supervisor().watch(execution);
             return execution;
         } finally {
@@ -70,6 +80,7 @@ public final class Launcher {
         });
         argv.add("--kill-grace");
         argv.add(millis(action.killGrace()));
+        if (action.pty().isPresent()) argv.add("--pty");
         Path directory = action.directory().orElse(Path.of("")).toAbsolutePath();
         action.sandbox().ifPresent(s -> argv.addAll(s.launcherOptions(directory)));
         if (action.directory().isPresent() || action.sandbox().isPresent()) {

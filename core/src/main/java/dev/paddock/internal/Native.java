@@ -43,6 +43,8 @@ public final class Native {
     public static final int ESRCH = 3;
     public static final int EAGAIN = 11;
     public static final int ECHILD = 10;
+    public static final int EIO = 5;
+    public static final int O_NOCTTY = 0400;
 
     private static final int POSIX_SPAWN_SETPGROUP = 0x02;
     private static final int POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -56,17 +58,17 @@ public final class Native {
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
-    private static MethodHandle function(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+    static MethodHandle function(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         MemorySegment symbol = LIBC.find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name + " (paddock needs glibc 2.34 or newer)"));
         return LINKER.downcallHandle(symbol, descriptor, options);
     }
 
-    private static MethodHandle withErrno(String name, FunctionDescriptor descriptor, Linker.Option... more) {
+    static MethodHandle withErrno(String name, FunctionDescriptor descriptor, Linker.Option... more) {
         Linker.Option[] options = new Linker.Option[more.length + 1];
         options[0] = CAPTURE_ERRNO;
         System.arraycopy(more, 0, options, 1, more.length);
@@ -120,13 +122,13 @@ public final class Native {
     /** One fd-to-fd mapping for the spawned process: {@code source} becomes {@code target}. */
     public record FdMapping(int source, int target) {}
 
-    private static RuntimeException rethrow(Throwable t) {
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) return r;
         if (t instanceof Error e) throw e;
         return new IllegalStateException(t);
     }
 
-    private static int errno(MemorySegment state) {
+    static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
     }
 
@@ -217,7 +219,7 @@ public final class Native {
      * source fd that is also another mapping's target (0 to 4) would be
      * overwritten before it is used; sources above every target cannot be.
      */
-    private static int highFd(int fd) throws ErrnoException {
+    static int highFd(int fd) throws ErrnoException {
         if (fd >= 10) return fd;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -242,6 +244,22 @@ public final class Native {
     }
 
     /** read(2) into buffer; returns bytes read, 0 at EOF. Retries EINTR. */
+    /** write(2) of up to length bytes, retried on EINTR; returns how many were written. */
+    public static int write(int fd, MemorySegment buffer, long length, MemorySegment state) throws ErrnoException {
+        try {
+            for (;;) {
+                long n = (long) WRITE.invokeExact(state, fd, buffer, length);
+                if (n >= 0) return (int) n;
+                int err = errno(state);
+                if (err != EINTR) throw new ErrnoException("write", err);
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     public static int read(int fd, MemorySegment buffer, MemorySegment state) throws ErrnoException {
         try {
             for (;;) {
