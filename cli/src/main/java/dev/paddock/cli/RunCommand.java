@@ -46,6 +46,7 @@ import sun.misc.Signal;
             "  paddock run --cwd build --env CC=clang -- ninja",
             "  paddock run --sandbox --ro /opt/toolchain --tmpfs /var/tmp -- make test",
             "  paddock run --sandbox --hermetic --ro /opt/jdk -- ./build.sh",
+            "  paddock run --pty -- npm test",
             "  paddock run --sandbox --overlay /srv/base:/srv/patch:/opt/sdk -- ./configure",
         })
 final class RunCommand implements Callable<Integer> {
@@ -64,6 +65,13 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--env", paramLabel = "NAME=VALUE", description = "Set an environment variable (repeatable).")
     List<String> env = List.of();
+
+    @Option(names = "--pty", description = {
+            "Run the command under a fresh pseudo-terminal (colours, progress bars and",
+            "prompts behave as on a terminal). When stdin is a terminal: interactive,",
+            "with your terminal in raw mode until paddock exits and the window size",
+            "followed; otherwise the command's terminal output is copied to stdout."})
+    boolean pty;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write the outcome record (JSON) to FILE.")
     Path json;
@@ -138,6 +146,7 @@ final class RunCommand implements Callable<Integer> {
                 throw usage("--env needs NAME=VALUE, got '" + assignment + "'");
             action.env(assignment.substring(0, eq), assignment.substring(eq + 1));
         }
+        if (pty) action.pty(PtyPassthrough.initialSize());
         Outcome outcome;
         try (Paddock paddock = Paddock.create()) {
             Execution execution = paddock.start(action.build());
@@ -146,7 +155,10 @@ final class RunCommand implements Callable<Integer> {
             Signal.handle(new Signal("INT"), s -> execution.interrupt());
             Signal.handle(new Signal("TERM"), s -> execution.cancel());
             Signal.handle(new Signal("HUP"), s -> execution.cancel());
-            outcome = execution.await();
+            try (PtyPassthrough passthrough = pty ? new PtyPassthrough(execution.pty()) : null) {
+                outcome = execution.await();
+                if (passthrough != null) passthrough.drain();
+            }
         }
         var err = spec.commandLine().getErr();
         outcome.degradations().forEach(d -> err.println("paddock: sandbox degraded: " + d.describe()));

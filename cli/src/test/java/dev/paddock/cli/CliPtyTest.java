@@ -1,0 +1,114 @@
+package dev.paddock.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * paddock run --pty as a person uses it: in a real terminal (a tmux pane),
+ * typing, pressing Ctrl-C, and finding the terminal as it was afterwards.
+ */
+class CliPtyTest {
+    @TempDir
+    Path dir;
+
+    private String session;
+
+    @BeforeEach
+    void startTerminal() throws Exception {
+        // A paddock command the pane's shell can run, whatever the user's home and PATH.
+        Path cli = dir.resolve("paddock");
+        Files.writeString(cli, "#!/bin/sh\nexec '" + ProcessHandle.current().info().command().orElse("java")
+                + "' --enable-native-access=ALL-UNNAMED -cp '" + System.getProperty("java.class.path") + "' "
+                + Main.class.getName() + " \"$@\"\n");
+        Files.setPosixFilePermissions(cli, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createDirectories(dir.resolve("tmux"));
+        session = "paddock-" + ProcessHandle.current().pid();
+        tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                "env -i PATH=/usr/bin:/bin HOME=" + dir + " PS1='SHELL$ ' bash --norc --noprofile");
+        waitForScreen("SHELL$ ");
+    }
+
+    @AfterEach
+    void stopTerminal() throws Exception {
+        tmux("kill-session", "-t", session);
+    }
+
+    @Test
+    void typedInputReachesTheActionAndCtrlCInterruptsIt() throws Exception {
+        type("stty -g > before; ./paddock run --pty -- sh -c 'echo RE\"\"ADY; read x; echo GOT-$x; "
+                + "echo SLEE\"\"PING; exec sleep 100'; echo EXIT-$?; stty -g > after; echo DO\"\"NE", "Enter");
+        // Markers are quoted apart ("RE""ADY") so that the typed command line never matches them.
+        waitForScreen("READY");
+        type("hello", "Enter");
+        waitForScreen("GOT-hello");
+        waitForScreen("SLEEPING");
+        type("C-c");
+        waitForScreen("EXIT-130");
+        waitForScreen("DONE");
+        assertEquals(Files.readString(dir.resolve("before")), Files.readString(dir.resolve("after")),
+                "the terminal's settings were not restored after Ctrl-C");
+    }
+
+    @Test
+    void terminalIsRestoredWhenPaddockIsTerminated() throws Exception {
+        type("stty -g > before; ./paddock run --pty -- sh -c 'echo PID-$PPID-RE\"\"ADY; exec sleep 100'; "
+                + "echo EXIT-$?; stty -g > after; echo DO\"\"NE", "Enter");
+        String screen = waitForScreen("-READY");
+        // $PPID of the action is its launcher; paddock's JVM is the launcher's parent.
+        long launcher = Long.parseLong(screen.replaceAll("(?s).*PID-(\\d+)-READY.*", "$1"));
+        long jvm = ProcessHandle.of(launcher).orElseThrow().parent().orElseThrow().pid();
+        new ProcessBuilder("kill", "-TERM", Long.toString(jvm)).start().waitFor();
+        waitForScreen("EXIT-143");
+        waitForScreen("DONE");
+        assertEquals(Files.readString(dir.resolve("before")), Files.readString(dir.resolve("after")),
+                "the terminal's settings were not restored after SIGTERM");
+    }
+
+    @Test
+    void windowSizeIsPassedOnAndFollowed() throws Exception {
+        type("./paddock run --pty -- sh -c 'echo SIZE-$(stty size)-A; read x; echo SIZE-$(stty size)-B'", "Enter");
+        waitForScreen("SIZE-30 100-A");
+        tmux("resize-window", "-t", session, "-x", "90", "-y", "20");
+        type("Enter");
+        waitForScreen("SIZE-20 90-B");
+    }
+
+    private void type(String... keys) throws Exception {
+        List<String> args = new ArrayList<>(List.of("send-keys", "-t", session));
+        args.addAll(List.of(keys));
+        tmux(args.toArray(String[]::new));
+    }
+
+    /** Polls the pane (bounded: 60 s) until text appears on it; returns the screen. */
+    private String waitForScreen(String text) throws Exception {
+        String screen = "";
+        for (int i = 0; i < 1200; i++) {
+            screen = tmux("capture-pane", "-p", "-J", "-t", session);
+            if (screen.contains(text)) return screen;
+            Thread.sleep(50);
+        }
+        throw new AssertionError("'" + text + "' never appeared; the screen:\n" + screen);
+    }
+
+    private String tmux(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("tmux", "-S", dir.resolve("tmux/socket").toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int rc = p.waitFor();
+        assertTrue(rc == 0 || args[0].equals("kill-session"), "tmux " + String.join(" ", args) + ": " + out);
+        return out;
+    }
+}
