@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds paddock-launch and the benchmark baseline into OUT_DIR.
+# Builds paddock-launch and the benchmark baselines into OUT_DIR.
 # Static with musl-gcc when it is installed (one file runs on any x86_64
 # Linux); dynamically linked with gcc otherwise.
 set -eu
@@ -14,7 +14,10 @@ else
 fi
 # shellcheck disable=SC2086
 $cc $flags $link -o "$out/paddock-launch" "$here"/src/*.c
-# The baseline measures glibc's posix_spawn, as a C program on this host would.
+# The baselines measure glibc's posix_spawn and a hand-built sandbox, as a C
+# program on this host would.
 # shellcheck disable=SC2086
 ${CC:-gcc} $flags -pthread -o "$out/c-posix-spawn" "$here/bench/c-posix-spawn.c"
+# shellcheck disable=SC2086
+${CC:-gcc} $flags -pthread -o "$out/c-clone-sandbox" "$here/bench/c-clone-sandbox.c"
 echo "native: built paddock-launch with $cc${link:+ ($link)}"

@@ -3,6 +3,7 @@ package dev.paddock.cli;
 import dev.paddock.Action;
 import dev.paddock.Outcome;
 import dev.paddock.Paddock;
+import dev.paddock.Sandbox;
 import dev.paddock.Stdio;
 import dev.paddock.internal.Json;
 import dev.paddock.internal.NativeBinaries;
@@ -36,12 +37,19 @@ import picocli.CommandLine.Option;
             "Spawn a command N times through paddock, java.lang.ProcessBuilder and a C",
             "posix_spawn baseline, in rounds that alternate between them, and report",
             "median/p90/p99 latency, spawns per second, failures, and ratios.",
+            "",
+            "With --sandbox, the subjects are paddock with Sandbox.hostReadOnly(),",
+            "bubblewrap with the same namespaces and mounts, and a C baseline that",
+            "clones into those namespaces and builds the same mounts itself.",
         },
-        footer = {"", "Example:", "  paddock bench spawn -n 2000 -c 2 --json spawn.json"})
+        footer = {"", "Examples:", "  paddock bench spawn -n 2000 -c 2 --json spawn.json",
+                  "  paddock bench spawn --sandbox -n 1000 -c 2"})
 final class SpawnBenchmark implements Callable<Integer> {
     static final String PADDOCK = "paddock";
     static final String PROCESS_BUILDER = "processbuilder";
     static final String C_POSIX_SPAWN = "c-posix-spawn";
+    static final String BWRAP = "bwrap";
+    static final String C_CLONE_SANDBOX = "c-clone-sandbox";
     private static final int ROUNDS = 5;
 
     @Option(names = {"-n", "--spawns"}, paramLabel = "N", defaultValue = "2000",
@@ -58,6 +66,10 @@ final class SpawnBenchmark implements Callable<Integer> {
     @Option(names = "--command", paramLabel = "PATH", defaultValue = "/bin/true",
             description = "The program to spawn, without arguments (default: ${DEFAULT-VALUE}).")
     String command;
+
+    @Option(names = "--sandbox",
+            description = "Compare sandboxed spawns: paddock, bwrap (bubblewrap) and a C clone baseline.")
+    boolean sandbox;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -86,35 +98,67 @@ final class SpawnBenchmark implements Callable<Integer> {
         if (concurrency < 1) throw new CommandLine.ParameterException(spec.commandLine(), "-c must be at least 1");
         if (!new File(command).canExecute())
             throw new CommandLine.ParameterException(spec.commandLine(), "--command " + command + " is not an executable file");
+        List<String> bwrap = sandbox ? bwrapCommand() : List.of();
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Samples> samples = new LinkedHashMap<>();
-        samples.put(PADDOCK, new Samples());
-        samples.put(PROCESS_BUILDER, new Samples());
-        samples.put(C_POSIX_SPAWN, new Samples());
         try (Paddock paddock = Paddock.create()) {
-            Action action = Action.newBuilder(command).stdout(Stdio.discard()).stderr(Stdio.discard()).build();
-            ProcessBuilder processBuilder = new ProcessBuilder(command)
-                    .redirectInput(new File("/dev/null"))
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD);
-            int warmup = Math.min(500, Math.max(50, spawns / 5));
-            measure(warmup, () -> paddock.run(action).succeeded());
-            measure(warmup, () -> processBuilder.start().waitFor() == 0);
-            out.printf(Locale.ROOT, "spawning %s %d times per subject at concurrency %d, in %d alternating rounds%n",
-                    command, spawns, concurrency, ROUNDS);
-            out.flush();
-            for (int round = 0; round < ROUNDS; round++) {
-                int n = spawns / ROUNDS + (round < spawns % ROUNDS ? 1 : 0);
-                samples.get(PADDOCK).addAll(measure(n, () -> paddock.run(action).succeeded()));
-                samples.get(PROCESS_BUILDER).addAll(measure(n, () -> processBuilder.start().waitFor() == 0));
-                samples.get(C_POSIX_SPAWN).addAll(measureC(n));
+            Action.Builder action = Action.newBuilder(command).stdout(Stdio.discard()).stderr(Stdio.discard());
+            if (sandbox) action.sandbox(Sandbox.hostReadOnly());
+            Action paddockAction = action.build();
+            Map<String, Subject> subjects = new LinkedHashMap<>();
+            subjects.put(PADDOCK, n -> measure(n, () -> paddock.run(paddockAction).succeeded()));
+            if (sandbox) {
+                // bwrap is spawned from the C harness, like c-posix-spawn: its figures carry no JVM overhead.
+                subjects.put(BWRAP, n -> measureC(NativeBinaries.C_SPAWN_BASELINE, n, bwrap));
+                subjects.put(C_CLONE_SANDBOX, n -> measureC(C_CLONE_SANDBOX, n, List.of(command)));
+            } else {
+                ProcessBuilder processBuilder = new ProcessBuilder(command)
+                        .redirectInput(new File("/dev/null"))
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.DISCARD);
+                subjects.put(PROCESS_BUILDER, n -> measure(n, () -> processBuilder.start().waitFor() == 0));
+                subjects.put(C_POSIX_SPAWN, n -> measureC(NativeBinaries.C_SPAWN_BASELINE, n, List.of(command)));
             }
+            return run(out, subjects);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Subject {
+        Measurement measure(int n) throws Exception;
+    }
+
+    /** Warms every subject up (the JVM's code paths, caches), then measures them in alternating rounds. */
+    private int run(PrintWriter out, Map<String, Subject> subjects) throws Exception {
+        int warmup = Math.min(500, Math.max(50, spawns / 5));
+        for (Subject subject : subjects.values()) subject.measure(warmup);
+        out.printf(Locale.ROOT, "spawning %s %d times per subject at concurrency %d, in %d alternating rounds%s%n",
+                command, spawns, concurrency, ROUNDS, sandbox ? ", sandboxed" : "");
+        out.flush();
+        Map<String, Samples> samples = new LinkedHashMap<>();
+        subjects.keySet().forEach(name -> samples.put(name, new Samples()));
+        for (int round = 0; round < ROUNDS; round++) {
+            int n = spawns / ROUNDS + (round < spawns % ROUNDS ? 1 : 0);
+            for (Map.Entry<String, Subject> subject : subjects.entrySet())
+                samples.get(subject.getKey()).addAll(subject.getValue().measure(n));
         }
         List<LatencyStats> stats = new ArrayList<>();
         samples.forEach((name, s) -> stats.add(s.stats(name)));
         report(out, stats);
         if (json != null) Files.writeString(json, toJson(stats) + "\n");
         return stats.stream().anyMatch(s -> s.failures() > 0) ? 1 : 0;
+    }
+
+    /** The bubblewrap equivalent of Sandbox.hostReadOnly(), running the command. */
+    private List<String> bwrapCommand() {
+        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+        for (String dir : path.split(":")) {
+            Path bwrap = Path.of(dir.isEmpty() ? "." : dir, "bwrap");
+            if (Files.isRegularFile(bwrap) && Files.isExecutable(bwrap))
+                return List.of(bwrap.toString(), "--unshare-all", "--die-with-parent", "--new-session",
+                        "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", command);
+        }
+        throw new IllegalStateException("--sandbox compares paddock with bubblewrap, but there is no bwrap in PATH="
+                + path + " (install it: apt-get install bubblewrap)");
     }
 
     @FunctionalInterface
@@ -152,12 +196,12 @@ final class SpawnBenchmark implements Callable<Integer> {
         return new Measurement(latencies, failures.get(), System.nanoTime() - start);
     }
 
-    /** The C baseline measures itself; we read its latencies. */
-    private Measurement measureC(int n) throws IOException, InterruptedException {
-        Path baseline = NativeBinaries.path(NativeBinaries.C_SPAWN_BASELINE);
-        Process p = new ProcessBuilder(baseline.toString(), Integer.toString(n), Integer.toString(concurrency), command)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+    /** A C baseline (a native program named baseline) measures itself, spawning command; we read its latencies. */
+    private Measurement measureC(String baseline, int n, List<String> command) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>(List.of(
+                NativeBinaries.path(baseline).toString(), Integer.toString(n), Integer.toString(concurrency)));
+        argv.addAll(command);
+        Process p = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         long[] latencies = new long[n];
         long failures = n;
         long wall = 0;

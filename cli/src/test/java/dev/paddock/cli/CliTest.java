@@ -2,6 +2,7 @@ package dev.paddock.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.paddock.internal.Json;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -146,5 +148,21 @@ class CliTest {
                 assertTrue(((Number) s.get(key)).doubleValue() > 0, key + " in " + s);
         }
         assertTrue(r.stdout().contains("median ratio paddock/processbuilder"), r.stdout());
+    }
+
+    @Test
+    void benchSpawnSandboxComparesWithBwrap(@TempDir Path dir) throws Exception {
+        String path = System.getenv().getOrDefault("PATH", "");
+        assumeTrue(Stream.of(path.split(":")).anyMatch(d -> Files.isExecutable(Path.of(d, "bwrap"))),
+                "bubblewrap is not installed (no bwrap in PATH=" + path + ")");
+        Path json = dir.resolve("bench.json");
+        Result r = paddock(dir, "bench", "spawn", "--sandbox", "-n", "20", "--json", json.toString());
+        assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> subjects = (List<Map<String, Object>>) Json.parseObject(Files.readString(json)).get("subjects");
+        assertEquals(List.of("paddock", "bwrap", "c-clone-sandbox"), subjects.stream().map(s -> s.get("name")).toList());
+        for (Map<String, Object> s : subjects) assertEquals(0L, s.get("failures"), s.toString());
+        assertTrue(r.stdout().contains("median ratio paddock/bwrap") && r.stdout().contains("median ratio paddock/c-clone-sandbox"),
+                r.stdout());
     }
 }
