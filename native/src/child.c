@@ -188,44 +188,32 @@ static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
     exec_action(plan->argv, report_fd);
 }
 
-/* As pid 1 of a new pid namespace: fork the action, relay its setup or exec
- * failure to the launcher, or say it started, then be its init. */
-static _Noreturn void run_under_init(const struct plan *plan, int report_fd) {
+/* As pid 1 of a new pid namespace: fork the action, then be its init. The
+ * action reports a setup or exec failure to the launcher itself, and init lets
+ * go of the report pipe at once, so the launcher sees the action start (EOF at
+ * its exec) without waiting for init to pass the news on. The action's real
+ * wait status goes out on exit_fd when it ends. */
+static _Noreturn void run_under_init(const struct plan *plan, int report_fd, int exit_fd) {
     sigset_t mask;
     supervised_signals(&mask);
     sigprocmask(SIG_BLOCK, &mask, NULL); /* before fork: no signal is missed */
-    int exec_report[2];
-    if (pipe2(exec_report, O_CLOEXEC) < 0) report_failure(report_fd, "init", errno, "pipe2", NULL, NULL);
     pid_t action = fork();
     if (action < 0) report_failure(report_fd, "init", errno, "fork", NULL, NULL);
     if (action == 0) {
-        close(exec_report[0]);
-        if (setsid() < 0) report_failure(exec_report[1], "new-session", errno, "setsid", NULL, NULL);
-        exec_prepared(plan, exec_report[1]);
+        close(exit_fd);
+        if (setsid() < 0) report_failure(report_fd, "new-session", errno, "setsid", NULL, NULL);
+        exec_prepared(plan, report_fd);
     }
-    close(exec_report[1]);
-    struct child_report relay;
-    ssize_t got = 0;
-    while (got < (ssize_t)sizeof relay) {
-        ssize_t n = read(exec_report[0], (char *)&relay + got, sizeof relay - (size_t)got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += n;
-    }
-    close(exec_report[0]);
-    if (got == (ssize_t)sizeof relay) { /* the action never started: pass its report on */
-        ssize_t ignored = write(report_fd, &relay, sizeof relay);
-        (void)ignored;
-        _exit(125);
-    }
-    report_send(report_fd, REPORT_STARTED, 0);
-    /* Keep nothing of the launcher's but the report pipe. */
-    for (int fd = 3; fd < 1024; fd++)
-        if (fd != report_fd) close(fd);
-    sandbox_init(action, report_fd);
+    /* Keep nothing of the launcher's but the exit pipe (one call each side of
+     * it: a close per possible fd costs more than the rest of init). */
+    if ((exit_fd > 3 && syscall(SYS_close_range, 3U, (unsigned)exit_fd - 1, 0U) < 0) ||
+        syscall(SYS_close_range, (unsigned)exit_fd + 1, ~0U, 0U) < 0)
+        for (int fd = 3; fd < 1024; fd++) /* kernels before 5.9 */
+            if (fd != exit_fd) close(fd);
+    sandbox_init(action, exit_fd);
 }
 
-_Noreturn void child_run(const struct plan *plan, int report_fd, pid_t launcher_pid) {
+_Noreturn void child_run(const struct plan *plan, int report_fd, int exit_fd, pid_t launcher_pid) {
     /* Own session and process group first: nothing may refer to another
      * action's group (a stale group is the classic EPERM on the next spawn). */
     if (setsid() < 0) report_failure(report_fd, "new-session", errno, "setsid", NULL, NULL);
@@ -236,7 +224,7 @@ _Noreturn void child_run(const struct plan *plan, int report_fd, pid_t launcher_
     if (parent != launcher_pid && parent != 0) _exit(125); /* the launcher died before prctl took effect */
     if (plan->clone_flags != 0) {
         sandbox_enter(plan, report_fd);
-        if ((plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1) run_under_init(plan, report_fd);
+        if (exit_fd >= 0) run_under_init(plan, report_fd, exit_fd);
     }
     exec_prepared(plan, report_fd);
 }

@@ -12,7 +12,6 @@
  * plain case exec success shows as EOF with nothing sent). */
 enum report_kind {
     REPORT_FAILED = 1,  /* setup or exec failed; the action never ran */
-    REPORT_STARTED,     /* sandbox init: the action was exec'd (pid inside in wait_status) */
     REPORT_EXITED,      /* sandbox init: the action ended; wait_status is its raw status */
     REPORT_MOUNTED,     /* an overlay is up: path, and detail names the implementation */
     REPORT_DEGRADED,    /* a setup step fell back: step, path, the failed call, detail "from->to" */
@@ -45,7 +44,9 @@ void report_note(int fd, int kind, const char *step, const char *path, const cha
                  const char *syscall_name);
 
 /* Runs in the freshly forked (or cloned) child; never returns. report_fd is
- * the close-on-exec write end of the report pipe; launcher_pid is the parent. */
-_Noreturn void child_run(const struct plan *plan, int report_fd, pid_t launcher_pid);
+ * the close-on-exec write end of the report pipe; exit_fd, when not -1, the
+ * one on which the sandbox's init reports the action's end (and the child
+ * then runs the action under init); launcher_pid is the parent. */
+_Noreturn void child_run(const struct plan *plan, int report_fd, int exit_fd, pid_t launcher_pid);
 
 #endif

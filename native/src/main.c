@@ -264,6 +264,10 @@ int main(int argc, char **argv) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0)
         return launcher_failed(plan.status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
+    /* With a pid namespace, paddock's init reports the action's real end here. */
+    int exits[2] = {-1, -1};
+    if ((plan.clone_flags & CLONE_NEWPID) && !plan.as_pid_1 && pipe2(exits, O_CLOEXEC) < 0)
+        return launcher_failed(plan.status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
     pid_t launcher = getpid();
     int64_t spawn_us = monotonic_us();
     pid_t pid;
@@ -285,11 +289,13 @@ int main(int argc, char **argv) {
     }
     if (pid == 0) {
         close(report[0]);
-        child_run(&plan, report[1], launcher);
+        if (exits[0] >= 0) close(exits[0]);
+        child_run(&plan, report[1], exits[1], launcher);
     }
     close(report[1]);
-    /* Notes about the sandbox's setup come first, then a failure, the start
-     * under init, or EOF (exec closed the pipe). */
+    if (exits[1] >= 0) close(exits[1]);
+    /* Notes about the sandbox's setup come first, then a failure, or EOF:
+     * exec closed the pipe. */
     struct child_report failure;
     bool failed = false;
     while (read_child_report(report[0], &failure)) {
@@ -300,8 +306,9 @@ int main(int argc, char **argv) {
         failed = failure.kind == REPORT_FAILED;
         break;
     }
+    close(report[0]);
     if (failed) {
-        close(report[0]);
+        if (exits[0] >= 0) close(exits[0]);
         struct outcome out;
         supervise(&plan, pid, spawn_us, &out);
         return report_child_failure(plan.status_fd, &failure, &out);
@@ -318,8 +325,10 @@ int main(int argc, char **argv) {
     supervise(&plan, pid, spawn_us, &out);
     /* Under the sandbox's init, the action's real status comes from init. */
     struct child_report last;
-    if (read_child_report(report[0], &last) && last.kind == REPORT_EXITED) out.wait_status = last.wait_status;
-    close(report[0]);
+    if (exits[0] >= 0) {
+        if (read_child_report(exits[0], &last) && last.kind == REPORT_EXITED) out.wait_status = last.wait_status;
+        close(exits[0]);
+    }
     int exit_code = outcome_exit_code(&out);
     if (plan.status_fd < 0 && out.timed_out)
         fprintf(stderr, "paddock-launch: timed out after %lld ms; the process tree was %s\n",

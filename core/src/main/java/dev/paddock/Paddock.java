@@ -64,14 +64,26 @@ public final class Paddock implements AutoCloseable {
     public Execution start(Action action) throws IOException {
         if (closed) throw new IllegalStateException("this Paddock is closed");
         LaunchedExecution execution = Launcher.start(action, shared);
-        running.add(execution);
-        execution.outcomeFuture().whenComplete((o, t) -> running.remove(execution));
+        track(execution);
         return execution;
     }
 
-    /** Starts an action and waits for its outcome. */
+    private void track(LaunchedExecution execution) {
+        running.add(execution);
+        execution.outcomeFuture().whenComplete((o, t) -> running.remove(execution));
+    }
+
+    /**
+     * Starts an action and waits for its outcome. A platform thread follows the action's status
+     * itself (no hand-off from the supervisor thread); a virtual thread parks while the supervisor
+     * does, so that it never blocks a carrier in native code.
+     */
     public Outcome run(Action action) throws IOException, InterruptedException {
-        return start(action).await();
+        if (Thread.currentThread().isVirtual()) return start(action).await();
+        if (closed) throw new IllegalStateException("this Paddock is closed");
+        LaunchedExecution execution = Launcher.startUnwatched(action, shared);
+        track(execution);
+        return execution.follow(supervisor);
     }
 
     /** Starts an action; the future completes with its outcome, or exceptionally if it cannot start. */

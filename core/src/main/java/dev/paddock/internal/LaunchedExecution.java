@@ -8,6 +8,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,8 +41,8 @@ public final class LaunchedExecution implements Execution {
     private final Pty pty;
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
     private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
-    private Map<String, Object> lastRecord; // supervisor thread only
-    private final List<Map<String, Object>> sandboxNotes = new ArrayList<>(); // supervisor thread only
+    private Map<String, Object> lastRecord; // the following thread only
+    private final List<Map<String, Object>> sandboxNotes = new ArrayList<>(); // the following thread only
     private final Object reapLock = new Object();
     private boolean reaped; // guarded by reapLock: once true, the pid may belong to someone else
 
@@ -57,7 +60,7 @@ public final class LaunchedExecution implements Execution {
         return statusFd;
     }
 
-    /** Status bytes from the launcher; called by the supervisor thread only. */
+    /** Status bytes from the launcher; called by the one thread following the pipe. */
     void onStatusData(byte[] bytes) {
         int start = 0;
         for (int i = 0; i < bytes.length; i++) {
@@ -79,7 +82,40 @@ public final class LaunchedExecution implements Execution {
         partialLine.write(bytes, start, bytes.length - start);
     }
 
-    /** The status pipe reached EOF: the launcher has exited. Called by the supervisor thread only. */
+    /**
+     * Follows the status pipe on the calling platform thread until the launcher exits, instead of
+     * the supervisor thread: a synchronous run then costs no hand-off between threads. Polls in
+     * 100 ms slices to notice an interrupt, and then hands the pipe to the supervisor.
+     */
+    public Outcome follow(Supervisor supervisor) throws InterruptedException, IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(65536);
+            MemorySegment pollfd = arena.allocate(8);
+            MemorySegment state = Native.allocateCallState(arena);
+            for (;;) {
+                if (Thread.interrupted()) {
+                    supervisor.watch(this);
+                    throw new InterruptedException();
+                }
+                if (!Native.pollReadable(statusFd, 100, pollfd, state)) continue;
+                int got;
+                try {
+                    got = Native.read(statusFd, buffer, state);
+                } catch (Native.ErrnoException e) {
+                    got = 0; // an unreadable status pipe ends like EOF; the wait status still tells
+                }
+                if (got > 0) {
+                    onStatusData(buffer.asSlice(0, got).toArray(ValueLayout.JAVA_BYTE));
+                } else {
+                    Native.close(statusFd);
+                    onLauncherExit();
+                    return outcome.join();
+                }
+            }
+        }
+    }
+
+    /** The status pipe reached EOF: the launcher has exited. Called by the one thread following it. */
     void onLauncherExit() {
         Outcome result;
         try {

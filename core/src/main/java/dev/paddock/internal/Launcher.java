@@ -24,7 +24,15 @@ public final class Launcher {
     /** Shared descriptors a {@link dev.paddock.Paddock} keeps open for all its spawns. */
     public record Shared(int lifelineReadFd, int devNullRead, int devNullWrite, Supervisor supervisor) {}
 
+    /** Starts an action whose status the supervisor thread follows. */
     public static LaunchedExecution start(Action action, Shared shared) throws IOException {
+        LaunchedExecution execution = startUnwatched(action, shared);
+        shared.supervisor().watch(execution);
+        return execution;
+    }
+
+    /** Starts an action whose status the caller follows ({@link LaunchedExecution#follow}). */
+    public static LaunchedExecution startUnwatched(Action action, Shared shared) throws IOException {
         List<Integer> childEnds = new ArrayList<>();   // closed in the JVM after the spawn
         List<Integer> parentEnds = new ArrayList<>();  // closed only if the spawn fails
         List<Native.FdMapping> fds = new ArrayList<>();
@@ -57,7 +65,6 @@ public final class Launcher {
                     stdout == null ? null : inputStream(stdout[0]),
                     stderr == null ? null : inputStream(stderr[0]),
                     pty == null ? null : new PtyMaster(pty.master()));
-            shared.supervisor().watch(execution);
             return execution;
         } finally {
             if (!spawned) {

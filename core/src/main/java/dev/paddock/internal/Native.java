@@ -112,6 +112,7 @@ public final class Native {
     private static final MethodHandle EPOLL_CREATE1 = withErrno("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle EPOLL_CTL = withErrno("epoll_ctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle POLL = withErrno("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle EPOLL_WAIT = withErrno("epoll_wait",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle EVENTFD = withErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
@@ -343,6 +344,26 @@ public final class Native {
     }
 
     /** epoll_wait without timeout; returns the number of events written to events. */
+    /**
+     * Waits up to timeoutMillis for fd to become readable (or hung up); returns whether it did.
+     * pollfd is an 8-byte scratch segment. EINTR counts as "not yet".
+     */
+    public static boolean pollReadable(int fd, int timeoutMillis, MemorySegment pollfd, MemorySegment state)
+            throws ErrnoException {
+        pollfd.set(JAVA_INT, 0, fd);
+        pollfd.set(ValueLayout.JAVA_SHORT, 4, (short) EPOLLIN); // POLLIN has the same value
+        pollfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+        try {
+            int n = (int) POLL.invokeExact(state, pollfd, 1L, timeoutMillis);
+            if (n < 0 && errno(state) != EINTR) throw new ErrnoException("poll", errno(state));
+            return n > 0;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     public static int epollWait(int epollFd, MemorySegment events, MemorySegment state) throws ErrnoException {
         try {
             int max = (int) (events.byteSize() / EPOLL_EVENT_SIZE);
