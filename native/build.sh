@@ -14,10 +14,12 @@ else
 fi
 # shellcheck disable=SC2086
 $cc $flags $link -o "$out/paddock-launch" "$here"/src/*.c
-# The baselines measure glibc's posix_spawn and a hand-built sandbox, as a C
-# program on this host would.
+# The baselines measure glibc's posix_spawn, a hand-built sandbox and a spawn
+# under a pty, as a C program on this host would.
 # shellcheck disable=SC2086
 ${CC:-gcc} $flags -pthread -o "$out/c-posix-spawn" "$here/bench/c-posix-spawn.c"
 # shellcheck disable=SC2086
 ${CC:-gcc} $flags -pthread -o "$out/c-clone-sandbox" "$here/bench/c-clone-sandbox.c"
+# shellcheck disable=SC2086
+${CC:-gcc} $flags -pthread -o "$out/c-pty" "$here/bench/c-pty.c"
 echo "native: built paddock-launch with $cc${link:+ ($link)}"

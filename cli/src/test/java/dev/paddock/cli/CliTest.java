@@ -2,7 +2,6 @@ package dev.paddock.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.paddock.internal.Json;
 import java.io.IOException;
@@ -14,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -152,9 +150,6 @@ class CliTest {
 
     @Test
     void benchSpawnSandboxComparesWithBwrap(@TempDir Path dir) throws Exception {
-        String path = System.getenv().getOrDefault("PATH", "");
-        assumeTrue(Stream.of(path.split(":")).anyMatch(d -> Files.isExecutable(Path.of(d, "bwrap"))),
-                "bubblewrap is not installed (no bwrap in PATH=" + path + ")");
         Path json = dir.resolve("bench.json");
         Result r = paddock(dir, "bench", "spawn", "--sandbox", "-n", "20", "--json", json.toString());
         assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
@@ -163,6 +158,20 @@ class CliTest {
         assertEquals(List.of("paddock", "bwrap", "c-clone-sandbox"), subjects.stream().map(s -> s.get("name")).toList());
         for (Map<String, Object> s : subjects) assertEquals(0L, s.get("failures"), s.toString());
         assertTrue(r.stdout().contains("median ratio paddock/bwrap") && r.stdout().contains("median ratio paddock/c-clone-sandbox"),
+                r.stdout());
+    }
+
+    @Test
+    void benchPtyChecksEverySpawnsOutput(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("bench.json");
+        Result r = paddock(dir, "bench", "pty", "-n", "40", "-c", "2", "--json", json.toString());
+        assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> subjects = (List<Map<String, Object>>) Json.parseObject(Files.readString(json)).get("subjects");
+        assertEquals(List.of("paddock", "pty4j", "c-pty"), subjects.stream().map(s -> s.get("name")).toList());
+        assertEquals(0L, subjects.get(0).get("failures"), subjects.get(0).toString());
+        assertEquals(0L, subjects.get(2).get("failures"), subjects.get(2).toString());
+        assertTrue(r.stdout().contains("median ratio paddock/pty4j") && r.stdout().contains("median ratio paddock/c-pty"),
                 r.stdout());
     }
 }

@@ -1,0 +1,107 @@
+package dev.paddock.cli;
+
+import com.pty4j.PtyProcess;
+import com.pty4j.PtyProcessBuilder;
+import dev.paddock.Action;
+import dev.paddock.Execution;
+import dev.paddock.Paddock;
+import dev.paddock.Pty;
+import dev.paddock.PtySize;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+        name = "pty",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Spawn a command under a fresh pseudo-terminal N times through paddock,",
+            "pty4j and a C baseline (posix_spawn in a new session with the pty slave as",
+            "fds 0-2), in rounds that alternate between them. Each spawn reads the",
+            "terminal's output to the end and reaps the command; output without the",
+            "command's token counts as a failure. Reports median/p90/p99 latency,",
+            "spawns per second, failures, and ratios.",
+        },
+        footer = {"", "Example:", "  paddock bench pty -n 2000 -c 8 --json pty.json"})
+final class PtyBenchmark implements Callable<Integer> {
+    static final String PTY4J = "pty4j";
+    static final String C_PTY = "c-pty";
+    private static final String TOKEN = "paddock-pty-token-7f3c";
+    private static final String ECHO = "/bin/echo";
+
+    @Option(names = {"-n", "--spawns"}, paramLabel = "N", defaultValue = "2000",
+            description = "Spawns per subject (default: ${DEFAULT-VALUE}).")
+    int spawns;
+
+    @Option(names = {"-c", "--concurrency"}, paramLabel = "C", defaultValue = "1",
+            description = "Spawning threads per subject (default: ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON to FILE.")
+    Path json;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (spawns < BenchHarness.ROUNDS)
+            throw new CommandLine.ParameterException(spec.commandLine(), "-n must be at least " + BenchHarness.ROUNDS);
+        if (concurrency < 1) throw new CommandLine.ParameterException(spec.commandLine(), "-c must be at least 1");
+        PrintWriter out = spec.commandLine().getOut();
+        BenchHarness harness = new BenchHarness(spawns, concurrency);
+        Map<String, String> env = Map.of("PATH", "/usr/bin:/bin", "TERM", "xterm");
+        try (Paddock paddock = Paddock.create()) {
+            Action action = Action.newBuilder(ECHO, TOKEN).environment(env).pty(PtySize.DEFAULT).build();
+            Map<String, BenchHarness.Subject> subjects = new LinkedHashMap<>();
+            subjects.put(BenchHarness.PADDOCK, n -> harness.measure(n, () -> paddock(paddock, action)));
+            subjects.put(PTY4J, n -> harness.measure(n, () -> pty4j(env)));
+            subjects.put(C_PTY, n -> harness.measureC(C_PTY, n, List.of(TOKEN, ECHO, TOKEN)));
+            out.printf(Locale.ROOT, "spawning %s under a fresh pty %d times per subject at concurrency %d, "
+                    + "in %d alternating rounds%n", ECHO, spawns, concurrency, BenchHarness.ROUNDS);
+            out.flush();
+            List<LatencyStats> stats = harness.run(subjects);
+            BenchHarness.report(out, stats);
+            if (json != null) {
+                Map<String, Object> header = new LinkedHashMap<>();
+                header.put("benchmark", "pty");
+                header.put("command", ECHO + " " + TOKEN);
+                header.put("spawns", spawns);
+                header.put("concurrency", concurrency);
+                Files.writeString(json, BenchHarness.toJson(header, stats) + "\n");
+            }
+            // pty4j's losses are what the figures are for; paddock's own failures fail the run.
+            return stats.get(0).failures() > 0 ? 1 : 0;
+        }
+    }
+
+    private static boolean paddock(Paddock paddock, Action action) throws Exception {
+        Execution e = paddock.start(action);
+        String output;
+        try (Pty pty = e.pty()) {
+            output = new String(pty.output().readAllBytes(), StandardCharsets.UTF_8);
+        }
+        return e.await().exitCode() == 0 && output.contains(TOKEN);
+    }
+
+    private static boolean pty4j(Map<String, String> env) throws Exception {
+        PtyProcess p = new PtyProcessBuilder(new String[] {ECHO, TOKEN}).setEnvironment(env)
+                .setInitialColumns(PtySize.DEFAULT.columns()).setInitialRows(PtySize.DEFAULT.rows()).start();
+        try (InputStream in = p.getInputStream()) {
+            String output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return p.waitFor() == 0 && output.contains(TOKEN);
+        } finally {
+            p.destroy();
+        }
+    }
+}
