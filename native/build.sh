@@ -17,9 +17,9 @@ $cc $flags $link -o "$out/paddock-launch" "$here"/src/*.c
 # The baselines measure glibc's posix_spawn, a hand-built sandbox and a spawn
 # under a pty, as a C program on this host would.
 # shellcheck disable=SC2086
-${CC:-gcc} $flags -pthread -o "$out/c-posix-spawn" "$here/bench/c-posix-spawn.c"
+${CC:-gcc} $flags -pthread -o "$out/c-posix-spawn" "$here/bench/c-posix-spawn.c" "$here/bench/harness.c"
 # shellcheck disable=SC2086
-${CC:-gcc} $flags -pthread -o "$out/c-clone-sandbox" "$here/bench/c-clone-sandbox.c"
+${CC:-gcc} $flags -pthread -o "$out/c-clone-sandbox" "$here/bench/c-clone-sandbox.c" "$here/bench/harness.c"
 # shellcheck disable=SC2086
-${CC:-gcc} $flags -pthread -o "$out/c-pty" "$here/bench/c-pty.c"
+${CC:-gcc} $flags -pthread -o "$out/c-pty" "$here/bench/c-pty.c" "$here/bench/harness.c"
 echo "native: built paddock-launch with $cc${link:+ ($link)}"

@@ -8,13 +8,11 @@
  * parent waits. That is the kernel work of paddock's sandboxed launcher
  * without the launcher's exec, its init process, or its supervision.
  *
- * Prints one latency in nanoseconds per line, then "wall_ns W" and
- * "failures F", like c-posix-spawn. */
+ * Output as harness.h says. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,8 +25,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "harness.h"
 
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
@@ -45,20 +44,9 @@ struct mount_attr {
     (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 static char **command;
-static long total;
-static long next_index;
-static long failures;
-static long long *latencies;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uid_t outer_uid;
 static gid_t outer_gid;
 static int dev_null;
-
-static long long now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* In the child: a failed step ends it with a message; the parent counts a failure. */
 static _Noreturn void fail(const char *step, const char *path) {
@@ -172,49 +160,21 @@ static _Noreturn void child(void) {
     fail("execv", command[0]);
 }
 
-static void *worker(void *unused) {
-    (void)unused;
-    for (;;) {
-        pthread_mutex_lock(&lock);
-        long i = next_index < total ? next_index++ : -1;
-        pthread_mutex_unlock(&lock);
-        if (i < 0) break;
-        long long start = now_ns();
-        /* Like fork, with the child starting in its new namespaces. */
-        pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | NAMESPACES, NULL, NULL, NULL, NULL);
-        if (pid == 0) child();
-        int status = 0;
-        int ok = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        latencies[i] = now_ns() - start;
-        if (!ok) __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
-    }
-    return NULL;
+static int spawn_once(void) {
+    /* Like fork, with the child starting in its new namespaces. */
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | NAMESPACES, NULL, NULL, NULL, NULL);
+    if (pid == 0) child();
+    int status = 0;
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4) {
-        fprintf(stderr, "usage: c-clone-sandbox N CONCURRENCY COMMAND [ARGS...]\n");
-        return 2;
-    }
-    total = atol(argv[1]);
-    int concurrency = atoi(argv[2]);
-    command = argv + 3;
-    if (total <= 0 || concurrency <= 0) {
-        fprintf(stderr, "c-clone-sandbox: N and CONCURRENCY must be positive\n");
-        return 2;
-    }
+    struct bench b;
+    bench_parse(&b, argc, argv, "c-clone-sandbox", "COMMAND [ARGS...]", 1);
+    command = b.args;
     outer_uid = getuid();
     outer_gid = getgid();
     dev_null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    latencies = calloc((size_t)total, sizeof *latencies);
-    pthread_t *threads = calloc((size_t)concurrency, sizeof *threads);
-    if (dev_null < 0 || latencies == NULL || threads == NULL) return 1;
-    long long start = now_ns();
-    for (int t = 0; t < concurrency; t++) pthread_create(&threads[t], NULL, worker, NULL);
-    for (int t = 0; t < concurrency; t++) pthread_join(threads[t], NULL);
-    long long wall = now_ns() - start;
-    for (long i = 0; i < total; i++) printf("%lld\n", latencies[i]);
-    printf("wall_ns %lld\n", wall);
-    printf("failures %ld\n", failures);
-    return 0;
+    if (dev_null < 0) return 1;
+    return bench_run(&b, spawn_once);
 }

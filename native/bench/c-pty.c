@@ -1,35 +1,23 @@
 /* Benchmark baseline for `paddock bench pty`: N times from C threads at
  * concurrency C, open a fresh pty, posix_spawn the command in a new session
  * with the slave as fds 0-2, read the master until EIO (every slave closed),
- * waitpid, and check that the output holds TOKEN. Prints one latency in
- * nanoseconds per line, then "wall_ns W" and "failures F". */
+ * waitpid, and check that the output holds TOKEN. Output as harness.h says. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "harness.h"
 
 extern char **environ;
 
 static char **command;
 static const char *token;
-static long total;
-static long next_index;
-static long failures;
-static long long *latencies;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-static long long now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* One spawn under a fresh pty; 1 if it exited 0 and printed the token. */
 static int spawn_once(void) {
@@ -68,43 +56,10 @@ static int spawn_once(void) {
     return ok;
 }
 
-static void *worker(void *unused) {
-    (void)unused;
-    for (;;) {
-        pthread_mutex_lock(&lock);
-        long i = next_index < total ? next_index++ : -1;
-        pthread_mutex_unlock(&lock);
-        if (i < 0) break;
-        long long start = now_ns();
-        int ok = spawn_once();
-        latencies[i] = now_ns() - start;
-        if (!ok) __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
-    }
-    return NULL;
-}
-
 int main(int argc, char **argv) {
-    if (argc < 5) {
-        fprintf(stderr, "usage: c-pty N CONCURRENCY TOKEN COMMAND [ARGS...]\n");
-        return 2;
-    }
-    total = atol(argv[1]);
-    int concurrency = atoi(argv[2]);
-    token = argv[3];
-    command = argv + 4;
-    if (total <= 0 || concurrency <= 0) {
-        fprintf(stderr, "c-pty: N and CONCURRENCY must be positive\n");
-        return 2;
-    }
-    latencies = calloc((size_t)total, sizeof *latencies);
-    pthread_t *threads = calloc((size_t)concurrency, sizeof *threads);
-    if (latencies == NULL || threads == NULL) return 1;
-    long long start = now_ns();
-    for (int t = 0; t < concurrency; t++) pthread_create(&threads[t], NULL, worker, NULL);
-    for (int t = 0; t < concurrency; t++) pthread_join(threads[t], NULL);
-    long long wall = now_ns() - start;
-    for (long i = 0; i < total; i++) printf("%lld\n", latencies[i]);
-    printf("wall_ns %lld\n", wall);
-    printf("failures %ld\n", failures);
-    return 0;
+    struct bench b;
+    bench_parse(&b, argc, argv, "c-pty", "TOKEN COMMAND [ARGS...]", 2);
+    token = b.args[0];
+    command = b.args + 1;
+    return bench_run(&b, spawn_once);
 }

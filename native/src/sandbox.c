@@ -360,16 +360,21 @@ static int stage_host_view(struct attempt *a) {
     return 0;
 }
 
+/* capget(2)/capset(2) structures, spelled out: musl ships no kernel headers. */
+struct cap_header {
+    uint32_t version;
+    int pid;
+};
+struct cap_data {
+    uint32_t effective, permitted, inheritable;
+};
+#define CAP_VERSION_3 0x20080522
+
 /* Inside the user namespace we may mount, but exec as a non-zero uid clears
  * the capabilities; an ambient CAP_SYS_ADMIN lets the fuse helper mount too. */
 static void keep_mount_capability_across_exec(void) {
-    struct {
-        uint32_t version;
-        int pid;
-    } header = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
-    struct {
-        uint32_t effective, permitted, inheritable;
-    } data[2];
+    struct cap_header header = {CAP_VERSION_3, 0};
+    struct cap_data data[2];
     if (syscall(SYS_capget, &header, data) < 0) return;
     data[0].inheritable |= 1U << CAP_SYS_ADMIN_BIT;
     if (syscall(SYS_capset, &header, data) < 0) return;
@@ -591,14 +596,8 @@ void sandbox_drop_privileges(int report_fd) {
     for (int cap = 0; cap <= 63; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
-    /* capset(2) structures, spelled out: musl ships no kernel headers. */
-    struct {
-        uint32_t version;
-        int pid;
-    } header = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
-    struct {
-        uint32_t effective, permitted, inheritable;
-    } data[2];
+    struct cap_header header = {CAP_VERSION_3, 0};
+    struct cap_data data[2];
     memset(data, 0, sizeof data);
     if (syscall(SYS_capset, &header, data) < 0) report_failure(report_fd, "drop-privileges", errno, "capset", NULL, NULL);
 }

@@ -49,6 +49,9 @@ class SandboxEscapeTest extends SandboxedTest {
         assertEquals(0, o.exitCode(), o.toString());
         assertEquals("", hermetic.toString(), "an undeclared host file was readable through a symlink");
         assertEquals("host\n", Files.readString(secret), "a write through a symlink reached the host");
+        // The links point out of the temporary directory; remove them before it is cleaned up.
+        Files.delete(work.resolve("planted"));
+        Files.delete(work.resolve("made"));
     }
 
     @Test

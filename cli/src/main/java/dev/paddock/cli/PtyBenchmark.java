@@ -11,7 +11,6 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 @Command(
         name = "pty",
@@ -39,27 +37,16 @@ final class PtyBenchmark implements Callable<Integer> {
     private static final String TOKEN = "paddock-pty-token-7f3c";
     private static final String ECHO = "/bin/echo";
 
-    @Option(names = {"-n", "--spawns"}, paramLabel = "N", defaultValue = "2000",
-            description = "Spawns per subject (default: ${DEFAULT-VALUE}).")
-    int spawns;
-
-    @Option(names = {"-c", "--concurrency"}, paramLabel = "C", defaultValue = "1",
-            description = "Spawning threads per subject (default: ${DEFAULT-VALUE}).")
-    int concurrency;
-
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON to FILE.")
-    Path json;
+    @CommandLine.Mixin
+    BenchOptions options;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (spawns < BenchHarness.ROUNDS)
-            throw new CommandLine.ParameterException(spec.commandLine(), "-n must be at least " + BenchHarness.ROUNDS);
-        if (concurrency < 1) throw new CommandLine.ParameterException(spec.commandLine(), "-c must be at least 1");
         PrintWriter out = spec.commandLine().getOut();
-        BenchHarness harness = new BenchHarness(spawns, concurrency);
+        BenchHarness harness = options.harness(spec.commandLine());
         Map<String, String> env = Map.of("PATH", "/usr/bin:/bin", "TERM", "xterm");
         try (Paddock paddock = Paddock.create()) {
             Action action = Action.newBuilder(ECHO, TOKEN).environment(env).pty(PtySize.DEFAULT).build();
@@ -68,17 +55,17 @@ final class PtyBenchmark implements Callable<Integer> {
             subjects.put(PTY4J, n -> harness.measure(n, () -> pty4j(env)));
             subjects.put(C_PTY, n -> harness.measureC(C_PTY, n, List.of(TOKEN, ECHO, TOKEN)));
             out.printf(Locale.ROOT, "spawning %s under a fresh pty %d times per subject at concurrency %d, "
-                    + "in %d alternating rounds%n", ECHO, spawns, concurrency, BenchHarness.ROUNDS);
+                    + "in %d alternating rounds%n", ECHO, options.spawns, options.concurrency, BenchHarness.ROUNDS);
             out.flush();
             List<LatencyStats> stats = harness.run(subjects);
             BenchHarness.report(out, stats);
-            if (json != null) {
+            if (options.json != null) {
                 Map<String, Object> header = new LinkedHashMap<>();
                 header.put("benchmark", "pty");
                 header.put("command", ECHO + " " + TOKEN);
-                header.put("spawns", spawns);
-                header.put("concurrency", concurrency);
-                Files.writeString(json, BenchHarness.toJson(header, stats) + "\n");
+                header.put("spawns", options.spawns);
+                header.put("concurrency", options.concurrency);
+                Files.writeString(options.json, BenchHarness.toJson(header, stats) + "\n");
             }
             // pty4j's losses are what the figures are for; paddock's own failures fail the run.
             return stats.get(0).failures() > 0 ? 1 : 0;

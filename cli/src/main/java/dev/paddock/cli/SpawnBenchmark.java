@@ -38,16 +38,8 @@ final class SpawnBenchmark implements Callable<Integer> {
     static final String BWRAP = "bwrap";
     static final String C_CLONE_SANDBOX = "c-clone-sandbox";
 
-    @Option(names = {"-n", "--spawns"}, paramLabel = "N", defaultValue = "2000",
-            description = "Spawns per subject (default: ${DEFAULT-VALUE}).")
-    int spawns;
-
-    @Option(names = {"-c", "--concurrency"}, paramLabel = "C", defaultValue = "1",
-            description = "Spawning threads per subject (default: ${DEFAULT-VALUE}).")
-    int concurrency;
-
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON to FILE.")
-    Path json;
+    @CommandLine.Mixin
+    BenchOptions options;
 
     @Option(names = "--command", paramLabel = "PATH", defaultValue = "/bin/true",
             description = "The program to spawn, without arguments (default: ${DEFAULT-VALUE}).")
@@ -62,14 +54,11 @@ final class SpawnBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (spawns < BenchHarness.ROUNDS)
-            throw new CommandLine.ParameterException(spec.commandLine(), "-n must be at least " + BenchHarness.ROUNDS);
-        if (concurrency < 1) throw new CommandLine.ParameterException(spec.commandLine(), "-c must be at least 1");
         if (!new File(command).canExecute())
             throw new CommandLine.ParameterException(spec.commandLine(), "--command " + command + " is not an executable file");
         List<String> bwrap = sandbox ? bwrapCommand() : List.of();
         PrintWriter out = spec.commandLine().getOut();
-        BenchHarness harness = new BenchHarness(spawns, concurrency);
+        BenchHarness harness = options.harness(spec.commandLine());
         try (Paddock paddock = Paddock.create()) {
             Action.Builder action = Action.newBuilder(command).stdout(Stdio.discard()).stderr(Stdio.discard());
             if (sandbox) action.sandbox(Sandbox.hostReadOnly());
@@ -89,18 +78,18 @@ final class SpawnBenchmark implements Callable<Integer> {
                 subjects.put(C_POSIX_SPAWN, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, List.of(command)));
             }
             out.printf(Locale.ROOT, "spawning %s %d times per subject at concurrency %d, in %d alternating rounds%s%n",
-                    command, spawns, concurrency, BenchHarness.ROUNDS, sandbox ? ", sandboxed" : "");
+                    command, options.spawns, options.concurrency, BenchHarness.ROUNDS, sandbox ? ", sandboxed" : "");
             out.flush();
             List<LatencyStats> stats = harness.run(subjects);
             BenchHarness.report(out, stats);
-            if (json != null) {
+            if (options.json != null) {
                 Map<String, Object> header = new LinkedHashMap<>();
                 header.put("benchmark", "spawn");
                 header.put("command", command);
                 header.put("sandbox", sandbox);
-                header.put("spawns", spawns);
-                header.put("concurrency", concurrency);
-                Files.writeString(json, BenchHarness.toJson(header, stats) + "\n");
+                header.put("spawns", options.spawns);
+                header.put("concurrency", options.concurrency);
+                Files.writeString(options.json, BenchHarness.toJson(header, stats) + "\n");
             }
             return stats.stream().anyMatch(s -> s.failures() > 0) ? 1 : 0;
         }

@@ -105,7 +105,10 @@ class CliPtyTest {
     private String tmux(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("tmux", "-S", dir.resolve("tmux/socket").toString()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        // tmux runs the pane's command with $SHELL, else the user's login shell: nologin for nobody.
+        pb.environment().put("SHELL", "/bin/sh");
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int rc = p.waitFor();
         assertTrue(rc == 0 || args[0].equals("kill-session"), "tmux " + String.join(" ", args) + ": " + out);

@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The native programs shipped inside the core jar (the launcher and the
- * benchmark baseline), extracted on first use into a per-user cache directory
+ * benchmark baselines), extracted on first use into a per-user cache directory
  * keyed by their hash, and verified once per JVM before use.
  */
 public final class NativeBinaries {
