@@ -1,5 +1,9 @@
 package dev.paddock.cli;
 
+import dev.paddock.Action;
+import dev.paddock.Execution;
+import dev.paddock.Paddock;
+import dev.paddock.Stdio;
 import dev.paddock.internal.Json;
 import dev.paddock.internal.NativeBinaries;
 import java.io.BufferedReader;
@@ -45,10 +49,13 @@ final class BenchHarness {
 
     private final int spawns;
     private final int concurrency;
+    private final Paddock paddock;
 
-    BenchHarness(int spawns, int concurrency) {
+    /** paddock runs the C baselines too: it does not depend on the JDK's spawn helper, which pty4j upsets. */
+    BenchHarness(int spawns, int concurrency, Paddock paddock) {
         this.spawns = spawns;
         this.concurrency = concurrency;
+        this.paddock = paddock;
     }
 
     /** Warms every subject up, then measures them in alternating rounds; paddock first. */
@@ -107,19 +114,19 @@ final class BenchHarness {
         List<String> argv = new ArrayList<>(List.of(
                 NativeBinaries.path(baseline).toString(), Integer.toString(n), Integer.toString(concurrency)));
         argv.addAll(args);
-        Process p = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Execution baselineRun = paddock.start(Action.newBuilder(argv).stdout(Stdio.pipe()).stderr(Stdio.inherit()).build());
         long[] latencies = new long[n];
         long failures = n;
         long wall = 0;
         int count = 0;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(baselineRun.stdout(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.startsWith("failures ")) failures = Long.parseLong(line.substring(9).trim());
                 else if (line.startsWith("wall_ns ")) wall = Long.parseLong(line.substring(8).trim());
                 else if (count < n) latencies[count++] = Long.parseLong(line.trim());
             }
         }
-        if (p.waitFor() != 0 || count != n) failures = Math.max(failures, n - count);
+        if (baselineRun.await().exitCode() != 0 || count != n) failures = Math.max(failures, n - count);
         return new Measurement(latencies, failures, wall);
     }
 

@@ -1,5 +1,6 @@
 package dev.paddock.cli;
 
+import dev.paddock.Paddock;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -18,10 +19,10 @@ final class BenchOptions {
     Path json;
 
     /** Refuses counts the harness cannot use; returns the harness for them. */
-    BenchHarness harness(CommandLine commandLine) {
+    BenchHarness harness(CommandLine commandLine, Paddock paddock) {
         if (spawns < BenchHarness.ROUNDS)
             throw new CommandLine.ParameterException(commandLine, "-n must be at least " + BenchHarness.ROUNDS);
         if (concurrency < 1) throw new CommandLine.ParameterException(commandLine, "-c must be at least 1");
-        return new BenchHarness(spawns, concurrency);
+        return new BenchHarness(spawns, concurrency, paddock);
     }
 }

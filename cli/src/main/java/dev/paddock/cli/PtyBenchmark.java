@@ -46,9 +46,9 @@ final class PtyBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        BenchHarness harness = options.harness(spec.commandLine());
         Map<String, String> env = Map.of("PATH", "/usr/bin:/bin", "TERM", "xterm");
         try (Paddock paddock = Paddock.create()) {
+            BenchHarness harness = options.harness(spec.commandLine(), paddock);
             Action action = Action.newBuilder(ECHO, TOKEN).environment(env).pty(PtySize.DEFAULT).build();
             Map<String, BenchHarness.Subject> subjects = new LinkedHashMap<>();
             subjects.put(BenchHarness.PADDOCK, n -> harness.measure(n, () -> paddock(paddock, action)));

@@ -58,8 +58,8 @@ final class SpawnBenchmark implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--command " + command + " is not an executable file");
         List<String> bwrap = sandbox ? bwrapCommand() : List.of();
         PrintWriter out = spec.commandLine().getOut();
-        BenchHarness harness = options.harness(spec.commandLine());
         try (Paddock paddock = Paddock.create()) {
+            BenchHarness harness = options.harness(spec.commandLine(), paddock);
             Action.Builder action = Action.newBuilder(command).stdout(Stdio.discard()).stderr(Stdio.discard());
             if (sandbox) action.sandbox(Sandbox.hostReadOnly());
             Action paddockAction = action.build();
