@@ -60,8 +60,24 @@ public final class LaunchedExecution implements Execution {
         return statusFd;
     }
 
+    /**
+     * Reads what the status pipe holds; false at its end, when the caller (the one thread
+     * following the pipe) closes the fd and calls {@link #onLauncherExit()}.
+     */
+    boolean readStatus(MemorySegment buffer, MemorySegment state) {
+        int got;
+        try {
+            got = Native.read(statusFd, buffer, state);
+        } catch (Native.ErrnoException e) {
+            got = 0; // an unreadable status pipe ends like EOF; the wait status still tells
+        }
+        if (got <= 0) return false;
+        onStatusData(buffer.asSlice(0, got).toArray(ValueLayout.JAVA_BYTE));
+        return true;
+    }
+
     /** Status bytes from the launcher; called by the one thread following the pipe. */
-    void onStatusData(byte[] bytes) {
+    private void onStatusData(byte[] bytes) {
         int start = 0;
         for (int i = 0; i < bytes.length; i++) {
             if (bytes[i] != '\n') continue;
@@ -98,15 +114,7 @@ public final class LaunchedExecution implements Execution {
                     throw new InterruptedException();
                 }
                 if (!Native.pollReadable(statusFd, 100, pollfd, state)) continue;
-                int got;
-                try {
-                    got = Native.read(statusFd, buffer, state);
-                } catch (Native.ErrnoException e) {
-                    got = 0; // an unreadable status pipe ends like EOF; the wait status still tells
-                }
-                if (got > 0) {
-                    onStatusData(buffer.asSlice(0, got).toArray(ValueLayout.JAVA_BYTE));
-                } else {
+                if (!readStatus(buffer, state)) {
                     Native.close(statusFd);
                     onLauncherExit();
                     return outcome.join();

@@ -2,7 +2,6 @@ package dev.paddock.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -51,15 +50,7 @@ public final class Supervisor implements AutoCloseable {
                         Native.epollControl(epollFd, Native.EPOLL_CTL_DEL, fd);
                         continue;
                     }
-                    int got;
-                    try {
-                        got = Native.read(fd, buffer, state);
-                    } catch (Native.ErrnoException e) {
-                        got = 0; // an unreadable status pipe ends like EOF; the wait status still tells
-                    }
-                    if (got > 0) {
-                        execution.onStatusData(buffer.asSlice(0, got).toArray(ValueLayout.JAVA_BYTE));
-                    } else {
+                    if (!execution.readStatus(buffer, state)) {
                         // Forget the fd before closing it: once closed, a concurrent
                         // spawn may get the same number and register it anew.
                         byStatusFd.remove(fd);
