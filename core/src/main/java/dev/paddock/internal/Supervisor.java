@@ -45,23 +45,35 @@ public final class Supervisor implements AutoCloseable {
                         Native.read(wakeFd, buffer.asSlice(0, 8), state);
                         continue;
                     }
-                    LaunchedExecution execution = byStatusFd.get(fd);
-                    if (execution == null) { // cannot happen; never spin on an fd nobody owns
-                        Native.epollControl(epollFd, Native.EPOLL_CTL_DEL, fd);
-                        continue;
-                    }
-                    if (!execution.readStatus(buffer, state)) {
-                        // Forget the fd before closing it: once closed, a concurrent
-                        // spawn may get the same number and register it anew.
-                        byStatusFd.remove(fd);
-                        Native.epollControl(epollFd, Native.EPOLL_CTL_DEL, fd);
-                        Native.close(fd);
-                        execution.onLauncherExit();
+                    try {
+                        follow(fd, buffer, state);
+                    } catch (Native.ErrnoException | RuntimeException e) {
+                        // One action's trouble must not stop the thread every other action relies on.
+                        System.err.println("paddock: supervisor: status fd " + fd + ": " + e);
                     }
                 }
             }
         } catch (Native.ErrnoException | RuntimeException e) {
             System.err.println("paddock: supervisor thread failed: " + e);
+        }
+    }
+
+    private void follow(int fd, MemorySegment buffer, MemorySegment state) throws Native.ErrnoException {
+        LaunchedExecution execution = byStatusFd.get(fd);
+        if (execution == null) { // cannot happen; never spin on an fd nobody owns
+            Native.epollControl(epollFd, Native.EPOLL_CTL_DEL, fd);
+            return;
+        }
+        if (!execution.readStatus(buffer, state)) {
+            // Forget the fd before closing it: once closed, a concurrent
+            // spawn may get the same number and register it anew.
+            byStatusFd.remove(fd);
+            try {
+                Native.epollControl(epollFd, Native.EPOLL_CTL_DEL, fd);
+            } finally { // whatever epoll says, the outcome must complete
+                Native.close(fd);
+                execution.onLauncherExit();
+            }
         }
     }
 
