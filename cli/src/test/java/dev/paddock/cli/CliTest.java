@@ -174,4 +174,27 @@ class CliTest {
         assertTrue(r.stdout().contains("median ratio paddock/pty4j") && r.stdout().contains("median ratio paddock/c-pty"),
                 r.stdout());
     }
+
+    @Test
+    void doctorReportsEveryProbeAsJson(@TempDir Path dir) throws Exception {
+        Result r = paddock(dir, "doctor", "--json");
+        Map<String, Object> root = Json.parseObject(r.stdout().trim());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> probes = (List<Map<String, Object>>) root.get("probes");
+        assertEquals(List.of("user-namespaces", "id-maps", "procfs", "tmpfs", "pid-net-namespaces", "overlay-kernel",
+                "overlay-fuse", "cgroups", "landlock", "seccomp", "devpts-pty"),
+                probes.stream().map(p -> p.get("name")).toList());
+        for (Map<String, Object> p : probes) {
+            assertTrue(List.of("ok", "degraded", "unavailable").contains(p.get("status")), p.toString());
+            for (String key : List.of("cause", "evidence", "remedy"))
+                assertTrue(p.get(key) instanceof String, key + " in " + p);
+            if (!"ok".equals(p.get("status")))
+                assertTrue(!((String) p.get("cause")).isEmpty() && !((String) p.get("remedy")).isEmpty(), p.toString());
+            assertTrue(p.get("features") instanceof List<?> l && !l.isEmpty(), p.toString());
+        }
+        // The sandbox's own tests run on this host, so what it needs must work here.
+        assertEquals(true, root.get("healthy"), r.stdout());
+        assertEquals(0, r.exitCode(), r.stderr());
+        for (Map<String, Object> p : probes.subList(0, 5)) assertTrue(!"unavailable".equals(p.get("status")), p.toString());
+    }
 }

@@ -1,0 +1,282 @@
+package dev.paddock.internal;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.paddock.Action;
+import dev.paddock.Execution;
+import dev.paddock.Paddock;
+import dev.paddock.Pty;
+import dev.paddock.PtySize;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What this host lets paddock do, found by trying each capability in a
+ * throwaway launcher run (or by reading the kernel's own answer), never by
+ * guessing from versions.
+ */
+public final class HostProbes {
+    private HostProbes() {}
+
+    public enum Status { OK, DEGRADED, UNAVAILABLE }
+
+    /**
+     * One capability's verdict.
+     *
+     * @param name     what was probed ("user-namespaces")
+     * @param status   ok, degraded (works with less), or unavailable
+     * @param cause    why, in a sentence (empty when ok)
+     * @param evidence what was observed: the call and errno, the sysctl or file read
+     * @param remedy   what to do about it (empty when ok)
+     * @param features the paddock features that depend on it
+     */
+    public record Probe(String name, Status status, String cause, String evidence, String remedy, List<String> features) {
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", name);
+            m.put("status", status.name().toLowerCase());
+            m.put("cause", cause);
+            m.put("evidence", evidence);
+            m.put("remedy", remedy);
+            m.put("features", features);
+            return m;
+        }
+    }
+
+    /** Every probe, in order; each runs in its own throwaway process where one is needed. */
+    public static List<Probe> all(Paddock paddock) throws IOException {
+        Path scratch = Files.createTempDirectory("paddock-doctor");
+        try {
+            List<Probe> probes = new ArrayList<>();
+            probes.add(userNamespaces());
+            probes.add(launched("id-maps", List.of("--unshare-user", "--uid", "0", "--gid", "0", "--ro-bind", "/", "/"),
+                    "writing uid_map, setgroups and gid_map", List.of("sandbox", "--uid/--gid")));
+            probes.add(launched("procfs", List.of("--unshare-user", "--unshare-pid", "--ro-bind", "/", "/", "--proc",
+                    "/proc"), "mounting a fresh procfs for a new pid namespace", List.of("sandbox /proc")));
+            probes.add(launched("tmpfs", List.of("--unshare-user", "--ro-bind", "/", "/", "--tmpfs", "/tmp"),
+                    "mounting a tmpfs in a user namespace", List.of("sandbox /tmp", "--tmpfs")));
+            probes.add(launched("pid-net-namespaces", List.of("--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc",
+                    "--dev", "/dev"), "new pid and network namespaces with loopback up",
+                    List.of("sandbox", "--network none|loopback")));
+            Path layer = Files.createDirectories(scratch.resolve("layer"));
+            List<String> overlay = List.of("--unshare-user", "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--overlay-src",
+                    layer.toString(), "--tmp-overlay", "/tmp/overlay");
+            probes.add(launched("overlay-kernel", concat(overlay, "--overlay-impl", "kernel"),
+                    "kernel overlayfs in a user namespace (Linux 5.11 or later)", List.of("--overlay (kernel)")));
+            probes.add(fuse(concat(overlay, "--overlay-impl", "fuse")));
+            probes.add(cgroups());
+            probes.add(landlock());
+            probes.add(seccomp());
+            probes.add(pty(paddock));
+            return probes;
+        } finally {
+            try (var tree = Files.walk(scratch)) {
+                for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static List<String> concat(List<String> a, String... b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(List.of(b));
+        return all;
+    }
+
+    /** The launcher's verdict on a set of sandbox options, with /bin/true as the action. */
+    private record Run(boolean ok, Optional<Map<String, Object>> failure) {}
+
+    private static Run launch(List<String> options) throws IOException {
+        List<String> argv = new ArrayList<>();
+        argv.add(NativeBinaries.path(NativeBinaries.LAUNCHER).toString());
+        argv.addAll(List.of("--json-status-fd", "2"));
+        argv.addAll(options);
+        argv.addAll(List.of("--", "/bin/true"));
+        Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        p.getOutputStream().close();
+        String status = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            int rc = p.waitFor();
+            Optional<Map<String, Object>> failure = status.lines().filter(l -> l.startsWith("{"))
+                    .map(Json::parseObject).filter(r -> String.valueOf(r.get("type")).endsWith("-failed")).findFirst();
+            return new Run(rc == 0 && failure.isEmpty(), failure);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while probing", e);
+        }
+    }
+
+    private static String describe(Map<String, Object> failure) {
+        return failure.get("step") + ": " + failure.get("syscall") + " " + Optional.ofNullable(failure.get("path")).orElse("")
+                + " -> " + failure.get("errno") + " (" + failure.get("message") + ")";
+    }
+
+    private static Probe launched(String name, List<String> options, String what, List<String> features)
+            throws IOException {
+        Run run = launch(options);
+        if (run.ok()) return new Probe(name, Status.OK, "", what + ": works", "", features);
+        Map<String, Object> f = run.failure().orElse(Map.of("step", "launcher", "syscall", "?", "errno", "?",
+                "message", "no status record"));
+        String hint = String.valueOf(Optional.ofNullable(f.get("hint")).orElse(""));
+        return new Probe(name, Status.UNAVAILABLE, what + " was refused", describe(f),
+                hint.isEmpty() ? "see docs/launcher.md for this step" : hint, features);
+    }
+
+    /** A /proc or /sys file's text, or null. (Files.readString trusts the reported size, 0 or 4096 here.) */
+    private static String read(Path file) {
+        try (var in = Files.newInputStream(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Fewer user namespaces than this limits a build's parallel sandboxed actions. */
+    private static final int MANY_SANDBOXES = 64;
+
+    private static Probe userNamespaces() throws IOException {
+        List<String> evidence = new ArrayList<>();
+        String max = read(Path.of("/proc/sys/user/max_user_namespaces"));
+        evidence.add("user.max_user_namespaces=" + max);
+        String debian = read(Path.of("/proc/sys/kernel/unprivileged_userns_clone"));
+        if (debian != null) evidence.add("kernel.unprivileged_userns_clone=" + debian);
+        String apparmor = read(Path.of("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"));
+        if (apparmor != null) evidence.add("kernel.apparmor_restrict_unprivileged_userns=" + apparmor);
+        List<String> features = List.of("sandbox", "overlays", "--hermetic");
+        Run run = launch(List.of("--unshare-user", "--ro-bind", "/", "/"));
+        if (run.ok()) {
+            if (max != null && max.matches("[0-9]+") && Integer.parseInt(max) < MANY_SANDBOXES)
+                return new Probe("user-namespaces", Status.DEGRADED, "user.max_user_namespaces allows only " + max
+                        + " user namespaces per user at once, so only that many sandboxes can run concurrently",
+                        String.join(", ", evidence), "sysctl -w user.max_user_namespaces=15000", features);
+            return new Probe("user-namespaces", Status.OK, "", String.join(", ", evidence), "", features);
+        }
+        run.failure().ifPresent(f -> evidence.add(describe(f)));
+        String cause, remedy;
+        if ("0".equals(max)) {
+            cause = "the sysctl user.max_user_namespaces is 0: no user namespaces may be created";
+            remedy = "sysctl -w user.max_user_namespaces=15000 (persist it in /etc/sysctl.d)";
+        } else if ("0".equals(debian)) {
+            cause = "kernel.unprivileged_userns_clone is 0: only root may create user namespaces";
+            remedy = "sysctl -w kernel.unprivileged_userns_clone=1";
+        } else if ("1".equals(apparmor)) {
+            cause = "AppArmor restricts unprivileged user namespaces";
+            remedy = "allow userns for paddock-launch in an AppArmor profile, or "
+                    + "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0";
+        } else {
+            cause = "creating a user namespace was refused, likely by a seccomp filter (a container's default profile)";
+            remedy = "run the container with a seccomp profile that allows unshare/clone with namespace flags, "
+                    + "or with --security-opt seccomp=unconfined";
+        }
+        return new Probe("user-namespaces", Status.UNAVAILABLE, cause, String.join(", ", evidence), remedy, features);
+    }
+
+    private static Probe fuse(List<String> options) throws IOException {
+        List<String> features = List.of("--overlay (fuse fallback)");
+        Path device = Path.of("/dev/fuse");
+        boolean binary = Files.isExecutable(Path.of("/usr/bin/fuse-overlayfs"))
+                || Files.isExecutable(Path.of("/usr/local/bin/fuse-overlayfs"));
+        if (!binary)
+            return new Probe("overlay-fuse", Status.UNAVAILABLE, "fuse-overlayfs is not installed",
+                    "no fuse-overlayfs in /usr/bin or /usr/local/bin", "apt-get install fuse-overlayfs", features);
+        if (!Files.exists(device))
+            return new Probe("overlay-fuse", Status.UNAVAILABLE, "/dev/fuse does not exist", "stat /dev/fuse -> ENOENT",
+                    "load the fuse module (modprobe fuse), or pass /dev/fuse into the container", features);
+        if (!Files.isReadable(device) || !Files.isWritable(device))
+            return new Probe("overlay-fuse", Status.UNAVAILABLE, "/dev/fuse is not readable and writable by this user",
+                    "access /dev/fuse -> EACCES", "chmod 0666 /dev/fuse (the udev default)", features);
+        return launched("overlay-fuse", options, "fuse-overlayfs in a user namespace", features);
+    }
+
+    private static Probe cgroups() {
+        List<String> features = List.of("resource limits (planned)");
+        String self = read(Path.of("/proc/self/cgroup"));
+        if (self == null)
+            return new Probe("cgroups", Status.UNAVAILABLE, "/proc/self/cgroup is unreadable", "read /proc/self/cgroup",
+                    "mount /proc", features);
+        boolean unified = self.lines().count() == 1 && self.startsWith("0::");
+        if (!unified)
+            return new Probe("cgroups", Status.DEGRADED, "cgroup v1 or hybrid hierarchy: no delegation to this user",
+                    "/proc/self/cgroup has " + self.lines().count() + " hierarchies",
+                    "boot with systemd.unified_cgroup_hierarchy=1 (cgroup v2)", features);
+        Path dir = Path.of("/sys/fs/cgroup", self.substring(3));
+        String controllers = read(dir.resolve("cgroup.controllers"));
+        boolean writable = Files.isWritable(dir);
+        boolean memoryAndPids = controllers != null && controllers.contains("memory") && controllers.contains("pids");
+        if (writable && memoryAndPids)
+            return new Probe("cgroups", Status.OK, "", "cgroup v2 at " + dir + ", controllers: " + controllers, "", features);
+        return new Probe("cgroups", Status.DEGRADED, "cgroup v2, but " + (writable ? "memory or pids is not delegated"
+                : "this user's cgroup is not writable"), dir + ": controllers " + controllers + ", writable " + writable,
+                "run paddock in a delegated cgroup (systemd-run --user --scope -p Delegate=yes)", features);
+    }
+
+    private static final MethodHandle SYSCALL = Native.withErrno("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT), Linker.Option.firstVariadicArg(1));
+
+    private static Probe landlock() {
+        List<String> features = List.of("sandbox fallback without user namespaces (planned)");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(Native.CALL_STATE);
+            // landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) returns the ABI version.
+            long abi = (long) SYSCALL.invokeExact(state, 444L, MemorySegment.NULL, 0L, 1);
+            if (abi > 0) return new Probe("landlock", Status.OK, "", "Landlock ABI " + abi, "", features);
+            int err = Native.errno(state);
+            return new Probe("landlock", Status.UNAVAILABLE, "the kernel offers no Landlock",
+                    "landlock_create_ruleset -> " + Errno.name(err), "a kernel 5.13 or later with lsm=...,landlock",
+                    features);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    private static Probe seccomp() {
+        List<String> features = List.of("sandbox (a filter may refuse namespaces or mounts)");
+        String status = read(Path.of("/proc/self/status"));
+        String mode = status == null ? "?" : status.lines().filter(l -> l.startsWith("Seccomp:"))
+                .map(l -> l.substring(8).trim()).findFirst().orElse("?");
+        String nnp = status == null ? "?" : status.lines().filter(l -> l.startsWith("NoNewPrivs:"))
+                .map(l -> l.substring(11).trim()).findFirst().orElse("?");
+        String evidence = "/proc/self/status Seccomp: " + mode + ", NoNewPrivs: " + nnp;
+        if (mode.equals("2"))
+            return new Probe("seccomp", Status.DEGRADED, "this process runs under a seccomp filter", evidence,
+                    "if a probe above was refused with EPERM, the filter is the likely cause: allow unshare, clone "
+                            + "and mount for paddock-launch", features);
+        return new Probe("seccomp", Status.OK, "", evidence, "", features);
+    }
+
+    private static Probe pty(Paddock paddock) throws IOException {
+        List<String> features = List.of("--pty");
+        try {
+            Execution e = paddock.start(Action.newBuilder("sh", "-c", "test -t 0 -a -t 1 && tty").pty(PtySize.DEFAULT)
+                    .build());
+            String out;
+            try (Pty pty = e.pty()) {
+                out = new String(pty.output().readAllBytes(), StandardCharsets.UTF_8).trim();
+            }
+            if (e.await().exitCode() == 0)
+                return new Probe("devpts-pty", Status.OK, "", "a fresh pty: " + out, "", features);
+            return new Probe("devpts-pty", Status.UNAVAILABLE, "the action's pty was not its terminal",
+                    "tty in the action: " + out, "check that /dev/pts is a devpts mount", features);
+        } catch (Native.ErrnoException ex) {
+            return new Probe("devpts-pty", Status.UNAVAILABLE, "no pty could be opened", ex.getMessage(),
+                    "mount devpts at /dev/pts (with ptmxmode=0666) and make /dev/ptmx point to it", features);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while probing", ex);
+        }
+    }
+}
