@@ -21,7 +21,13 @@ class CliTest {
     record Result(int exitCode, String stdout, String stderr) {}
 
     static Result paddock(Path cwd, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
+        return paddockUnder(List.of(), cwd, args);
+    }
+
+    /** The CLI in a new JVM started by the prefix command (which execs the rest of its arguments). */
+    static Result paddockUnder(List<String> prefix, Path cwd, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(
                 ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName()));
@@ -196,5 +202,25 @@ class CliTest {
         assertEquals(true, root.get("healthy"), r.stdout());
         assertEquals(0, r.exitCode(), r.stderr());
         for (Map<String, Object> p : probes.subList(0, 5)) assertTrue(!"unavailable".equals(p.get("status")), p.toString());
+    }
+
+    /**
+     * With user namespaces switched off by the sysctl, the doctor says so, names the sysctl and
+     * exits 1. The limit is per user namespace, so the doctor runs in one of its own (as its
+     * root) where user.max_user_namespaces is 0: no host setting changes, and the test runs the
+     * same as root and as an unprivileged user.
+     */
+    @Test
+    void doctorNamesTheSysctlWhenUserNamespacesAreOff(@TempDir Path dir) throws Exception {
+        Result r = paddockUnder(List.of("unshare", "--map-root-user", "sh", "-c",
+                "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"", "sh"), dir, "doctor", "--json");
+        assertEquals(1, r.exitCode(), r.stdout() + r.stderr());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> userns = ((List<Map<String, Object>>) Json.parseObject(r.stdout().trim())
+                .get("probes")).get(0);
+        assertEquals("unavailable", userns.get("status"), userns.toString());
+        assertTrue(((String) userns.get("cause")).contains("user.max_user_namespaces"), userns.toString());
+        assertTrue(((String) userns.get("remedy")).contains("sysctl"), userns.toString());
+        assertTrue(((String) userns.get("evidence")).contains("ENOSPC"), userns.toString());
     }
 }
