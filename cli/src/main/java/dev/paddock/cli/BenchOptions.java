@@ -1,7 +1,12 @@
 package dev.paddock.cli;
 
 import dev.paddock.Paddock;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -24,5 +29,16 @@ final class BenchOptions {
             throw new CommandLine.ParameterException(commandLine, "-n must be at least " + BenchHarness.ROUNDS);
         if (concurrency < 1) throw new CommandLine.ParameterException(commandLine, "-c must be at least 1");
         return new BenchHarness(spawns, concurrency, paddock);
+    }
+
+    /** With --json: the figures, after the benchmark's name, what it ran, and these options. */
+    void writeJson(String benchmark, Map<String, Object> subject, List<LatencyStats> stats) throws IOException {
+        if (json == null) return;
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("benchmark", benchmark);
+        header.putAll(subject);
+        header.put("spawns", spawns);
+        header.put("concurrency", concurrency);
+        Files.writeString(json, BenchHarness.toJson(header, stats) + "\n");
     }
 }

@@ -10,7 +10,6 @@ import dev.paddock.PtySize;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -59,14 +58,7 @@ final class PtyBenchmark implements Callable<Integer> {
             out.flush();
             List<LatencyStats> stats = harness.run(subjects);
             BenchHarness.report(out, stats);
-            if (options.json != null) {
-                Map<String, Object> header = new LinkedHashMap<>();
-                header.put("benchmark", "pty");
-                header.put("command", ECHO + " " + TOKEN);
-                header.put("spawns", options.spawns);
-                header.put("concurrency", options.concurrency);
-                Files.writeString(options.json, BenchHarness.toJson(header, stats) + "\n");
-            }
+            options.writeJson("pty", Map.of("command", ECHO + " " + TOKEN), stats);
             // pty4j's losses are what the figures are for; paddock's own failures fail the run.
             return stats.get(0).failures() > 0 ? 1 : 0;
         }

@@ -82,15 +82,10 @@ final class SpawnBenchmark implements Callable<Integer> {
             out.flush();
             List<LatencyStats> stats = harness.run(subjects);
             BenchHarness.report(out, stats);
-            if (options.json != null) {
-                Map<String, Object> header = new LinkedHashMap<>();
-                header.put("benchmark", "spawn");
-                header.put("command", command);
-                header.put("sandbox", sandbox);
-                header.put("spawns", options.spawns);
-                header.put("concurrency", options.concurrency);
-                Files.writeString(options.json, BenchHarness.toJson(header, stats) + "\n");
-            }
+            Map<String, Object> subject = new LinkedHashMap<>();
+            subject.put("command", command);
+            subject.put("sandbox", sandbox);
+            options.writeJson("spawn", subject, stats);
             return stats.stream().anyMatch(s -> s.failures() > 0) ? 1 : 0;
         }
     }

@@ -138,13 +138,17 @@ class CliTest {
             assertTrue(r.stdout().contains(word), "help lacks " + word + ":\n" + r.stdout());
     }
 
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> benchSubjects(Path json) throws IOException {
+        return (List<Map<String, Object>>) Json.parseObject(Files.readString(json)).get("subjects");
+    }
+
     @Test
     void benchSpawnWritesFiguresForEverySubject(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
         Result r = paddock(dir, "bench", "spawn", "-n", "50", "-c", "2", "--json", json.toString());
         assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> subjects = (List<Map<String, Object>>) Json.parseObject(Files.readString(json)).get("subjects");
+        List<Map<String, Object>> subjects = benchSubjects(json);
         assertEquals(List.of("paddock", "processbuilder", "c-posix-spawn"), subjects.stream().map(s -> s.get("name")).toList());
         for (Map<String, Object> s : subjects) {
             assertEquals(0L, s.get("failures"), s.toString());
@@ -159,8 +163,7 @@ class CliTest {
         Path json = dir.resolve("bench.json");
         Result r = paddock(dir, "bench", "spawn", "--sandbox", "-n", "20", "--json", json.toString());
         assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> subjects = (List<Map<String, Object>>) Json.parseObject(Files.readString(json)).get("subjects");
+        List<Map<String, Object>> subjects = benchSubjects(json);
         assertEquals(List.of("paddock", "bwrap", "c-clone-sandbox"), subjects.stream().map(s -> s.get("name")).toList());
         for (Map<String, Object> s : subjects) assertEquals(0L, s.get("failures"), s.toString());
         assertTrue(r.stdout().contains("median ratio paddock/bwrap") && r.stdout().contains("median ratio paddock/c-clone-sandbox"),
@@ -172,8 +175,7 @@ class CliTest {
         Path json = dir.resolve("bench.json");
         Result r = paddock(dir, "bench", "pty", "-n", "40", "-c", "2", "--json", json.toString());
         assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> subjects = (List<Map<String, Object>>) Json.parseObject(Files.readString(json)).get("subjects");
+        List<Map<String, Object>> subjects = benchSubjects(json);
         assertEquals(List.of("paddock", "pty4j", "c-pty"), subjects.stream().map(s -> s.get("name")).toList());
         assertEquals(0L, subjects.get(0).get("failures"), subjects.get(0).toString());
         assertEquals(0L, subjects.get(2).get("failures"), subjects.get(2).toString());
