@@ -287,6 +287,9 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         } else if (strcmp(opt, "--no-loopback") == 0) {
             plan->no_loopback = true;
             i += 1;
+        } else if (strcmp(opt, "--shared-netns") == 0) {
+            plan->shared_netns = true;
+            i += 1;
         } else if (strcmp(opt, "--as-pid-1") == 0) {
             plan->as_pid_1 = true;
             i += 1;
@@ -380,6 +383,10 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
     if (!sandboxed && (plan->sandbox_uid >= 0 || plan->sandbox_gid >= 0))
         return fail(err, err_len, "option %s needs a sandbox (--unshare-user, or any mount option)",
                     plan->sandbox_uid >= 0 ? "--uid" : "--gid");
+    if (plan->shared_netns && !(plan->clone_flags & CLONE_NEWNET))
+        return fail(err, err_len, "option --shared-netns needs --unshare-net (or --unshare-all without --share-net)");
+    if (plan->shared_netns && plan->no_loopback)
+        return fail(err, err_len, "option --shared-netns joins a namespace whose loopback is up: drop --no-loopback");
     if (plan->as_pid_1 && !(plan->clone_flags & CLONE_NEWPID))
         return fail(err, err_len, "option --as-pid-1 needs --unshare-pid (or --unshare-all)");
     for (int k = 0; k < plan->op_count; k++)

@@ -64,6 +64,7 @@ struct plan {
     bool as_pid_1;           /* exec the action as pid 1 instead of under paddock's init */
     enum overlay_impl overlay_impl;
     bool no_loopback;        /* a new network namespace keeps lo down */
+    bool shared_netns;       /* join the spawn server's empty network namespace (one-shot: a fresh one) */
     bool pty;                /* fds 0-2 are a pty slave: make it the action's controlling terminal */
 };
 

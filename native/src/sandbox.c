@@ -102,20 +102,26 @@ static int write_file(const char *path, const char *content) {
     return 0;
 }
 
-/* One-line maps: our own uid and gid to the requested ids inside. setgroups
- * must be denied before an unprivileged gid_map write is allowed. */
-static void write_id_maps(const struct plan *plan, int report_fd) {
+const char *sandbox_map_ids(uid_t inner_uid, gid_t inner_gid) {
     char map[64];
+    snprintf(map, sizeof map, "%u %u 1\n", inner_uid, outer_uid);
+    if (write_file("/proc/self/uid_map", map) < 0) return "uid-map";
+    if (write_file("/proc/self/setgroups", "deny\n") < 0 && errno != ENOENT) return "setgroups";
+    snprintf(map, sizeof map, "%u %u 1\n", inner_gid, outer_gid);
+    if (write_file("/proc/self/gid_map", map) < 0) return "gid-map";
+    return NULL;
+}
+
+static void write_id_maps(const struct plan *plan, int report_fd) {
     uid_t inner_uid = plan->sandbox_uid >= 0 ? (uid_t)plan->sandbox_uid : outer_uid;
     gid_t inner_gid = plan->sandbox_gid >= 0 ? (gid_t)plan->sandbox_gid : outer_gid;
-    snprintf(map, sizeof map, "%u %u 1\n", inner_uid, outer_uid);
-    if (write_file("/proc/self/uid_map", map) < 0)
-        report_failure(report_fd, "uid-map", errno, "write", "/proc/self/uid_map", NULL);
-    if (write_file("/proc/self/setgroups", "deny\n") < 0 && errno != ENOENT)
-        report_failure(report_fd, "setgroups", errno, "write", "/proc/self/setgroups", NULL);
-    snprintf(map, sizeof map, "%u %u 1\n", inner_gid, outer_gid);
-    if (write_file("/proc/self/gid_map", map) < 0)
-        report_failure(report_fd, "gid-map", errno, "write", "/proc/self/gid_map", NULL);
+    const char *failed = sandbox_map_ids(inner_uid, inner_gid);
+    if (failed == NULL) return;
+    char path[32];
+    snprintf(path, sizeof path, "/proc/self/%s", strcmp(failed, "setgroups") == 0 ? "setgroups"
+                                                 : strcmp(failed, "uid-map") == 0   ? "uid_map"
+                                                                                    : "gid_map");
+    report_failure(report_fd, failed, errno, "write", path, NULL);
 }
 
 /* mkdir -p, 0755. */
@@ -545,16 +551,25 @@ static void apply_op(const struct setup_op *op, enum overlay_impl overlay_impl, 
     }
 }
 
-static void bring_up_loopback(int report_fd) {
+const char *loopback_up(void) {
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (sock < 0) report_failure(report_fd, "loopback", errno, "socket", NULL, NULL);
+    if (sock < 0) return "socket";
     struct ifreq req;
     memset(&req, 0, sizeof req);
     snprintf(req.ifr_name, sizeof req.ifr_name, "lo");
-    if (ioctl(sock, SIOCGIFFLAGS, &req) < 0) report_failure(report_fd, "loopback", errno, "ioctl", "lo", NULL);
+    const char *failed = NULL;
+    if (ioctl(sock, SIOCGIFFLAGS, &req) < 0) failed = "ioctl";
     req.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (ioctl(sock, SIOCSIFFLAGS, &req) < 0) report_failure(report_fd, "loopback", errno, "ioctl", "lo", NULL);
+    if (failed == NULL && ioctl(sock, SIOCSIFFLAGS, &req) < 0) failed = "ioctl";
+    int err = errno;
     close(sock);
+    errno = err;
+    return failed;
+}
+
+static void bring_up_loopback(int report_fd) {
+    const char *failed = loopback_up();
+    if (failed != NULL) report_failure(report_fd, "loopback", errno, failed, "lo", NULL);
 }
 
 void sandbox_enter(const struct plan *plan, int report_fd) {

@@ -14,6 +14,13 @@ void sandbox_enter(const struct plan *plan, int report_fd);
 void sandbox_drop_privileges(int report_fd);
 /* pid 1 of the sandbox's pid namespace; never returns. */
 _Noreturn void sandbox_init(pid_t action, int report_fd);
+/* One-line maps in a new user namespace: the ids sandbox_prepare() recorded
+ * outside to inner_uid and inner_gid inside (setgroups denied first, as an
+ * unprivileged gid_map needs). Returns NULL, or the failed step with errno set. */
+const char *sandbox_map_ids(uid_t inner_uid, gid_t inner_gid);
+/* Brings lo up in the current network namespace; returns NULL, or the
+ * failed call with errno set. */
+const char *loopback_up(void);
 /* What to do about a failed sandbox step, or NULL. */
 const char *sandbox_hint(const char *step, int err);
 

@@ -47,11 +47,24 @@ static void append_key(struct record *r, const char *key) {
     append(r, ":", 1);
 }
 
+static bool tagged;
+static uint64_t request_id;
+
+void record_tag_request(uint64_t id) {
+    tagged = true;
+    request_id = id;
+}
+
 void record_begin(struct record *r, const char *type) {
     r->len = 0;
     r->overflow = false;
     append_cstr(r, "{\"type\":");
     append_json_string(r, type);
+    if (tagged) {
+        char num[32];
+        snprintf(num, sizeof num, ",\"request\":%" PRIu64, request_id);
+        append_cstr(r, num);
+    }
 }
 
 void record_str(struct record *r, const char *key, const char *value) {

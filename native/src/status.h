@@ -15,6 +15,8 @@ struct record {
 };
 
 void record_begin(struct record *r, const char *type);
+/* From now on every record carries "request": id (a spawn server's keeper). */
+void record_tag_request(uint64_t id);
 void record_str(struct record *r, const char *key, const char *value); /* NULL -> null */
 void record_int(struct record *r, const char *key, int64_t value);
 void record_bool(struct record *r, const char *key, bool value);

@@ -18,9 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* --die-with-parent delivers this when the launcher's parent dies. */
-#define OWNER_DEATH_SIGNAL SIGUSR2
-
 static int signal_fd = -1;
 
 int64_t monotonic_us(void) {
@@ -30,6 +27,7 @@ int64_t monotonic_us(void) {
 }
 
 int supervise_prepare(void) {
+    if (signal_fd >= 0) return 0; /* a keeper inherits the spawn server's */
     sigset_t mask;
     supervised_signals(&mask);
     sigaddset(&mask, SIGQUIT);
@@ -39,6 +37,8 @@ int supervise_prepare(void) {
     signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     return signal_fd < 0 ? -1 : 0;
 }
+
+int supervise_signal_fd(void) { return signal_fd; }
 
 /* ---- the process tree ---- */
 

@@ -3,11 +3,16 @@
 #define PADDOCK_SUPERVISE_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
 #include "plan.h"
+
+/* Tells a supervisor its owner is gone (--die-with-parent, or the spawn
+ * server died): kill the tree at once. */
+#define OWNER_DEATH_SIGNAL SIGUSR2
 
 struct outcome {
     int wait_status;       /* as from waitpid, for the action's main process */
@@ -22,6 +27,9 @@ struct outcome {
 /* Sets up signal handling for supervision. Must run before the child is
  * forked so that no signal is lost in between. Returns -1 with errno set. */
 int supervise_prepare(void);
+
+/* The signalfd supervise_prepare() set up (the spawn server polls it too). */
+int supervise_signal_fd(void);
 
 /* Supervises the action whose main process is pid (leader of its own process
  * group) until it and every descendant are gone. */

@@ -1,0 +1,387 @@
+/* The spawn server (server.h): a single-threaded loop that forks one keeper
+ * per request. A keeper is a subreaper that runs the action exactly as
+ * one-shot mode does (run.c): orphans of its action come back to it and no
+ * other action's, so a tree kill stays exact. It needs no exec: forking this
+ * small process is the cheap part of one-shot mode without the expensive one. */
+#define _GNU_SOURCE
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "plan.h"
+#include "run.h"
+#include "sandbox.h"
+#include "status.h"
+#include "supervise.h"
+
+#define SPAWN_FDS 4 /* status, stdin, stdout, stderr */
+
+extern char **environ;
+
+static unsigned char request[MAX_REQUEST];
+
+/* The keepers still running, by request id. */
+struct keeper {
+    uint64_t id;
+    pid_t pid;
+};
+static struct keeper *keepers;
+static size_t keeper_count, keeper_cap;
+
+/* The empty network namespace actions with --shared-netns join, and the user
+ * namespace that owns it (a keeper must enter that one to join). Created on
+ * first use; if that fails, the reason, and actions get fresh ones. */
+static int shared_user_fd = -1, shared_net_fd = -1;
+static bool shared_tried;
+static int shared_err;
+static char shared_step[16], shared_call[16];
+
+static pid_t server_pid;
+
+static int server_failed(const char *message) {
+    fprintf(stderr, "paddock-launch --server: %s: %s\n", message, strerror(errno));
+    return 125;
+}
+
+static void add_keeper(uint64_t id, pid_t pid) {
+    if (keeper_count == keeper_cap) {
+        size_t cap = keeper_cap ? keeper_cap * 2 : 64;
+        struct keeper *grown = realloc(keepers, cap * sizeof *grown);
+        if (grown == NULL) { /* cannot track it: it must not run untracked */
+            kill(pid, OWNER_DEATH_SIGNAL);
+            return;
+        }
+        keepers = grown;
+        keeper_cap = cap;
+    }
+    keepers[keeper_count++] = (struct keeper){id, pid};
+}
+
+static void remove_keeper(pid_t pid) {
+    for (size_t i = 0; i < keeper_count; i++)
+        if (keepers[i].pid == pid) {
+            keepers[i] = keepers[--keeper_count];
+            return;
+        }
+}
+
+/* ---- the shared network namespace ---- */
+
+struct helper_report {
+    int err;
+    char step[16];
+    char call[16];
+};
+
+/* In a throwaway child: a new user namespace with our own ids mapped and a
+ * network namespace in it with lo up. The server keeps both open by fd. */
+static _Noreturn void shared_netns_helper(int report_fd, uid_t uid, gid_t gid) {
+    struct helper_report r = {0};
+    const char *failed = NULL;
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+        snprintf(r.step, sizeof r.step, "unshare");
+        failed = "unshare";
+    } else if ((failed = sandbox_map_ids(uid, gid)) != NULL) {
+        snprintf(r.step, sizeof r.step, "%s", failed);
+        failed = "write";
+    } else if ((failed = loopback_up()) != NULL) {
+        snprintf(r.step, sizeof r.step, "loopback");
+    }
+    if (failed != NULL) {
+        r.err = errno;
+        snprintf(r.call, sizeof r.call, "%s", failed);
+    }
+    ssize_t ignored = write(report_fd, &r, sizeof r);
+    (void)ignored;
+    for (;;) pause(); /* until the server has opened our namespaces and kills us */
+}
+
+static void open_ns(pid_t pid, const char *name, int *fd) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, name);
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0 && shared_err == 0) {
+        shared_err = errno;
+        snprintf(shared_step, sizeof shared_step, "open-ns");
+        snprintf(shared_call, sizeof shared_call, "open");
+    }
+}
+
+static void create_shared_netns(void) {
+    shared_tried = true;
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
+        shared_err = errno;
+        snprintf(shared_step, sizeof shared_step, "report-pipe");
+        snprintf(shared_call, sizeof shared_call, "pipe2");
+        return;
+    }
+    sandbox_prepare();
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    pid_t helper = fork();
+    if (helper == 0) {
+        close(pipe_fds[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        shared_netns_helper(pipe_fds[1], uid, gid);
+    }
+    close(pipe_fds[1]);
+    struct helper_report r = {.err = EIO};
+    snprintf(r.step, sizeof r.step, "fork");
+    snprintf(r.call, sizeof r.call, "fork");
+    if (helper < 0) r.err = errno;
+    else if (read(pipe_fds[0], &r, sizeof r) != sizeof r) r.err = EIO;
+    close(pipe_fds[0]);
+    if (r.err == 0) {
+        open_ns(helper, "user", &shared_user_fd);
+        open_ns(helper, "net", &shared_net_fd);
+    } else {
+        shared_err = r.err;
+        snprintf(shared_step, sizeof shared_step, "%s", r.step);
+        snprintf(shared_call, sizeof shared_call, "%s", r.call);
+    }
+    if (helper > 0) {
+        kill(helper, SIGKILL);
+        while (waitpid(helper, NULL, 0) < 0 && errno == EINTR) {}
+    }
+    if (shared_err != 0) {
+        if (shared_user_fd >= 0) close(shared_user_fd);
+        if (shared_net_fd >= 0) close(shared_net_fd);
+        shared_user_fd = shared_net_fd = -1;
+    }
+}
+
+/* In a keeper: enter the shared namespaces so that the action's own user
+ * namespace is created inside the one owning the network namespace. When that
+ * is not possible the action gets a fresh network namespace, and the record
+ * says so. */
+static void join_shared_netns(struct plan *plan) {
+    int err = shared_err;
+    const char *step = shared_step, *call = shared_call;
+    if (err == 0) {
+        if (setns(shared_user_fd, CLONE_NEWUSER) < 0) {
+            err = errno;
+            step = "setns-user";
+            call = "setns";
+        } else if (setns(shared_net_fd, CLONE_NEWNET) < 0) {
+            err = errno;
+            step = "setns-net";
+            call = "setns";
+        } else {
+            plan->clone_flags &= ~CLONE_NEWNET;
+        }
+    }
+    if (err == 0) return;
+    struct child_report note;
+    memset(&note, 0, sizeof note);
+    note.kind = REPORT_DEGRADED;
+    note.err = err;
+    snprintf(note.step, sizeof note.step, "shared-netns");
+    snprintf(note.syscall, sizeof note.syscall, "%s", call);
+    snprintf(note.path, sizeof note.path, "%s", step);
+    snprintf(note.detail, sizeof note.detail, "shared->fresh");
+    emit_note(plan->status_fd, &note);
+}
+
+/* ---- requests ---- */
+
+/* Splits count NUL-terminated strings from *p (bounded by end) into a new
+ * NULL-terminated array; NULL if they do not fit. */
+static char **split_strings(char **p, const char *end, uint32_t count) {
+    char **items = calloc((size_t)count + 1, sizeof(char *));
+    if (items == NULL) return NULL;
+    for (uint32_t i = 0; i < count; i++) {
+        char *nul = *p < end ? memchr(*p, '\0', (size_t)(end - *p)) : NULL;
+        if (nul == NULL) {
+            free(items);
+            return NULL;
+        }
+        items[i] = *p;
+        *p = nul + 1;
+    }
+    return items;
+}
+
+static bool asks_for_shared_netns(const struct request_header *h, size_t len) {
+    const char *p = (const char *)(h + 1), *end = (const char *)h + len;
+    for (uint32_t i = 0; i < h->argc && p < end; i++) {
+        if (strcmp(p, "--") == 0) return false;
+        if (strcmp(p, "--shared-netns") == 0) return true;
+        const char *nul = memchr(p, '\0', (size_t)(end - p));
+        if (nul == NULL) return false;
+        p = nul + 1;
+    }
+    return false;
+}
+
+/* The keeper: becomes the action's one-shot launcher. Never returns. */
+static _Noreturn void keeper_run(const struct request_header *h, size_t len, const int fds[SPAWN_FDS], int sock) {
+    record_tag_request(h->id);
+    close(sock);
+    int status_fd = fds[0];
+    /* If the server dies, the keeper kills its tree (supervise.c), as one-shot
+     * mode does when its owner goes. */
+    prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
+    if (getppid() != server_pid) _exit(125);
+    for (int target = 0; target < 3; target++) {
+        if (dup2(fds[target + 1], target) < 0)
+            _exit(launcher_failed(status_fd, "request", "dup2", errno, NULL, "cannot install the action's stdio"));
+        close(fds[target + 1]);
+    }
+    char *p = (char *)(h + 1);
+    const char *end = (const char *)h + len;
+    char **argv = split_strings(&p, end, h->argc);
+    char **envp = argv == NULL ? NULL : split_strings(&p, end, h->envc);
+    if (argv == NULL || envp == NULL || h->argc < 1)
+        _exit(launcher_failed(status_fd, "request", NULL, EINVAL, NULL, "malformed spawn request"));
+    environ = envp;
+    struct plan plan;
+    char err[1024];
+    if (plan_parse((int)h->argc, argv, &plan, err, sizeof err) < 0)
+        _exit(launcher_failed(status_fd, "options", NULL, 0, NULL, err));
+    plan.status_fd = status_fd;
+    plan.lifeline_fd = -1;     /* the server's death is the keeper's lifeline */
+    plan.die_with_parent = false;
+    if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) join_shared_netns(&plan);
+    _exit(run_action(&plan));
+}
+
+/* A request the server cannot take: one setup-failed record, if it can. */
+static void refuse(const int *fds, int fd_count, uint64_t id, const char *message) {
+    if (fd_count > 0) {
+        record_tag_request(id);
+        launcher_failed(fds[0], "request", NULL, EINVAL, NULL, message);
+    }
+}
+
+static void spawn(const struct request_header *h, size_t len, const int *fds, int fd_count, int sock) {
+    if (fd_count != SPAWN_FDS) {
+        refuse(fds, fd_count, h->id, "a spawn request carries exactly four fds (status, stdin, stdout, stderr)");
+        return;
+    }
+    if (asks_for_shared_netns(h, len) && !shared_tried) create_shared_netns();
+    pid_t pid = fork();
+    if (pid == 0) keeper_run(h, len, fds, sock);
+    if (pid < 0) {
+        refuse(fds, fd_count, h->id, "the spawn server cannot fork a keeper");
+        return;
+    }
+    add_keeper(h->id, pid);
+}
+
+static void signal_keeper(const struct request_header *h) {
+    int sig = (int)h->argc;
+    if (sig != SIGTERM && sig != SIGINT && sig != SIGHUP) return;
+    for (size_t i = 0; i < keeper_count; i++)
+        if (keepers[i].id == h->id) kill(keepers[i].pid, sig);
+}
+
+/* Reads every waiting request; false once the owner is gone. */
+static bool serve_requests(int sock) {
+    for (;;) {
+        struct iovec iov = {request, sizeof request};
+        union {
+            char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
+            struct cmsghdr align;
+        } control;
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof control.buf};
+        ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return true;
+        if (n <= 0) return false; /* end of file: the owner closed its end or died */
+        int fds[SPAWN_FDS];
+        int fd_count = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (fd_count < SPAWN_FDS) fds[fd_count++] = fd;
+                else close(fd);
+            }
+        }
+        const struct request_header *h = (const struct request_header *)request;
+        if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC)
+            refuse(fds, fd_count, 0, "not a paddock spawn request");
+        else if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+            refuse(fds, fd_count, h->id, "the spawn request is too large for the spawn server");
+        else if (h->type == REQUEST_SPAWN)
+            spawn(h, (size_t)n, fds, fd_count, sock);
+        else if (h->type == REQUEST_SIGNAL)
+            signal_keeper(h);
+        else
+            refuse(fds, fd_count, h->id, "unknown request type");
+        for (int i = 0; i < fd_count; i++) close(fds[i]);
+    }
+}
+
+static void reap_keepers(void) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) remove_keeper(pid);
+}
+
+/* The owner is gone: every keeper kills its tree; wait for all of them. */
+static int shut_down(void) {
+    for (size_t i = 0; i < keeper_count; i++) kill(keepers[i].pid, OWNER_DEATH_SIGNAL);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
+    return 0;
+}
+
+int server_main(int argc, char **argv) {
+    int sock;
+    char *end = NULL;
+    long value = argc == 3 ? strtol(argv[2], &end, 10) : -1;
+    if (argc != 3 || end == argv[2] || *end != '\0' || value < 0 || value > 65535) {
+        fprintf(stderr, "usage: paddock-launch --server FD (FD: a unix SOCK_SEQPACKET socket)\n");
+        return 125;
+    }
+    sock = (int)value;
+    struct stat st;
+    if (fstat(sock, &st) < 0) return server_failed("FD is not open");
+    if (!S_ISSOCK(st.st_mode)) {
+        errno = ENOTSOCK;
+        return server_failed("FD is not a socket");
+    }
+    if (fcntl(sock, F_SETFD, FD_CLOEXEC) < 0) return server_failed("fcntl");
+    server_pid = getpid();
+    if (supervise_prepare() < 0) return server_failed("cannot set up signal handling");
+    uint32_t ready = SERVER_READY;
+    if (send(sock, &ready, sizeof ready, MSG_NOSIGNAL) != sizeof ready) return server_failed("cannot say it is ready");
+    int signal_fd = supervise_signal_fd();
+    for (;;) {
+        struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = signal_fd, .events = POLLIN}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            server_failed("poll");
+            return shut_down();
+        }
+        if (fds[1].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            bool stop = false;
+            while (read(signal_fd, &info, sizeof info) == sizeof info) {
+                if (info.ssi_signo == SIGCHLD) reap_keepers();
+                else if (info.ssi_signo != OWNER_DEATH_SIGNAL) stop = true; /* TERM, INT, HUP, QUIT */
+            }
+            if (stop) return shut_down();
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR) && !serve_requests(sock)) return shut_down();
+    }
+}
