@@ -13,9 +13,6 @@ import java.util.concurrent.CompletableFuture;
  * Safe to use from any thread, virtual threads included.
  */
 public interface Execution {
-    /** The pid of the launcher that supervises the action. */
-    long launcherPid();
-
     /** The action's stdin; only when it was {@link Stdio#pipe()}. Close it to send EOF. */
     OutputStream stdin();
 

@@ -22,6 +22,9 @@ import java.util.OptionalInt;
  * @param cancelledBy      the signal that asked for termination ("SIGTERM" for
  *                         {@link Execution#cancel()}), if any
  * @param killedAfterGrace the tree did not end within the grace period and got SIGKILL
+ * @param ownerLost        the action's supervisor lost its owner (the spawn server died, or the
+ *                         lifeline closed) and killed the whole tree: the action did not end on
+ *                         its own
  * @param wallTime         from spawn to the end of the action's main process
  * @param resourceUsage    the whole tree's usage
  * @param setupFailure     present when the action never started
@@ -37,6 +40,7 @@ public record Outcome(
         boolean timedOut,
         Optional<String> cancelledBy,
         boolean killedAfterGrace,
+        boolean ownerLost,
         Duration wallTime,
         ResourceUsage resourceUsage,
         Optional<SetupFailure> setupFailure,
@@ -48,9 +52,9 @@ public record Outcome(
         degradations = List.copyOf(degradations);
     }
 
-    /** Started, exited with status 0, not timed out. */
+    /** Started, exited with status 0, not timed out, not killed for a lost owner. */
     public boolean succeeded() {
-        return exitCode == 0 && setupFailure.isEmpty() && !timedOut;
+        return exitCode == 0 && setupFailure.isEmpty() && !timedOut && !ownerLost;
     }
 
     /** The outcome as one JSON object (the record {@code paddock run --json} writes). */
@@ -67,6 +71,7 @@ public record Outcome(
         m.put("timed_out", timedOut);
         m.put("cancelled_by", cancelledBy.orElse(null));
         m.put("killed_after_grace", killedAfterGrace);
+        m.put("owner_lost", ownerLost);
         m.put("wall_time_us", wallTime.toNanos() / 1000);
         Map<String, Object> u = new LinkedHashMap<>();
         u.put("user_us", resourceUsage.userTime().toNanos() / 1000);

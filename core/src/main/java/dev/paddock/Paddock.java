@@ -3,6 +3,7 @@ package dev.paddock;
 import dev.paddock.internal.LaunchedExecution;
 import dev.paddock.internal.Launcher;
 import dev.paddock.internal.Native;
+import dev.paddock.internal.SpawnServer;
 import dev.paddock.internal.Supervisor;
 import java.io.IOException;
 import java.time.Duration;
@@ -15,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * seeing only its standard fds, and with its whole process tree killed when
  * it exits, times out, is cancelled, or when this JVM goes away.
  *
- * <p>Create one per application and share it; it is safe from any number of
+ * <p>By default actions start through a spawn server ({@link SpawnMode#SERVER}); {@link
+ * #create(SpawnMode)} chooses. Create one per application and share it; it is safe from any number of
  * threads, virtual threads included. {@link #close()} stops everything it
  * started.
  *
@@ -35,24 +37,41 @@ public final class Paddock implements AutoCloseable {
     private final int lifelineWrite; // never written: only its closing (or this JVM's death) matters
     private final Launcher.Shared shared;
     private final Supervisor supervisor;
+    private final SpawnServer server; // null in one-shot mode
     private final Set<LaunchedExecution> running = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private Paddock() throws IOException {
+    private Paddock(SpawnMode mode) throws IOException {
         int[] lifeline = Native.pipe();
         lifelineRead = lifeline[0];
         lifelineWrite = lifeline[1];
         int devNullRead = Native.open("/dev/null", Native.O_RDONLY, 0);
         int devNullWrite = Native.open("/dev/null", Native.O_WRONLY, 0);
         supervisor = new Supervisor();
-        shared = new Launcher.Shared(lifelineRead, devNullRead, devNullWrite, supervisor);
+        server = mode == SpawnMode.SERVER ? new SpawnServer(devNullRead, devNullWrite) : null;
+        shared = new Launcher.Shared(lifelineRead, devNullRead, devNullWrite, supervisor, server);
     }
 
-    /** A new instance with its own lifeline and supervisor thread. */
+    /** A new instance in {@link SpawnMode#SERVER} mode, with its own lifeline and supervisor thread. */
     public static Paddock create() throws IOException {
+        return create(SpawnMode.SERVER);
+    }
+
+    /** A new instance that starts its actions the given way. */
+    public static Paddock create(SpawnMode mode) throws IOException {
         String os = System.getProperty("os.name", "");
         if (!os.equals("Linux")) throw new UnsupportedOperationException("paddock runs on Linux only, not " + os);
-        return new Paddock();
+        return new Paddock(mode);
+    }
+
+    /** How actions start now: {@link SpawnMode#ONE_SHOT} if asked for, or if the spawn server could not start. */
+    public SpawnMode spawnMode() {
+        return server != null && server.available() ? SpawnMode.SERVER : SpawnMode.ONE_SHOT;
+    }
+
+    /** The spawn server's pid, or -1 (one-shot mode, or no action started yet): for diagnostics and tests. */
+    public long spawnServerPid() {
+        return server == null ? -1 : server.pid();
     }
 
     /**
@@ -113,6 +132,7 @@ public final class Paddock implements AutoCloseable {
             e.await(Duration.ofNanos(left));
         }
         Native.close(lifelineWrite); // every launcher still running sees EOF and kills its tree
+        if (server != null) server.close(); // so does the spawn server, for all of its actions
         for (LaunchedExecution e : running) e.await();
         supervisor.close();
         Native.close(lifelineRead);

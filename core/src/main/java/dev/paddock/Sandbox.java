@@ -32,6 +32,14 @@ public final class Sandbox {
         NONE,
         /** Its own network namespace with only loopback up: no outside network. */
         LOOPBACK,
+        /**
+         * Like {@link #LOOPBACK}, but the namespace is one the spawn server created once and every
+         * SHARED action of the same {@link Paddock} joins: no outside network, and no cost of
+         * creating and tearing down a namespace per action, but these actions can reach each
+         * other's loopback listeners and abstract unix sockets. In {@link SpawnMode#ONE_SHOT}
+         * mode each action gets its own namespace, as with LOOPBACK.
+         */
+        SHARED,
         /** The host's network. */
         HOST
     }
@@ -203,6 +211,7 @@ public final class Sandbox {
         List<String> o = new ArrayList<>(List.of("--unshare-all"));
         if (network == Network.HOST) o.add("--share-net");
         if (network == Network.NONE) o.add("--no-loopback");
+        if (network == Network.SHARED) o.add("--shared-netns");
         if (hostname != null) o.addAll(List.of("--hostname", hostname));
         if (uid != null) o.addAll(List.of("--uid", uid.toString()));
         if (gid != null) o.addAll(List.of("--gid", gid.toString()));

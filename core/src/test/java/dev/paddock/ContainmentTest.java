@@ -166,7 +166,7 @@ class ContainmentTest extends PaddockTest {
     @Test
     void closeStopsEverythingItStarted(@TempDir Path dir) throws Exception {
         Path pids = dir.resolve("pids");
-        Paddock own = Paddock.create();
+        Paddock own = Paddock.create(mode);
         Execution e = own.start(Action.newBuilder("sh", "-c", daemons(pids) + "sleep 600").build());
         List<Long> started = Procs.awaitPids(pids, 3, WAIT);
         own.close();

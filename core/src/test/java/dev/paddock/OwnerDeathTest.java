@@ -8,12 +8,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SIGKILL of a JVM that runs 20 action trees: the lifeline closes with the
- * JVM, and no process of those trees survives 2 seconds later.
+ * SIGKILL of a JVM that runs 20 action trees, in either mode: the lifeline (or the spawn
+ * server's socket) closes with the JVM, and no process of those trees survives 2 seconds later.
  */
 class OwnerDeathTest {
     static final int TREES = 20;
@@ -21,7 +22,7 @@ class OwnerDeathTest {
     /** Runs in the JVM that gets killed: starts the trees and says when they are up. */
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
-        Paddock paddock = Paddock.create();
+        Paddock paddock = Paddock.create(SpawnMode.valueOf(args[1]));
         for (int i = 0; i < TREES; i++) {
             Path pids = dir.resolve("pids-" + i);
             paddock.start(Action.newBuilder("sh", "-c",
@@ -32,11 +33,12 @@ class OwnerDeathTest {
         Thread.sleep(Long.MAX_VALUE); // wait to be killed
     }
 
-    @Test
-    void killedOwnerTakesEveryTreeWithIt(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @EnumSource(SpawnMode.class)
+    void killedOwnerTakesEveryTreeWithIt(SpawnMode mode, @TempDir Path dir) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process owner = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), OwnerDeathTest.class.getName(), dir.toString())
+                "-cp", System.getProperty("java.class.path"), OwnerDeathTest.class.getName(), dir.toString(), mode.name())
                 .inheritIO().start();
         try {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -9,17 +9,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Thousands of spawns from one JVM, sequential and concurrent: zero failures. */
+/** Thousands of spawns from one JVM, sequential and concurrent, in both modes: zero failures. */
 class StressTest {
     static final int SPAWNS = 5000;
     static final Action TRUE = Action.newBuilder("/bin/true").stdout(Stdio.discard()).stderr(Stdio.discard()).build();
 
-    @Test
-    void sequentialSpawns() throws Exception {
+    @ParameterizedTest
+    @EnumSource(SpawnMode.class)
+    void sequentialSpawns(SpawnMode mode) throws Exception {
         List<String> failures = new ArrayList<>();
-        try (Paddock paddock = Paddock.create()) {
+        try (Paddock paddock = Paddock.create(mode)) {
             for (int i = 0; i < SPAWNS; i++) {
                 Outcome o = paddock.run(TRUE);
                 if (!o.succeeded()) failures.add("spawn " + i + ": " + o);
@@ -28,25 +30,27 @@ class StressTest {
         assertEquals(List.of(), failures.stream().limit(5).toList(), failures.size() + " of " + SPAWNS + " failed");
     }
 
-    @Test
-    void concurrentSpawnsFromPlatformThreads() throws Exception {
+    @ParameterizedTest
+    @EnumSource(SpawnMode.class)
+    void concurrentSpawnsFromPlatformThreads(SpawnMode mode) throws Exception {
         try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
-            assertNoFailures(threads);
+            assertNoFailures(threads, mode);
         }
     }
 
-    @Test
-    void concurrentSpawnsFromVirtualThreads() throws Exception {
+    @ParameterizedTest
+    @EnumSource(SpawnMode.class)
+    void concurrentSpawnsFromVirtualThreads(SpawnMode mode) throws Exception {
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            assertNoFailures(threads);
+            assertNoFailures(threads, mode);
         }
     }
 
     /** 8 workers share SPAWNS spawns. */
-    private static void assertNoFailures(ExecutorService threads) throws Exception {
+    private static void assertNoFailures(ExecutorService threads, SpawnMode mode) throws Exception {
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         AtomicInteger next = new AtomicInteger();
-        try (Paddock paddock = Paddock.create()) {
+        try (Paddock paddock = Paddock.create(mode)) {
             List<Future<?>> workers = new ArrayList<>();
             for (int t = 0; t < 8; t++) {
                 workers.add(threads.submit(() -> {

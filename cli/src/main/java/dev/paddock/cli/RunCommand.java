@@ -107,9 +107,10 @@ final class RunCommand implements Callable<Integer> {
             "on stderr when it falls back; the others force one."})
     String overlayImpl;
 
-    @Option(names = "--network", paramLabel = "none|loopback|host", defaultValue = "loopback", description = {
+    @Option(names = "--network", paramLabel = "none|loopback|shared|host", defaultValue = "loopback", description = {
             "With --sandbox: loopback (own namespace with only lo up; the default),",
-            "none (not even lo) or host."})
+            "none (not even lo), shared (one namespace with lo up that every 'shared'",
+            "action of this paddock joins: cheaper, but they see each other on lo) or host."})
     String network;
 
     @Option(names = "--hostname", paramLabel = "NAME", description = "With --sandbox: the hostname inside.")

@@ -25,15 +25,39 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One launcher run as seen from the JVM. The supervisor feeds it the
- * launcher's status bytes and tells it when the status pipe reaches EOF
- * (the launcher has exited); it then reaps the launcher and completes.
+ * One action as seen from the JVM. The thread following its status pipe feeds it the status
+ * bytes and tells it when the pipe reaches EOF (the one-shot launcher, or the spawn server's
+ * keeper, has exited); it then completes.
  */
 public final class LaunchedExecution implements Execution {
     /** User callbacks never run on the supervisor thread. */
     private static final Executor CALLBACKS = Executors.newVirtualThreadPerTaskExecutor();
 
-    private final int launcherPid;
+    /**
+     * How the action's supervising process is reached: a one-shot launcher the JVM spawned (and
+     * reaps), or a keeper of the spawn server, addressed by request id.
+     */
+    static final class Control {
+        private final int launcherPid;    // one-shot, else -1
+        private final SpawnServer server; // served, else null
+        private final long requestId;
+
+        private Control(int launcherPid, SpawnServer server, long requestId) {
+            this.launcherPid = launcherPid;
+            this.server = server;
+            this.requestId = requestId;
+        }
+    }
+
+    static Control oneShot(int launcherPid) {
+        return new Control(launcherPid, null, 0);
+    }
+
+    static Control served(SpawnServer server, long requestId) {
+        return new Control(-1, server, requestId);
+    }
+
+    private final Control control;
     private final int statusFd;
     private final OutputStream stdin;
     private final InputStream stdout;
@@ -46,9 +70,9 @@ public final class LaunchedExecution implements Execution {
     private final Object reapLock = new Object();
     private boolean reaped; // guarded by reapLock: once true, the pid may belong to someone else
 
-    LaunchedExecution(int launcherPid, int statusFd, OutputStream stdin, InputStream stdout, InputStream stderr,
+    LaunchedExecution(Control control, int statusFd, OutputStream stdin, InputStream stdout, InputStream stderr,
             Pty pty) {
-        this.launcherPid = launcherPid;
+        this.control = control;
         this.statusFd = statusFd;
         this.stdin = stdin;
         this.stdout = stdout;
@@ -125,11 +149,15 @@ public final class LaunchedExecution implements Execution {
 
     /** The status pipe reached EOF: the launcher has exited. Called by the one thread following it. */
     void onLauncherExit() {
+        if (control.server != null) {
+            outcome.complete(StatusRecords.servedOutcome(lastRecord, sandboxNotes));
+            return;
+        }
         Outcome result;
         try {
             int wait;
             synchronized (reapLock) {
-                wait = Native.waitpid(launcherPid);
+                wait = Native.waitpid(control.launcherPid);
                 reaped = true;
             }
             result = StatusRecords.outcome(lastRecord, sandboxNotes, wait);
@@ -137,11 +165,6 @@ public final class LaunchedExecution implements Execution {
             result = StatusRecords.outcome(lastRecord, sandboxNotes, 125 << 8);
         }
         outcome.complete(result);
-    }
-
-    @Override
-    public long launcherPid() {
-        return launcherPid;
     }
 
     @Override
@@ -210,10 +233,14 @@ public final class LaunchedExecution implements Execution {
 
     /** The launcher turns SIGTERM, SIGINT or SIGHUP into that signal -> grace -> SIGKILL for the whole tree. */
     private void signalLauncher(int signal) {
+        if (control.server != null) {
+            if (!outcome.isDone()) control.server.signal(control.requestId, signal);
+            return;
+        }
         synchronized (reapLock) {
             if (reaped) return;
             try {
-                Native.kill(launcherPid, signal);
+                Native.kill(control.launcherPid, signal);
             } catch (Native.ErrnoException e) {
                 throw new UncheckedIOException(e);
             }

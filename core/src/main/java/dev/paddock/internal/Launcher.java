@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Starts one action through paddock-launch (one-shot mode) with posix_spawn. */
+/**
+ * Starts one action: through the {@link SpawnServer} when the Paddock has one, else by
+ * posix_spawning a one-shot paddock-launch. Either way the JVM gets a status pipe to follow.
+ */
 public final class Launcher {
     /** Where the launcher finds its status pipe and lifeline. */
     static final int STATUS_FD = 3;
@@ -21,8 +24,12 @@ public final class Launcher {
 
     private Launcher() {}
 
-    /** Shared descriptors a {@link dev.paddock.Paddock} keeps open for all its spawns. */
-    public record Shared(int lifelineReadFd, int devNullRead, int devNullWrite, Supervisor supervisor) {}
+    /**
+     * What a {@link dev.paddock.Paddock} keeps for all its spawns; server is null in one-shot
+     * mode.
+     */
+    public record Shared(int lifelineReadFd, int devNullRead, int devNullWrite, Supervisor supervisor,
+            SpawnServer server) {}
 
     /** Starts an action whose status the supervisor thread follows. */
     public static LaunchedExecution start(Action action, Shared shared) throws IOException {
@@ -53,14 +60,32 @@ public final class Launcher {
             int[] status = Native.pipe();
             parentEnds.add(status[0]);
             childEnds.add(status[1]);
-            fds.add(new Native.FdMapping(status[1], STATUS_FD));
-            fds.add(new Native.FdMapping(shared.lifelineReadFd(), LIFELINE_FD));
-
-            String launcher = NativeBinaries.path(NativeBinaries.LAUNCHER).toString();
-            int pid = Native.spawn(launcher, launcherArgv(launcher, action), environment(action), fds);
+            List<String> options = actionOptions(action);
+            List<String> envp = environment(action);
+            LaunchedExecution.Control control = null;
+            if (shared.server() != null) {
+                int[] served = {status[1], source(fds, 0), source(fds, 1), source(fds, 2)};
+                List<String> argv = new ArrayList<>(options.size() + 1);
+                argv.add("paddock-launch");
+                argv.addAll(options);
+                try {
+                    control = LaunchedExecution.served(shared.server(), shared.server().spawn(argv, envp, served));
+                } catch (SpawnServer.NotServed e) {
+                    // Runs one-shot below; the server said why once, if it cannot start.
+                }
+            }
+            if (control == null) {
+                fds.add(new Native.FdMapping(status[1], STATUS_FD));
+                fds.add(new Native.FdMapping(shared.lifelineReadFd(), LIFELINE_FD));
+                String launcher = NativeBinaries.path(NativeBinaries.LAUNCHER).toString();
+                List<String> argv = new ArrayList<>(List.of(launcher, "--json-status-fd", Integer.toString(STATUS_FD),
+                        "--lifeline-fd", Integer.toString(LIFELINE_FD)));
+                argv.addAll(options);
+                control = LaunchedExecution.oneShot(Native.spawn(launcher, argv, envp, fds));
+            }
             spawned = true;
             for (int fd : childEnds) Native.close(fd);
-            LaunchedExecution execution = new LaunchedExecution(pid, status[0],
+            LaunchedExecution execution = new LaunchedExecution(control, status[0],
                     stdin == null ? null : outputStream(stdin[0]),
                     stdout == null ? null : inputStream(stdout[0]),
                     stderr == null ? null : inputStream(stderr[0]),
@@ -74,13 +99,15 @@ public final class Launcher {
         }
     }
 
-    static List<String> launcherArgv(String launcher, Action action) {
+    /** The fd the action gets as target: the mapped source, or the JVM's own for an inherited stream. */
+    private static int source(List<Native.FdMapping> fds, int target) {
+        for (Native.FdMapping m : fds) if (m.target() == target) return m.source();
+        return target;
+    }
+
+    /** The launcher options for an action, from its limits to its command (the same in both modes). */
+    static List<String> actionOptions(Action action) {
         List<String> argv = new ArrayList<>();
-        argv.add(launcher);
-        argv.add("--json-status-fd");
-        argv.add(Integer.toString(STATUS_FD));
-        argv.add("--lifeline-fd");
-        argv.add(Integer.toString(LIFELINE_FD));
         action.timeout().ifPresent(t -> {
             argv.add("--timeout");
             argv.add(millis(t));

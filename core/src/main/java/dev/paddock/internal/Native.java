@@ -45,6 +45,17 @@ public final class Native {
     public static final int ECHILD = 10;
     public static final int EIO = 5;
     public static final int O_NOCTTY = 0400;
+    public static final int EPIPE = 32;
+    public static final int ECONNRESET = 104;
+    public static final int ENOTCONN = 107;
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_SEQPACKET = 5;
+    private static final int SOL_SOCKET = 1;
+    private static final int SCM_RIGHTS = 1;
+    private static final int MSG_NOSIGNAL = 0x4000;
+    /** struct msghdr and struct cmsghdr on x86_64. */
+    private static final long MSGHDR_SIZE = 56;
+    private static final long CMSG_HEADER_SIZE = 16;
 
     private static final int POSIX_SPAWN_SETPGROUP = 0x02;
     private static final int POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -119,6 +130,10 @@ public final class Native {
     private static final MethodHandle WRITE = withErrno("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle GETUID = function("getuid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle SOCKETPAIR = withErrno("socketpair",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle SENDMSG = withErrno("sendmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
 
     /** One fd-to-fd mapping for the spawned process: {@code source} becomes {@code target}. */
     public record FdMapping(int source, int target) {}
@@ -201,6 +216,61 @@ public final class Native {
         }
     }
 
+    /** socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC); both ends at fd 10 or above. */
+    public static int[] seqpacketPair() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            int rc = (int) SOCKETPAIR.invokeExact(state, AF_UNIX, SOCK_SEQPACKET | O_CLOEXEC, 0, fds);
+            if (rc < 0) throw new ErrnoException("socketpair", errno(state));
+            return new int[] {highFd(fds.getAtIndex(JAVA_INT, 0)), highFd(fds.getAtIndex(JAVA_INT, 1))};
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Sends one message on a SOCK_SEQPACKET socket, with fds (possibly none) attached by
+     * SCM_RIGHTS; the receiver gets its own copies. Never raises SIGPIPE: a closed peer is
+     * EPIPE. Retries EINTR.
+     */
+    public static void sendWithFds(int socket, byte[] data, int[] fds) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment payload = arena.allocate(Math.max(1, data.length));
+            MemorySegment.copy(data, 0, payload, ValueLayout.JAVA_BYTE, 0, data.length);
+            MemorySegment iov = arena.allocate(16, 8);
+            iov.set(ADDRESS, 0, payload);
+            iov.set(JAVA_LONG, 8, data.length);
+            MemorySegment msg = arena.allocate(MSGHDR_SIZE, 8);
+            msg.set(ADDRESS, 16, iov);
+            msg.set(JAVA_LONG, 24, 1);
+            if (fds.length > 0) {
+                long dataLen = 4L * fds.length;
+                long space = CMSG_HEADER_SIZE + ((dataLen + 7) & ~7L);
+                MemorySegment control = arena.allocate(space, 8);
+                control.set(JAVA_LONG, 0, CMSG_HEADER_SIZE + dataLen);
+                control.set(JAVA_INT, 8, SOL_SOCKET);
+                control.set(JAVA_INT, 12, SCM_RIGHTS);
+                for (int i = 0; i < fds.length; i++) control.set(JAVA_INT, CMSG_HEADER_SIZE + 4L * i, fds[i]);
+                msg.set(ADDRESS, 32, control);
+                msg.set(JAVA_LONG, 40, space);
+            }
+            for (;;) {
+                long n = (long) SENDMSG.invokeExact(state, socket, msg, MSG_NOSIGNAL);
+                if (n >= 0) return;
+                int err = errno(state);
+                if (err != EINTR) throw new ErrnoException("sendmsg", err);
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** open(2) with O_CLOEXEC added; the fd is moved to 10 or above. */
     public static int open(String path, int flags, int mode) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
@@ -244,7 +314,6 @@ public final class Native {
         }
     }
 
-    /** read(2) into buffer; returns bytes read, 0 at EOF. Retries EINTR. */
     /** write(2) of up to length bytes, retried on EINTR; returns how many were written. */
     public static int write(int fd, MemorySegment buffer, long length, MemorySegment state) throws ErrnoException {
         try {
@@ -261,6 +330,7 @@ public final class Native {
         }
     }
 
+    /** read(2) into buffer; returns bytes read, 0 at EOF. Retries EINTR. */
     public static int read(int fd, MemorySegment buffer, MemorySegment state) throws ErrnoException {
         try {
             for (;;) {

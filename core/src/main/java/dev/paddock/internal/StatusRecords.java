@@ -17,7 +17,7 @@ public final class StatusRecords {
     private StatusRecords() {}
 
     /**
-     * The outcome of one launcher run.
+     * The outcome of one one-shot launcher run.
      *
      * @param last          the last record the launcher wrote ("exited", "setup-failed" or
      *                      "exec-failed"), or null if it wrote none
@@ -25,6 +25,17 @@ public final class StatusRecords {
      * @param launcherWait  the launcher's raw wait status
      */
     public static Outcome outcome(Map<String, Object> last, List<Map<String, Object>> notes, int launcherWait) {
+        return outcome(last, notes, OptionalInt.of(launcherWait));
+    }
+
+    /** The outcome of one action run by the spawn server: its keeper's records, as {@link #outcome}. */
+    public static Outcome servedOutcome(Map<String, Object> last, List<Map<String, Object>> notes) {
+        return outcome(last, notes, OptionalInt.empty());
+    }
+
+    /** launcherWait is empty for a spawn server's action: the keeper is not ours to wait for. */
+    private static Outcome outcome(Map<String, Object> last, List<Map<String, Object>> notes,
+            OptionalInt launcherWait) {
         Map<String, String> overlays = new LinkedHashMap<>();
         List<Degradation> degradations = new ArrayList<>();
         for (Map<String, Object> note : notes) {
@@ -51,7 +62,7 @@ public final class StatusRecords {
                     string(last, "hint"),
                     string(last, "search_path"));
             return new Outcome(exitCode, OptionalInt.empty(), Optional.empty(), false, false, Optional.empty(),
-                    false, wall, ResourceUsage.NONE, Optional.of(failure), overlays, degradations);
+                    false, false, wall, ResourceUsage.NONE, Optional.of(failure), overlays, degradations);
         }
         if (!type.equals("exited")) return launcherDied(launcherWait, overlays, degradations);
         Object status = last.get("status");
@@ -75,6 +86,7 @@ public final class StatusRecords {
                 Boolean.TRUE.equals(last.get("timed_out")),
                 string(last, "cancelled_by"),
                 Boolean.TRUE.equals(last.get("killed_after_grace")),
+                Boolean.TRUE.equals(last.get("owner_lost")),
                 wall,
                 usage,
                 Optional.empty(),
@@ -82,18 +94,30 @@ public final class StatusRecords {
                 degradations);
     }
 
-    /** The launcher ended without a final record: it was killed or crashed. */
-    private static Outcome launcherDied(int wait, Map<String, String> overlays, List<Degradation> degradations) {
-        String how = WaitStatus.describe(wait);
-        SetupFailure failure = new SetupFailure("launcher", Optional.empty(), Optional.empty(), Optional.empty(),
-                "paddock-launch " + how + " before reporting an outcome",
-                Optional.of("the launcher's own messages went to the action's stderr; if something killed it, "
-                        + "the action's processes were killed with it"),
-                Optional.empty());
-        int code = WaitStatus.exitCode(wait);
-        return new Outcome(code == 0 ? 125 : code, OptionalInt.empty(), WaitStatus.signalName(wait), false, false,
-                Optional.empty(), false, Duration.ZERO, ResourceUsage.NONE, Optional.of(failure), overlays,
-                degradations);
+    /** The launcher (or the spawn server) ended without a final record: it was killed or crashed. */
+    private static Outcome launcherDied(OptionalInt wait, Map<String, String> overlays,
+            List<Degradation> degradations) {
+        SetupFailure failure;
+        int code = 125;
+        Optional<String> signal = Optional.empty();
+        if (wait.isPresent()) {
+            failure = new SetupFailure("launcher", Optional.empty(), Optional.empty(), Optional.empty(),
+                    "paddock-launch " + WaitStatus.describe(wait.getAsInt()) + " before reporting an outcome",
+                    Optional.of("the launcher's own messages went to the action's stderr; if something killed it, "
+                            + "the action's processes were killed with it"),
+                    Optional.empty());
+            int launcherCode = WaitStatus.exitCode(wait.getAsInt());
+            if (launcherCode != 0) code = launcherCode;
+            signal = WaitStatus.signalName(wait.getAsInt());
+        } else {
+            failure = new SetupFailure("spawn-server", Optional.empty(), Optional.empty(), Optional.empty(),
+                    "the spawn server ended before reporting this action's outcome",
+                    Optional.of("its messages went to this process's stderr; the action's processes were killed "
+                            + "with it, and the next spawn starts a new server"),
+                    Optional.empty());
+        }
+        return new Outcome(code, OptionalInt.empty(), signal, false, false, Optional.empty(), false, false,
+                Duration.ZERO, ResourceUsage.NONE, Optional.of(failure), overlays, degradations);
     }
 
     private static Optional<String> string(Map<String, Object> m, String key) {

@@ -1,0 +1,5 @@
+package dev.paddock;
+
+/** {@link ContainmentTest} with one launcher process per action. */
+@OneShot
+class ContainmentOneShotTest extends ContainmentTest {}

@@ -1,0 +1,135 @@
+package dev.paddock;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The spawn server itself: its death mid-flight, its replacement, its shared network namespace, and its footprint. */
+class SpawnServerTest {
+    static final Duration WAIT = Duration.ofSeconds(30);
+    static final Action TRUE = Action.newBuilder("/bin/true").stdout(Stdio.discard()).stderr(Stdio.discard()).build();
+
+    @Test
+    void killedServerEndsEveryActionAndTheNextSpawnStartsANewOne(@TempDir Path dir) throws Exception {
+        try (Paddock paddock = Paddock.create(SpawnMode.SERVER)) {
+            List<Execution> running = new ArrayList<>();
+            for (int i = 0; i < 8; i++)
+                running.add(paddock.start(Action.newBuilder("sh", "-c",
+                        ContainmentTest.daemons(dir.resolve("pids-" + i)) + "sleep 600").build()));
+            List<Long> pids = new ArrayList<>();
+            for (int i = 0; i < 8; i++) pids.addAll(Procs.awaitPids(dir.resolve("pids-" + i), 3, WAIT));
+            long server = paddock.spawnServerPid();
+            assertTrue(server > 0, "no spawn server pid");
+
+            assertTrue(ProcessHandle.of(server).orElseThrow().destroyForcibly(), "SIGKILL to the server");
+
+            for (Execution e : running) {
+                Outcome o = e.await(WAIT).orElseThrow(() -> new AssertionError("no outcome after the server died"));
+                assertTrue(o.ownerLost(), "the outcome must say the action lost its owner: " + o);
+                assertFalse(o.succeeded(), o.toString());
+            }
+            assertEquals(List.of(), Procs.survivors(pids, "s", Duration.ofSeconds(2)),
+                    "processes of the actions survived the server");
+
+            Outcome next = paddock.run(TRUE);
+            assertTrue(next.succeeded(), "the spawn after the server died: " + next);
+            assertNotEquals(server, paddock.spawnServerPid(), "a new server runs the next spawn");
+            assertEquals(SpawnMode.SERVER, paddock.spawnMode());
+        }
+    }
+
+    @Test
+    void fiftyThousandSpawnsAtConcurrencyEightWithoutGrowthInTheServer() throws Exception {
+        try (Paddock paddock = Paddock.create(SpawnMode.SERVER);
+                ExecutorService threads = Executors.newFixedThreadPool(8)) {
+            assertEquals(List.of(), spawn(paddock, threads, 2_000)); // the server's tables reach their size
+            long server = paddock.spawnServerPid();
+            Footprint before = Footprint.of(server);
+            List<String> failures = spawn(paddock, threads, 50_000);
+            Footprint after = Footprint.of(server);
+            assertEquals(List.of(), failures.stream().limit(5).toList(), failures.size() + " of 50000 spawns failed");
+            assertEquals(server, paddock.spawnServerPid(), "one server served every spawn");
+            assertEquals(before.fds(), after.fds(), "open fds in the server before and after");
+            assertTrue(after.rssKb() <= before.rssKb() + 64,
+                    "the server's resident memory grew from " + before.rssKb() + " kB to " + after.rssKb() + " kB");
+        }
+    }
+
+    @Test
+    void sharedNetworkActionsJoinOneNamespaceOthersGetTheirOwn() throws Exception {
+        String max = Files.readAllLines(Path.of("/proc/sys/user/max_user_namespaces")).get(0).trim();
+        assumeTrue(!max.equals("0"), "the kernel allows no user namespaces (user.max_user_namespaces=0)");
+        try (Paddock paddock = Paddock.create(SpawnMode.SERVER)) {
+            Sandbox shared = Sandbox.newBuilder(Sandbox.Base.HOST_READ_ONLY).network(Sandbox.Network.SHARED).build();
+            String first = netns(paddock, shared);
+            String second = netns(paddock, shared);
+            String own = netns(paddock, Sandbox.hostReadOnly());
+            String host = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+            assertEquals(first, second, "two SHARED actions are in one network namespace");
+            assertNotEquals(first, own, "a LOOPBACK action has its own");
+            assertNotEquals(first, host, "the shared namespace is not the host's");
+        }
+    }
+
+    /** The action's network namespace, after checking that nothing fell back. */
+    private static String netns(Paddock paddock, Sandbox sandbox) throws Exception {
+        Execution e = paddock.start(Action.newBuilder("readlink", "/proc/self/ns/net").sandbox(sandbox).stdout(Stdio.pipe()).build());
+        String out = new String(e.stdout().readAllBytes(), StandardCharsets.UTF_8);
+        Outcome o = e.await();
+        assertEquals(0, o.exitCode(), o + " output " + out);
+        assertEquals(List.of(), o.degradations());
+        return out.lines().findFirst().orElseThrow();
+    }
+
+    private static List<String> spawn(Paddock paddock, ExecutorService threads, int count) throws Exception {
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        AtomicInteger next = new AtomicInteger();
+        List<Future<?>> workers = new ArrayList<>();
+        for (int t = 0; t < 8; t++)
+            workers.add(threads.submit(() -> {
+                for (int i; (i = next.getAndIncrement()) < count; ) {
+                    try {
+                        Outcome o = paddock.run(TRUE);
+                        if (!o.succeeded()) failures.add("spawn " + i + ": " + o);
+                    } catch (IOException | RuntimeException e) {
+                        failures.add("spawn " + i + ": " + e);
+                    }
+                }
+                return null;
+            }));
+        for (Future<?> w : workers) w.get();
+        return List.copyOf(failures);
+    }
+
+    /** What a process holds: open fds and resident memory. */
+    record Footprint(long fds, long rssKb) {
+        static Footprint of(long pid) throws IOException {
+            long fds;
+            try (Stream<Path> entries = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+                fds = entries.count();
+            }
+            long rss = Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+                    .filter(l -> l.startsWith("VmRSS:")).map(l -> l.replaceAll("[^0-9]", ""))
+                    .mapToLong(Long::parseLong).findFirst().orElseThrow();
+            return new Footprint(fds, rss);
+        }
+    }
+}
