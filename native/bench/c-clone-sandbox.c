@@ -8,6 +8,11 @@
  * parent waits. That is the kernel work of paddock's sandboxed launcher
  * without the launcher's exec, its init process, or its supervision.
  *
+ * With --shared-netns first, the program itself first moves into a new user
+ * namespace holding one empty network namespace with loopback up, and each
+ * spawn clones into every namespace but the network one (which it shares),
+ * as paddock's spawn server does for Sandbox.Network.SHARED.
+ *
  * Output as harness.h says. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +49,7 @@ struct mount_attr {
     (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 static char **command;
+static int namespaces = NAMESPACES;
 static uid_t outer_uid;
 static gid_t outer_gid;
 static int dev_null;
@@ -155,14 +161,14 @@ static _Noreturn void child(void) {
     must(umount2("/oldroot", MNT_DETACH) == 0, "umount", "/oldroot");
     must(chdir("/newroot") == 0 && syscall(SYS_pivot_root, ".", ".") == 0, "pivot_root", "/newroot");
     must(umount2(".", MNT_DETACH) == 0 && chdir("/") == 0, "umount", "/");
-    bring_up_loopback();
+    if (namespaces & CLONE_NEWNET) bring_up_loopback();
     execv(command[0], command);
     fail("execv", command[0]);
 }
 
 static int spawn_once(void) {
     /* Like fork, with the child starting in its new namespaces. */
-    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | NAMESPACES, NULL, NULL, NULL, NULL);
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | namespaces, NULL, NULL, NULL, NULL);
     if (pid == 0) child();
     int status = 0;
     return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -170,10 +176,21 @@ static int spawn_once(void) {
 
 int main(int argc, char **argv) {
     struct bench b;
-    bench_parse(&b, argc, argv, "c-clone-sandbox", "COMMAND [ARGS...]", 1);
+    bench_parse(&b, argc, argv, "c-clone-sandbox", "[--shared-netns] COMMAND [ARGS...]", 1);
     command = b.args;
     outer_uid = getuid();
     outer_gid = getgid();
+    if (strcmp(command[0], "--shared-netns") == 0 && command[1] != NULL) {
+        command++;
+        char map[64];
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) return perror("c-clone-sandbox: unshare"), 1;
+        snprintf(map, sizeof map, "%u %u 1\n", outer_uid, outer_uid);
+        if (!write_file("/proc/self/uid_map", map) || !write_file("/proc/self/setgroups", "deny\n")) return 1;
+        snprintf(map, sizeof map, "%u %u 1\n", outer_gid, outer_gid);
+        if (!write_file("/proc/self/gid_map", map)) return 1;
+        bring_up_loopback();
+        namespaces &= ~CLONE_NEWNET;
+    }
     dev_null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (dev_null < 0) return 1;
     return bench_run(&b, spawn_once);

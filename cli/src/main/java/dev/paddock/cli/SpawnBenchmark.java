@@ -3,6 +3,7 @@ package dev.paddock.cli;
 import dev.paddock.Action;
 import dev.paddock.Paddock;
 import dev.paddock.Sandbox;
+import dev.paddock.SpawnMode;
 import dev.paddock.Stdio;
 import dev.paddock.internal.NativeBinaries;
 import java.io.File;
@@ -28,10 +29,13 @@ import picocli.CommandLine.Option;
             "",
             "With --sandbox, the subjects are paddock with Sandbox.hostReadOnly(),",
             "bubblewrap with the same namespaces and mounts, and a C baseline that",
-            "clones into those namespaces and builds the same mounts itself.",
+            "clones into those namespaces and builds the same mounts itself. With",
+            "--network shared, paddock and the C baseline join one empty network",
+            "namespace instead of creating one per spawn; bwrap always creates one.",
         },
         footer = {"", "Examples:", "  paddock bench spawn -n 2000 -c 2 --json spawn.json",
-                  "  paddock bench spawn --sandbox -n 1000 -c 2"})
+                  "  paddock bench spawn --mode oneshot -n 2000 -c 8",
+                  "  paddock bench spawn --sandbox --network shared -n 1000 -c 2"})
 final class SpawnBenchmark implements Callable<Integer> {
     static final String PROCESS_BUILDER = "processbuilder";
     static final String C_POSIX_SPAWN = "c-posix-spawn";
@@ -49,6 +53,16 @@ final class SpawnBenchmark implements Callable<Integer> {
             description = "Compare sandboxed spawns: paddock, bwrap (bubblewrap) and a C clone baseline.")
     boolean sandbox;
 
+    @Option(names = "--mode", paramLabel = "server|oneshot", defaultValue = "server", description = {
+            "How paddock starts actions: through its spawn server (the library's",
+            "default) or one launcher process per spawn (default: ${DEFAULT-VALUE})."})
+    String mode;
+
+    @Option(names = "--network", paramLabel = "loopback|shared", defaultValue = "loopback", description = {
+            "With --sandbox: a fresh network namespace per spawn (loopback), or one",
+            "shared empty namespace (shared) (default: ${DEFAULT-VALUE})."})
+    String network;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -56,19 +70,34 @@ final class SpawnBenchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!new File(command).canExecute())
             throw new CommandLine.ParameterException(spec.commandLine(), "--command " + command + " is not an executable file");
+        SpawnMode spawnMode = switch (mode) {
+            case "server" -> SpawnMode.SERVER;
+            case "oneshot" -> SpawnMode.ONE_SHOT;
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--mode takes server or oneshot, not '" + mode + "'");
+        };
+        if (!network.equals("loopback") && !network.equals("shared"))
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--network takes loopback or shared, not '" + network + "'");
+        boolean shared = network.equals("shared");
+        if (shared && !sandbox)
+            throw new CommandLine.ParameterException(spec.commandLine(), "--network shared needs --sandbox");
         List<String> bwrap = sandbox ? bwrapCommand() : List.of();
         PrintWriter out = spec.commandLine().getOut();
-        try (Paddock paddock = Paddock.create()) {
+        try (Paddock paddock = Paddock.create(spawnMode)) {
             BenchHarness harness = options.harness(spec.commandLine(), paddock);
             Action.Builder action = Action.newBuilder(command).stdout(Stdio.discard()).stderr(Stdio.discard());
-            if (sandbox) action.sandbox(Sandbox.hostReadOnly());
+            if (sandbox) action.sandbox(shared
+                    ? Sandbox.newBuilder(Sandbox.Base.HOST_READ_ONLY).network(Sandbox.Network.SHARED).build()
+                    : Sandbox.hostReadOnly());
             Action paddockAction = action.build();
             Map<String, BenchHarness.Subject> subjects = new LinkedHashMap<>();
             subjects.put(BenchHarness.PADDOCK, n -> harness.measure(n, () -> paddock.run(paddockAction).succeeded()));
             if (sandbox) {
                 // bwrap is spawned from the C harness, like c-posix-spawn: its figures carry no JVM overhead.
                 subjects.put(BWRAP, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, bwrap));
-                subjects.put(C_CLONE_SANDBOX, n -> harness.measureC(C_CLONE_SANDBOX, n, List.of(command)));
+                List<String> cloneArgs = shared ? List.of("--shared-netns", command) : List.of(command);
+                subjects.put(C_CLONE_SANDBOX, n -> harness.measureC(C_CLONE_SANDBOX, n, cloneArgs));
             } else {
                 ProcessBuilder processBuilder = new ProcessBuilder(command)
                         .redirectInput(new File("/dev/null"))
@@ -77,15 +106,22 @@ final class SpawnBenchmark implements Callable<Integer> {
                 subjects.put(PROCESS_BUILDER, n -> harness.measure(n, () -> processBuilder.start().waitFor() == 0));
                 subjects.put(C_POSIX_SPAWN, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, List.of(command)));
             }
-            out.printf(Locale.ROOT, "spawning %s %d times per subject at concurrency %d, in %d alternating rounds%s%n",
-                    command, options.spawns, options.concurrency, BenchHarness.ROUNDS, sandbox ? ", sandboxed" : "");
+            out.printf(Locale.ROOT, "spawning %s %d times per subject at concurrency %d, in %d alternating rounds, "
+                    + "paddock in %s mode%s%n", command, options.spawns, options.concurrency, BenchHarness.ROUNDS, mode,
+                    sandbox ? ", sandboxed, " + network + " network" : "");
             out.flush();
             List<LatencyStats> stats = harness.run(subjects);
             BenchHarness.report(out, stats);
             Map<String, Object> subject = new LinkedHashMap<>();
             subject.put("command", command);
             subject.put("sandbox", sandbox);
+            subject.put("mode", mode);
+            if (sandbox) subject.put("network", network);
             options.writeJson("spawn", subject, stats);
+            if (paddock.spawnMode() != spawnMode) {
+                spec.commandLine().getErr().println("paddock bench: the spawn server did not start; paddock ran one-shot");
+                return 1;
+            }
             return stats.stream().anyMatch(s -> s.failures() > 0) ? 1 : 0;
         }
     }

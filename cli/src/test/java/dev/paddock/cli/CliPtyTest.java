@@ -66,9 +66,12 @@ class CliPtyTest {
         type("stty -g > before; ./paddock run --pty -- sh -c 'echo PID-$PPID-RE\"\"ADY; exec sleep 100'; "
                 + "echo EXIT-$?; stty -g > after; echo DO\"\"NE", "Enter");
         String screen = waitForScreen("-READY");
-        // $PPID of the action is its launcher; paddock's JVM is the launcher's parent.
+        // $PPID of the action is its launcher (a spawn server's keeper); paddock's JVM is above it.
         long launcher = Long.parseLong(screen.replaceAll("(?s).*PID-(\\d+)-READY.*", "$1"));
-        long jvm = ProcessHandle.of(launcher).orElseThrow().parent().orElseThrow().pid();
+        ProcessHandle jvmProcess = ProcessHandle.of(launcher).orElseThrow();
+        while (!jvmProcess.info().command().orElse("").endsWith("/java"))
+            jvmProcess = jvmProcess.parent().orElseThrow(() -> new AssertionError("no JVM above the launcher"));
+        long jvm = jvmProcess.pid();
         new ProcessBuilder("kill", "-TERM", Long.toString(jvm)).start().waitFor();
         waitForScreen("EXIT-143");
         waitForScreen("DONE");

@@ -86,9 +86,12 @@ public final class LaunchedExecution implements Execution {
 
     /**
      * Reads what the status pipe holds; false at its end, when the caller (the one thread
-     * following the pipe) closes the fd and calls {@link #onLauncherExit()}.
+     * following the pipe) closes the fd and calls {@link #onLauncherExit()}. A spawn server's
+     * action ends with its final record: its keeper has nothing more to say, and waiting for
+     * the keeper to exit would only add its exit to every spawn's latency.
      */
     boolean readStatus(MemorySegment buffer, MemorySegment state) {
+        if (control.server != null && lastRecord != null) return false;
         int got;
         try {
             got = Native.read(statusFd, buffer, state);
@@ -97,7 +100,7 @@ public final class LaunchedExecution implements Execution {
         }
         if (got <= 0) return false;
         onStatusData(buffer.asSlice(0, got).toArray(ValueLayout.JAVA_BYTE));
-        return true;
+        return control.server == null || lastRecord == null;
     }
 
     /** Status bytes from the launcher; called by the one thread following the pipe. */
