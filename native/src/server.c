@@ -1,8 +1,11 @@
-/* The spawn server (server.h): a single-threaded loop that forks one keeper
- * per request. A keeper is a subreaper that runs the action exactly as
- * one-shot mode does (run.c): orphans of its action come back to it and no
- * other action's, so a tree kill stays exact. It needs no exec: forking this
- * small process is the cheap part of one-shot mode without the expensive one. */
+/* The spawn server (server.h): a single-threaded loop that hands each request
+ * to a keeper. A keeper is a subreaper that runs one action at a time exactly
+ * as one-shot mode does (run.c): orphans of its action come back to it and no
+ * other action's, so a tree kill stays exact. Keepers are forked on demand and
+ * kept: an idle keeper takes the next request, so a spawn costs no fork and
+ * no exec but the action's own. A keeper retires after KEEPER_ACTIONS actions
+ * (what parsing a request allocates is then freed with it), and one that
+ * joined the shared network namespace after that action (it cannot leave). */
 #define _GNU_SOURCE
 #include "server.h"
 
@@ -35,10 +38,15 @@ extern char **environ;
 
 static unsigned char request[MAX_REQUEST];
 
-/* The keepers still running, by request id. */
+#define KEEPER_ACTIONS 500
+#define KEEPER_IDLE 'I' /* a keeper's message: its action is done, it takes another */
+
+/* The keepers, busy with request id or idle. */
 struct keeper {
-    uint64_t id;
     pid_t pid;
+    int sock;     /* the server's end of its socket pair; -1 once it reached EOF */
+    bool busy;
+    uint64_t id;
 };
 static struct keeper *keepers;
 static size_t keeper_count, keeper_cap;
@@ -58,23 +66,10 @@ static int server_failed(const char *message) {
     return 125;
 }
 
-static void add_keeper(uint64_t id, pid_t pid) {
-    if (keeper_count == keeper_cap) {
-        size_t cap = keeper_cap ? keeper_cap * 2 : 64;
-        struct keeper *grown = realloc(keepers, cap * sizeof *grown);
-        if (grown == NULL) { /* cannot track it: it must not run untracked */
-            kill(pid, OWNER_DEATH_SIGNAL);
-            return;
-        }
-        keepers = grown;
-        keeper_cap = cap;
-    }
-    keepers[keeper_count++] = (struct keeper){id, pid};
-}
-
 static void remove_keeper(pid_t pid) {
     for (size_t i = 0; i < keeper_count; i++)
         if (keepers[i].pid == pid) {
+            if (keepers[i].sock >= 0) close(keepers[i].sock);
             keepers[i] = keepers[--keeper_count];
             return;
         }
@@ -229,36 +224,128 @@ static bool asks_for_shared_netns(const struct request_header *h, size_t len) {
     return false;
 }
 
-/* The keeper: becomes the action's one-shot launcher. Never returns. */
-static _Noreturn void keeper_run(const struct request_header *h, size_t len, const int fds[SPAWN_FDS], int sock) {
+/* In a keeper: runs one request's action as one-shot mode would, to its last
+ * status record. Returns whether the keeper may take another. */
+static bool keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS]) {
     record_tag_request(h->id);
-    close(sock);
     int status_fd = fds[0];
-    /* If the server dies, the keeper kills its tree (supervise.c), as one-shot
-     * mode does when its owner goes. */
-    prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
-    if (getppid() != server_pid) _exit(125);
+    bool reusable = true;
     for (int target = 0; target < 3; target++) {
         if (dup2(fds[target + 1], target) < 0)
-            _exit(launcher_failed(status_fd, "request", "dup2", errno, NULL, "cannot install the action's stdio"));
+            launcher_failed(status_fd, "request", "dup2", errno, NULL, "cannot install the action's stdio");
         close(fds[target + 1]);
     }
     char *p = (char *)(h + 1);
     const char *end = (const char *)h + len;
     char **argv = split_strings(&p, end, h->argc);
     char **envp = argv == NULL ? NULL : split_strings(&p, end, h->envc);
-    if (argv == NULL || envp == NULL || h->argc < 1)
-        _exit(launcher_failed(status_fd, "request", NULL, EINVAL, NULL, "malformed spawn request"));
-    environ = envp;
     struct plan plan;
     char err[1024];
-    if (plan_parse((int)h->argc, argv, &plan, err, sizeof err) < 0)
-        _exit(launcher_failed(status_fd, "options", NULL, 0, NULL, err));
-    plan.status_fd = status_fd;
-    plan.lifeline_fd = -1;     /* the server's death is the keeper's lifeline */
-    plan.die_with_parent = false;
-    if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) join_shared_netns(&plan);
-    _exit(run_action(&plan));
+    if (argv == NULL || envp == NULL || h->argc < 1) {
+        launcher_failed(status_fd, "request", NULL, EINVAL, NULL, "malformed spawn request");
+    } else {
+        environ = envp;
+        if (plan_parse((int)h->argc, argv, &plan, err, sizeof err) < 0) {
+            launcher_failed(status_fd, "options", NULL, 0, NULL, err);
+        } else {
+            plan.status_fd = status_fd;
+            plan.lifeline_fd = -1; /* the server's death is the keeper's lifeline */
+            plan.die_with_parent = false;
+            if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) {
+                join_shared_netns(&plan);
+                reusable = false; /* it now lives in the shared namespaces */
+            }
+            run_action(&plan);
+        }
+    }
+    free(envp);
+    free(argv);
+    close(status_fd);
+    return reusable;
+}
+
+/* Signals that arrived for an action that has ended must not reach the next:
+ * the server sent every one of them before it handed over the next request. */
+static void drain_signals(void) {
+    struct signalfd_siginfo info;
+    while (read(supervise_signal_fd(), &info, sizeof info) == sizeof info)
+        if (info.ssi_signo == OWNER_DEATH_SIGNAL) _exit(0); /* the server died: this request has no owner */
+    if (getppid() != server_pid) _exit(0);
+}
+
+/* A keeper's life: take requests from the server until it retires, or the
+ * server goes (end of file, or PR_SET_PDEATHSIG when an action runs). */
+static _Noreturn void keeper_main(int sock) {
+    /* If the server dies, the keeper kills its tree (supervise.c), as one-shot
+     * mode does when its owner goes. */
+    prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
+    if (getppid() != server_pid) _exit(0);
+    int dev_null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (dev_null < 0) _exit(125);
+    for (int served = 0; served < KEEPER_ACTIONS; served++) {
+        struct iovec iov = {request, sizeof request};
+        union {
+            char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
+            struct cmsghdr align;
+        } control;
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof control.buf};
+        ssize_t n;
+        while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+        if (n <= 0) _exit(0);
+        int fds[SPAWN_FDS];
+        int fd_count = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && fd_count < SPAWN_FDS; i++)
+                    memcpy(&fds[fd_count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        if (fd_count != SPAWN_FDS) _exit(125); /* the server checked; cannot happen */
+        drain_signals();
+        bool reusable = keeper_serve((const struct request_header *)request, (size_t)n, fds);
+        /* Hold nothing of the action's: its pipes must reach end of file. */
+        for (int target = 0; target < 3; target++) dup2(dev_null, target);
+        if (!reusable || served + 1 == KEEPER_ACTIONS) break;
+        char idle = KEEPER_IDLE;
+        if (send(sock, &idle, 1, MSG_NOSIGNAL) != 1) break;
+    }
+    _exit(0);
+}
+
+/* Forks a keeper on a new socket pair; NULL if it cannot. The keeper closes
+ * the fds of the request in flight: it gets its own copies with the request. */
+static struct keeper *start_keeper(int jvm_sock, const int *in_flight, int in_flight_count) {
+    if (keeper_count == keeper_cap) {
+        size_t cap = keeper_cap ? keeper_cap * 2 : 16;
+        struct keeper *grown = realloc(keepers, cap * sizeof *grown);
+        if (grown == NULL) return NULL;
+        keepers = grown;
+        keeper_cap = cap;
+    }
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Nothing of the server's but the signalfd and the shared namespaces. */
+        close(jvm_sock);
+        close(pair[0]);
+        for (int i = 0; i < in_flight_count; i++) close(in_flight[i]);
+        for (size_t i = 0; i < keeper_count; i++)
+            if (keepers[i].sock >= 0) close(keepers[i].sock);
+        keeper_main(pair[1]);
+    }
+    close(pair[1]);
+    if (pid < 0) {
+        close(pair[0]);
+        return NULL;
+    }
+    keepers[keeper_count] = (struct keeper){.pid = pid, .sock = pair[0]};
+    return &keepers[keeper_count++];
+}
+
+static struct keeper *idle_keeper(void) {
+    for (size_t i = 0; i < keeper_count; i++)
+        if (!keepers[i].busy && keepers[i].sock >= 0) return &keepers[i];
+    return NULL;
 }
 
 /* A request the server cannot take: one setup-failed record, if it can. */
@@ -269,26 +356,65 @@ static void refuse(const int *fds, int fd_count, uint64_t id, const char *messag
     }
 }
 
+/* Hands a request to an idle keeper, or to a new one. A request for the
+ * shared network namespace goes to a new keeper (it cannot leave the
+ * namespace again), forked after the namespace exists. */
 static void spawn(const struct request_header *h, size_t len, const int *fds, int fd_count, int sock) {
     if (fd_count != SPAWN_FDS) {
         refuse(fds, fd_count, h->id, "a spawn request carries exactly four fds (status, stdin, stdout, stderr)");
         return;
     }
-    if (asks_for_shared_netns(h, len) && !shared_tried) create_shared_netns();
-    pid_t pid = fork();
-    if (pid == 0) keeper_run(h, len, fds, sock);
-    if (pid < 0) {
-        refuse(fds, fd_count, h->id, "the spawn server cannot fork a keeper");
-        return;
+    bool shared = asks_for_shared_netns(h, len);
+    if (shared && !shared_tried) create_shared_netns();
+    for (int attempt = 0; attempt < 3; attempt++) {
+        struct keeper *k = shared ? NULL : idle_keeper();
+        if (k == NULL) k = start_keeper(sock, fds, fd_count);
+        if (k == NULL) break;
+        struct iovec iov = {(void *)h, len};
+        union {
+            char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
+            struct cmsghdr align;
+        } control;
+        memset(&control, 0, sizeof control);
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof control.buf};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * SPAWN_FDS);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * SPAWN_FDS);
+        if (sendmsg(k->sock, &msg, MSG_NOSIGNAL) == (ssize_t)len) {
+            k->busy = true;
+            k->id = h->id;
+            return;
+        }
+        /* That keeper is gone (its exit is reaped later); try another. */
+        close(k->sock);
+        k->sock = -1;
+        k->busy = true;
     }
-    add_keeper(h->id, pid);
+    refuse(fds, fd_count, h->id, "the spawn server cannot start a keeper for the action");
+}
+
+/* A keeper's socket is readable: it is idle again, or it has gone. */
+static void keeper_says(struct keeper *k) {
+    char what;
+    ssize_t n = recv(k->sock, &what, 1, MSG_DONTWAIT);
+    if (n == 1 && what == KEEPER_IDLE) {
+        k->busy = false;
+        k->id = 0;
+    } else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        close(k->sock); /* it is retiring; SIGCHLD removes it */
+        k->sock = -1;
+        k->busy = true;
+    }
 }
 
 static void signal_keeper(const struct request_header *h) {
     int sig = (int)h->argc;
     if (sig != SIGTERM && sig != SIGINT && sig != SIGHUP) return;
     for (size_t i = 0; i < keeper_count; i++)
-        if (keepers[i].id == h->id) kill(keepers[i].pid, sig);
+        if (keepers[i].busy && keepers[i].id == h->id) kill(keepers[i].pid, sig);
 }
 
 /* Reads every waiting request; false once the owner is gone. */
@@ -338,9 +464,15 @@ static void reap_keepers(void) {
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) remove_keeper(pid);
 }
 
-/* The owner is gone: every keeper kills its tree; wait for all of them. */
-static int shut_down(void) {
-    for (size_t i = 0; i < keeper_count; i++) kill(keepers[i].pid, OWNER_DEATH_SIGNAL);
+/* The owner is gone: every busy keeper kills its tree, every idle one reads
+ * end of file; wait for all of them. */
+static int shut_down(int sock) {
+    close(sock);
+    for (size_t i = 0; i < keeper_count; i++) {
+        if (keepers[i].sock >= 0) close(keepers[i].sock);
+        keepers[i].sock = -1;
+        kill(keepers[i].pid, OWNER_DEATH_SIGNAL);
+    }
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
     return 0;
 }
@@ -366,22 +498,40 @@ int server_main(int argc, char **argv) {
     uint32_t ready = SERVER_READY;
     if (send(sock, &ready, sizeof ready, MSG_NOSIGNAL) != sizeof ready) return server_failed("cannot say it is ready");
     int signal_fd = supervise_signal_fd();
+    struct pollfd *polled = NULL;
+    size_t polled_cap = 0;
     for (;;) {
-        struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = signal_fd, .events = POLLIN}};
-        if (poll(fds, 2, -1) < 0) {
+        size_t n = 2 + keeper_count;
+        if (n > polled_cap) {
+            struct pollfd *grown = realloc(polled, n * 2 * sizeof *grown);
+            if (grown == NULL) {
+                server_failed("out of memory");
+                return shut_down(sock);
+            }
+            polled = grown;
+            polled_cap = n * 2;
+        }
+        polled[0] = (struct pollfd){.fd = sock, .events = POLLIN};
+        polled[1] = (struct pollfd){.fd = signal_fd, .events = POLLIN};
+        for (size_t i = 0; i < keeper_count; i++) polled[2 + i] = (struct pollfd){.fd = keepers[i].sock, .events = POLLIN};
+        if (poll(polled, (nfds_t)n, -1) < 0) {
             if (errno == EINTR) continue;
             server_failed("poll");
-            return shut_down();
+            return shut_down(sock);
         }
-        if (fds[1].revents & POLLIN) {
+        /* Keepers first: one that just became idle can take a waiting request. */
+        size_t polled_keepers = n - 2;
+        for (size_t i = 0; i < polled_keepers && i < keeper_count; i++)
+            if (polled[2 + i].revents && keepers[i].sock == polled[2 + i].fd) keeper_says(&keepers[i]);
+        if (polled[1].revents & POLLIN) {
             struct signalfd_siginfo info;
             bool stop = false;
             while (read(signal_fd, &info, sizeof info) == sizeof info) {
                 if (info.ssi_signo == SIGCHLD) reap_keepers();
                 else if (info.ssi_signo != OWNER_DEATH_SIGNAL) stop = true; /* TERM, INT, HUP, QUIT */
             }
-            if (stop) return shut_down();
+            if (stop) return shut_down(sock);
         }
-        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR) && !serve_requests(sock)) return shut_down();
+        if (polled[0].revents & (POLLIN | POLLHUP | POLLERR) && !serve_requests(sock)) return shut_down(sock);
     }
 }

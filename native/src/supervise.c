@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -111,10 +112,33 @@ static void signal_tree(pid_t group, int sig) {
     free(tree.items);
 }
 
+/* Adds one reaped process's usage to the tree's: times and counts add up,
+ * the peak RSS is the largest. (Not RUSAGE_CHILDREN: a spawn server's keeper
+ * runs many actions, and each outcome must count its own tree only.) */
+static void add_usage(struct rusage *sum, const struct rusage *one) {
+    timeradd(&sum->ru_utime, &one->ru_utime, &sum->ru_utime);
+    timeradd(&sum->ru_stime, &one->ru_stime, &sum->ru_stime);
+    if (one->ru_maxrss > sum->ru_maxrss) sum->ru_maxrss = one->ru_maxrss;
+    sum->ru_minflt += one->ru_minflt;
+    sum->ru_majflt += one->ru_majflt;
+    sum->ru_nvcsw += one->ru_nvcsw;
+    sum->ru_nivcsw += one->ru_nivcsw;
+    sum->ru_inblock += one->ru_inblock;
+    sum->ru_oublock += one->ru_oublock;
+}
+
+/* waitpid that also counts the reaped process's usage into the outcome. */
+static pid_t reap(pid_t which, int *status, int flags, struct outcome *out) {
+    struct rusage usage;
+    pid_t pid = wait4(which, status, flags, &usage);
+    if (pid > 0) add_usage(&out->usage, &usage);
+    return pid;
+}
+
 static void reap_available(pid_t main_pid, bool *main_done, struct outcome *out) {
     for (;;) {
         int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
+        pid_t pid = reap(-1, &status, WNOHANG, out);
         if (pid <= 0) return;
         if (pid == main_pid) {
             out->wait_status = status;
@@ -126,15 +150,15 @@ static void reap_available(pid_t main_pid, bool *main_done, struct outcome *out)
 /* After the main process is gone: SIGKILL whatever is left, round after round,
  * until nothing remains to reap. Each round catches the processes that were
  * re-parented to us when their parents died in the previous one. */
-static void kill_remaining(pid_t group) {
+static void kill_remaining(pid_t group, struct outcome *out) {
     for (;;) {
         kill(-group, SIGKILL);
         int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
+        pid_t pid = reap(-1, &status, WNOHANG, out);
         if (pid < 0 && errno == ECHILD) return;
         if (pid > 0) continue; /* reaped one; look again before scanning /proc */
         signal_tree(group, SIGKILL);
-        pid = waitpid(-1, &status, 0);
+        pid = reap(-1, &status, 0, out);
         if (pid < 0 && errno == ECHILD) return;
     }
 }
@@ -235,10 +259,9 @@ void supervise(const struct plan *plan, pid_t pid, int64_t start_us, struct outc
     out->wall_us = monotonic_us() - start_us;
     if (!main_done) { /* poll failed: make sure the action is gone, then collect it */
         signal_tree(pid, SIGKILL);
-        waitpid(pid, &out->wait_status, 0);
+        reap(pid, &out->wait_status, 0, out);
     }
-    kill_remaining(pid);
-    getrusage(RUSAGE_CHILDREN, &out->usage);
+    kill_remaining(pid, out);
     if (timer_fd >= 0) close(timer_fd);
 }
 

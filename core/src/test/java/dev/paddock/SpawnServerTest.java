@@ -67,7 +67,9 @@ class SpawnServerTest {
             Footprint after = Footprint.of(server);
             assertEquals(List.of(), failures.stream().limit(5).toList(), failures.size() + " of 50000 spawns failed");
             assertEquals(server, paddock.spawnServerPid(), "one server served every spawn");
-            assertEquals(before.fds(), after.fds(), "open fds in the server before and after");
+            // One socket per keeper: their number follows the concurrency (8), not the spawns.
+            assertTrue(after.fds() <= before.fds() + 8,
+                    "the server's open fds grew from " + before.fds() + " to " + after.fds());
             assertTrue(after.rssKb() <= before.rssKb() + 64,
                     "the server's resident memory grew from " + before.rssKb() + " kB to " + after.rssKb() + " kB");
         }
