@@ -4,8 +4,9 @@
  * other action's, so a tree kill stays exact. Keepers are forked on demand and
  * kept: an idle keeper takes the next request, so a spawn costs no fork and
  * no exec but the action's own. A keeper retires after KEEPER_ACTIONS actions
- * (what parsing a request allocates is then freed with it), and one that
- * joined the shared network namespace after that action (it cannot leave). */
+ * (what parsing a request allocates is then freed with it). A keeper that
+ * joined the shared network namespace cannot leave it: it takes only requests
+ * for that namespace from then on. */
 #define _GNU_SOURCE
 #include "server.h"
 
@@ -46,6 +47,7 @@ struct keeper {
     pid_t pid;
     int sock;     /* the server's end of its socket pair; -1 once it reached EOF */
     bool busy;
+    bool shared;  /* in the shared network namespace: takes only --shared-netns requests */
     uint64_t id;
 };
 static struct keeper *keepers;
@@ -165,7 +167,7 @@ static void create_shared_netns(void) {
  * namespace is created inside the one owning the network namespace. When that
  * is not possible the action gets a fresh network namespace, and the record
  * says so. */
-static void join_shared_netns(struct plan *plan) {
+static bool join_shared_netns(struct plan *plan) {
     int err = shared_err;
     const char *step = shared_step, *call = shared_call;
     if (err == 0) {
@@ -181,7 +183,7 @@ static void join_shared_netns(struct plan *plan) {
             plan->clone_flags &= ~CLONE_NEWNET;
         }
     }
-    if (err == 0) return;
+    if (err == 0) return true;
     struct child_report note;
     memset(&note, 0, sizeof note);
     note.kind = REPORT_DEGRADED;
@@ -191,6 +193,7 @@ static void join_shared_netns(struct plan *plan) {
     snprintf(note.path, sizeof note.path, "%s", step);
     snprintf(note.detail, sizeof note.detail, "shared->fresh");
     emit_note(plan->status_fd, &note);
+    return false;
 }
 
 /* ---- requests ---- */
@@ -226,10 +229,10 @@ static bool asks_for_shared_netns(const struct request_header *h, size_t len) {
 
 /* In a keeper: runs one request's action as one-shot mode would, to its last
  * status record. Returns whether the keeper may take another. */
-static bool keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS]) {
+static void keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS]) {
+    static bool joined; /* this keeper lives in the shared namespaces now */
     record_tag_request(h->id);
     int status_fd = fds[0];
-    bool reusable = true;
     for (int target = 0; target < 3; target++) {
         if (dup2(fds[target + 1], target) < 0)
             launcher_failed(status_fd, "request", "dup2", errno, NULL, "cannot install the action's stdio");
@@ -252,8 +255,8 @@ static bool keeper_serve(const struct request_header *h, size_t len, int fds[SPA
             plan.lifeline_fd = -1; /* the server's death is the keeper's lifeline */
             plan.die_with_parent = false;
             if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) {
-                join_shared_netns(&plan);
-                reusable = false; /* it now lives in the shared namespaces */
+                if (joined) plan.clone_flags &= ~CLONE_NEWNET;
+                else joined = join_shared_netns(&plan);
             }
             run_action(&plan);
         }
@@ -261,7 +264,6 @@ static bool keeper_serve(const struct request_header *h, size_t len, int fds[SPA
     free(envp);
     free(argv);
     close(status_fd);
-    return reusable;
 }
 
 /* Signals that arrived for an action that has ended must not reach the next:
@@ -301,10 +303,10 @@ static _Noreturn void keeper_main(int sock) {
                     memcpy(&fds[fd_count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
         if (fd_count != SPAWN_FDS) _exit(125); /* the server checked; cannot happen */
         drain_signals();
-        bool reusable = keeper_serve((const struct request_header *)request, (size_t)n, fds);
+        keeper_serve((const struct request_header *)request, (size_t)n, fds);
         /* Hold nothing of the action's: its pipes must reach end of file. */
         for (int target = 0; target < 3; target++) dup2(dev_null, target);
-        if (!reusable || served + 1 == KEEPER_ACTIONS) break;
+        if (served + 1 == KEEPER_ACTIONS) break;
         char idle = KEEPER_IDLE;
         if (send(sock, &idle, 1, MSG_NOSIGNAL) != 1) break;
     }
@@ -342,9 +344,9 @@ static struct keeper *start_keeper(int jvm_sock, const int *in_flight, int in_fl
     return &keepers[keeper_count++];
 }
 
-static struct keeper *idle_keeper(void) {
+static struct keeper *idle_keeper(bool shared) {
     for (size_t i = 0; i < keeper_count; i++)
-        if (!keepers[i].busy && keepers[i].sock >= 0) return &keepers[i];
+        if (!keepers[i].busy && keepers[i].sock >= 0 && keepers[i].shared == shared) return &keepers[i];
     return NULL;
 }
 
@@ -356,9 +358,9 @@ static void refuse(const int *fds, int fd_count, uint64_t id, const char *messag
     }
 }
 
-/* Hands a request to an idle keeper, or to a new one. A request for the
- * shared network namespace goes to a new keeper (it cannot leave the
- * namespace again), forked after the namespace exists. */
+/* Hands a request to an idle keeper, or to a new one. Requests for the shared
+ * network namespace go to keepers that live in it (or a new one, forked after
+ * the namespace exists), all others to keepers that do not. */
 static void spawn(const struct request_header *h, size_t len, const int *fds, int fd_count, int sock) {
     if (fd_count != SPAWN_FDS) {
         refuse(fds, fd_count, h->id, "a spawn request carries exactly four fds (status, stdin, stdout, stderr)");
@@ -367,7 +369,7 @@ static void spawn(const struct request_header *h, size_t len, const int *fds, in
     bool shared = asks_for_shared_netns(h, len);
     if (shared && !shared_tried) create_shared_netns();
     for (int attempt = 0; attempt < 3; attempt++) {
-        struct keeper *k = shared ? NULL : idle_keeper();
+        struct keeper *k = idle_keeper(shared);
         if (k == NULL) k = start_keeper(sock, fds, fd_count);
         if (k == NULL) break;
         struct iovec iov = {(void *)h, len};
@@ -385,6 +387,7 @@ static void spawn(const struct request_header *h, size_t len, const int *fds, in
         memcpy(CMSG_DATA(c), fds, sizeof(int) * SPAWN_FDS);
         if (sendmsg(k->sock, &msg, MSG_NOSIGNAL) == (ssize_t)len) {
             k->busy = true;
+            k->shared = shared;
             k->id = h->id;
             return;
         }
