@@ -132,7 +132,8 @@ public final class LaunchedExecution implements Execution {
      */
     public Outcome follow(Supervisor supervisor) throws InterruptedException, IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = arena.allocate(65536);
+            // Small: an action's records fit, and a large buffer would cost fresh pages per spawn.
+            MemorySegment buffer = arena.allocate(4096);
             MemorySegment pollfd = arena.allocate(8);
             MemorySegment state = Native.allocateCallState(arena);
             for (;;) {
