@@ -227,6 +227,34 @@ static bool asks_for_shared_netns(const struct request_header *h, size_t len) {
     return false;
 }
 
+/* Receives one request into `request`, with at most SPAWN_FDS fds (any more
+ * are closed). Returns recvmsg's result; *truncated says whether the message
+ * or its fds did not fit. */
+static ssize_t receive_request(int sock, int flags, int fds[SPAWN_FDS], int *fd_count, bool *truncated) {
+    struct iovec iov = {request, sizeof request};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    *fd_count = 0;
+    ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+    if (n <= 0) return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (*fd_count < SPAWN_FDS) fds[(*fd_count)++] = fd;
+            else close(fd);
+        }
+    }
+    *truncated = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+    return n;
+}
+
 /* In a keeper: runs one request's action as one-shot mode would, to its last
  * status record. Returns whether the keeper may take another. */
 static void keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS]) {
@@ -285,22 +313,12 @@ static _Noreturn void keeper_main(int sock) {
     int dev_null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (dev_null < 0) _exit(125);
     for (int served = 0; served < KEEPER_ACTIONS; served++) {
-        struct iovec iov = {request, sizeof request};
-        union {
-            char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
-            struct cmsghdr align;
-        } control;
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                             .msg_controllen = sizeof control.buf};
-        ssize_t n;
-        while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
-        if (n <= 0) _exit(0);
         int fds[SPAWN_FDS];
-        int fd_count = 0;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-                for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && fd_count < SPAWN_FDS; i++)
-                    memcpy(&fds[fd_count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        int fd_count;
+        bool truncated;
+        ssize_t n;
+        while ((n = receive_request(sock, 0, fds, &fd_count, &truncated)) < 0 && errno == EINTR) {}
+        if (n <= 0) _exit(0);
         if (fd_count != SPAWN_FDS) _exit(125); /* the server checked; cannot happen */
         drain_signals();
         keeper_serve((const struct request_header *)request, (size_t)n, fds);
@@ -423,33 +441,17 @@ static void signal_keeper(const struct request_header *h) {
 /* Reads every waiting request; false once the owner is gone. */
 static bool serve_requests(int sock) {
     for (;;) {
-        struct iovec iov = {request, sizeof request};
-        union {
-            char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
-            struct cmsghdr align;
-        } control;
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                             .msg_controllen = sizeof control.buf};
-        ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        int fds[SPAWN_FDS];
+        int fd_count;
+        bool truncated = false;
+        ssize_t n = receive_request(sock, MSG_DONTWAIT, fds, &fd_count, &truncated);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return true;
         if (n <= 0) return false; /* end of file: the owner closed its end or died */
-        int fds[SPAWN_FDS];
-        int fd_count = 0;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t i = 0; i < count; i++) {
-                int fd;
-                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                if (fd_count < SPAWN_FDS) fds[fd_count++] = fd;
-                else close(fd);
-            }
-        }
         const struct request_header *h = (const struct request_header *)request;
         if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC)
             refuse(fds, fd_count, 0, "not a paddock spawn request");
-        else if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+        else if (truncated)
             refuse(fds, fd_count, h->id, "the spawn request is too large for the spawn server");
         else if (h->type == REQUEST_SPAWN)
             spawn(h, (size_t)n, fds, fd_count, sock);
