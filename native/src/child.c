@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "child.h"
+#include "landlock.h"
 #include "sandbox.h"
 
 #include <dirent.h>
@@ -183,7 +184,8 @@ static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
     if (plan->chdir_path != NULL && chdir(plan->chdir_path) < 0)
         report_failure(report_fd, "chdir", errno, "chdir", plan->chdir_path, NULL);
     apply_env(plan, report_fd);
-    if (plan->clone_flags != 0) sandbox_drop_privileges(report_fd);
+    if (plan->landlock_abi != 0) landlock_enter(plan, report_fd);
+    else if (plan->clone_flags != 0) sandbox_drop_privileges(report_fd);
     close_inherited_fds(report_fd);
     exec_action(plan->argv, report_fd);
 }
@@ -222,7 +224,7 @@ _Noreturn void child_run(const struct plan *plan, int report_fd, int exit_fd, pi
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) report_failure(report_fd, "die-with-parent", errno, "prctl", NULL, NULL);
     pid_t parent = getppid(); /* 0 in a new pid namespace: the launcher is outside it */
     if (parent != launcher_pid && parent != 0) _exit(125); /* the launcher died before prctl took effect */
-    if (plan->clone_flags != 0) {
+    if (plan->clone_flags != 0 && plan->landlock_abi == 0) {
         sandbox_enter(plan, report_fd);
         if (exit_fd >= 0) run_under_init(plan, report_fd, exit_fd);
     }

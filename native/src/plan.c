@@ -326,6 +326,12 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
                             args.items[i + 1]);
             plan->overlay_impl = overlay_impls[k].impl;
             i += 2;
+        } else if (strcmp(opt, "--sandbox-mode") == 0) {
+            NEED(1);
+            if (strcmp(args.items[i + 1], "auto") == 0) plan->sandbox_mode = SANDBOX_AUTO;
+            else if (strcmp(args.items[i + 1], "required") == 0) plan->sandbox_mode = SANDBOX_REQUIRED;
+            else return fail(err, err_len, "option --sandbox-mode: '%s' is not one of auto, required", args.items[i + 1]);
+            i += 2;
         } else if (strcmp(opt, "--uid") == 0 || strcmp(opt, "--gid") == 0) {
             NEED(1);
             if (parse_id(args.items[i + 1], opt[2] == 'u' ? &plan->sandbox_uid : &plan->sandbox_gid) < 0)

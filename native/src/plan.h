@@ -43,6 +43,12 @@ struct setup_op {
  * fallback; the others force one, for tests and for hosts where one misbehaves. */
 enum overlay_impl { OVERLAY_AUTO, OVERLAY_KERNEL, OVERLAY_FUSE, OVERLAY_BIND };
 
+/* What a sandbox does when the host refuses part of it. AUTO degrades one
+ * step at a time and reports each step (fresh procfs -> bind of the host's
+ * /proc; kernel overlay -> fuse-overlayfs -> binds; no user namespace ->
+ * Landlock); REQUIRED fails with the explanation instead. */
+enum sandbox_mode { SANDBOX_AUTO, SANDBOX_REQUIRED };
+
 struct plan {
     char **argv;             /* the action's argv, NULL-terminated */
     const char *chdir_path;  /* NULL: stay in the launcher's directory */
@@ -66,6 +72,10 @@ struct plan {
     bool no_loopback;        /* a new network namespace keeps lo down */
     bool shared_netns;       /* join the spawn server's empty network namespace (one-shot: a fresh one) */
     bool pty;                /* fds 0-2 are a pty slave: make it the action's controlling terminal */
+    enum sandbox_mode sandbox_mode;
+    /* Set by the launcher when AUTO falls back to Landlock: no namespaces. */
+    int landlock_abi;        /* 0: namespaces as planned */
+    char *private_tmp;       /* Landlock: the directory given as TMPDIR for a /tmp tmpfs */
 };
 
 #define DEFAULT_KILL_GRACE_MS 5000

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "explain.h"
+#include "landlock.h"
 #include "sandbox.h"
 #include "status.h"
 #include "supervise.h"
@@ -32,8 +34,9 @@ static void usage_record(struct record *r, const struct rusage *ru) {
     record_raw(r, "rusage", json);
 }
 
-int launcher_failed(int status_fd, const char *step, const char *syscall_name, int err,
-                           const char *path, const char *message) {
+/* A setup failure found by the launcher itself, with its explanation. */
+static int setup_failed(int status_fd, const char *step, const char *syscall_name, int err, const char *path,
+                        const char *message, const struct explanation *why) {
     struct record r;
     record_begin(&r, "setup-failed");
     record_str(&r, "step", step);
@@ -42,10 +45,23 @@ int launcher_failed(int status_fd, const char *step, const char *syscall_name, i
     record_str(&r, "errno", err ? errno_name(err) : NULL);
     record_int(&r, "errno_code", err);
     record_str(&r, "message", message);
+    record_str(&r, "cause", why->cause[0] ? why->cause : NULL);
+    record_str(&r, "remedy", why->remedy[0] ? why->remedy : NULL);
     record_int(&r, "exit_code", 125);
     record_emit(&r, status_fd);
     fprintf(stderr, "paddock-launch: %s\n", message);
+    if (status_fd < 0 && why->cause[0]) fprintf(stderr, "paddock-launch: cause: %s\n", why->cause);
+    if (status_fd < 0 && why->remedy[0]) fprintf(stderr, "paddock-launch: remedy: %s\n", why->remedy);
     return 125;
+}
+
+/* A failure of the launcher itself (or of creating the sandbox) before
+ * there is a child to report one. */
+int launcher_failed(int status_fd, const char *step, const char *syscall_name, int err,
+                           const char *path, const char *message) {
+    struct explanation why;
+    explain(step, syscall_name, err, path, &why);
+    return setup_failed(status_fd, step, syscall_name, err, path, message, &why);
 }
 
 static void emit_exited(int status_fd, int exit_code, const struct outcome *out) {
@@ -75,10 +91,37 @@ static void emit_exited(int status_fd, int exit_code, const struct outcome *out)
     "no overlay filesystem: the layers' entries are bound read-only on a private tmpfs, so only new "    \
     "top-level entries can be written, and they are discarded"
 
+/* A setup step that fell back to something weaker: once in the records and,
+ * for standalone use, once on stderr. */
+static void emit_degraded(int status_fd, const char *step, const char *path, const char *from, const char *to,
+                          const char *syscall_name, int err, const char *effect) {
+    struct record r;
+    record_begin(&r, "degraded");
+    record_str(&r, "step", step);
+    record_str(&r, "path", path);
+    record_str(&r, "from", from);
+    record_str(&r, "to", to);
+    record_str(&r, "syscall", syscall_name);
+    record_str(&r, "errno", errno_name(err));
+    record_int(&r, "errno_code", err);
+    record_str(&r, "message", strerror(err));
+    record_str(&r, "effect", effect);
+    record_emit(&r, status_fd);
+    if (status_fd < 0)
+        fprintf(stderr, "paddock-launch: %s%s%s: %s failed (%s: %s); using %s%s%s\n", step, path ? " " : "",
+                path ? path : "", from, syscall_name, strerror(err), to, effect ? ": " : "", effect ? effect : "");
+}
+
+/* What the bind fallback gives up, for the record that says it was used. */
+#define BIND_OVERLAY_EFFECT                                                                                 \
+    "no overlay filesystem: the layers' entries are bound read-only on a private tmpfs, so only new "    \
+    "top-level entries can be written, and they are discarded"
+#define HOST_PROC_EFFECT "the action sees the host's processes in /proc"
+
 /* An overlay that is up ("overlay"), or a setup step that fell back ("degraded"). */
 void emit_note(int status_fd, const struct child_report *note) {
-    struct record r;
     if (note->kind == REPORT_MOUNTED) {
+        struct record r;
         record_begin(&r, "overlay");
         record_str(&r, "path", note->path);
         record_str(&r, "impl", note->detail);
@@ -91,42 +134,8 @@ void emit_note(int status_fd, const struct child_report *note) {
     char from[sizeof note->detail];
     snprintf(from, sizeof from, "%.*s", arrow ? (int)(arrow - note->detail) : 0, note->detail);
     const char *to = arrow ? arrow + 2 : "";
-    record_begin(&r, "degraded");
-    record_str(&r, "step", note->step);
-    record_str(&r, "path", note->path);
-    record_str(&r, "from", from);
-    record_str(&r, "to", to);
-    record_str(&r, "syscall", note->syscall);
-    record_str(&r, "errno", errno_name(note->err));
-    record_int(&r, "errno_code", note->err);
-    record_str(&r, "message", strerror(note->err));
-    record_emit(&r, status_fd);
-    if (status_fd < 0) /* standalone use: say it once on stderr */
-        fprintf(stderr, "paddock-launch: %s %s: %s failed (%s: %s); using %s\n", note->step, note->path, from,
-                note->syscall, strerror(note->err), to);
-}
-
-static const char *exec_hint(int err) {
-    switch (err) {
-    case ENOENT: return "check the command's spelling and PATH, or give an absolute path";
-    case EACCES: return "the file exists but may not be executed: check its mode (chmod +x) and that its filesystem is not mounted noexec";
-    case ENOEXEC: return "the file is not in an executable format for this machine";
-    case ETXTBSY: return "the file is still open for writing by another process";
-    case E2BIG: return "the arguments and environment are too large; pass arguments through a file";
-    default: return NULL;
-    }
-}
-
-static const char *setup_hint(const char *step, int err) {
-    bool chdir_step = strcmp(step, "chdir") == 0;
-    if (chdir_step && err == ENOENT) return "the working directory does not exist";
-    if (chdir_step && err == EACCES) return "the working directory is not searchable by this user";
-    if (chdir_step && err == ENOTDIR) return "the working directory is not a directory";
-    if (strcmp(step, "controlling-terminal") == 0 && err == EPERM)
-        return "fd 0 is already another session's controlling terminal: --pty needs a fresh pty, its slave on fds 0-2";
-    if (strcmp(step, "controlling-terminal") == 0 && err == ENOTTY)
-        return "--pty needs a pty slave on fds 0-2, and fd 0 is not a terminal";
-    return sandbox_hint(step, err);
+    emit_degraded(status_fd, note->step, note->path, from, to, note->syscall, note->err,
+                  strcmp(note->step, "proc") == 0 ? HOST_PROC_EFFECT : NULL);
 }
 
 /* The child failed before or at exec: report it as such, never as the
@@ -134,7 +143,8 @@ static const char *setup_hint(const char *step, int err) {
 static int report_child_failure(int status_fd, const struct child_report *f, const struct outcome *out) {
     bool is_exec = strcmp(f->step, "exec") == 0;
     int exit_code = !is_exec ? 125 : (f->err == ENOENT || f->err == ENOTDIR) ? 127 : 126;
-    const char *hint = is_exec ? exec_hint(f->err) : setup_hint(f->step, f->err);
+    struct explanation why;
+    explain(f->step, f->syscall, f->err, f->path, &why);
     struct record r;
     record_begin(&r, is_exec ? "exec-failed" : "setup-failed");
     record_str(&r, "step", f->step);
@@ -144,7 +154,8 @@ static int report_child_failure(int status_fd, const struct child_report *f, con
     record_int(&r, "errno_code", f->err);
     record_str(&r, "message", strerror(f->err));
     if (is_exec) record_str(&r, "search_path", f->search_path[0] ? f->search_path : NULL);
-    record_str(&r, "hint", hint);
+    record_str(&r, "cause", why.cause[0] ? why.cause : NULL);
+    record_str(&r, "remedy", why.remedy[0] ? why.remedy : NULL);
     record_int(&r, "exit_code", exit_code);
     record_int(&r, "wall_us", out->wall_us);
     record_emit(&r, status_fd);
@@ -152,8 +163,9 @@ static int report_child_failure(int status_fd, const struct child_report *f, con
         if (is_exec && f->err == ENOENT && f->search_path[0])
             fprintf(stderr, "paddock-launch: %s: command not found in PATH=%s\n", f->path, f->search_path);
         else
-            fprintf(stderr, "paddock-launch: %s %s: %s%s%s%s\n", f->step, f->path,
-                    strerror(f->err), hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+            fprintf(stderr, "paddock-launch: %s %s: %s [%s]\n", f->step, f->path, strerror(f->err), f->syscall);
+        if (why.cause[0]) fprintf(stderr, "paddock-launch: cause: %s\n", why.cause);
+        if (why.remedy[0]) fprintf(stderr, "paddock-launch: remedy: %s\n", why.remedy);
     }
     return exit_code;
 }
@@ -172,36 +184,50 @@ static int read_child_report(int fd, struct child_report *f) {
 }
 
 
-int run_action(struct plan *plan) {
-    /* Orphaned descendants (double forks, setsid daemons) come back to us. */
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-        return launcher_failed(plan->status_fd, "subreaper", "prctl", errno, NULL,
-                               "cannot become a child subreaper (prctl PR_SET_CHILD_SUBREAPER)");
-    if (plan->die_with_parent) {
-        pid_t parent = getppid();
-        prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
-        if (getppid() != parent) raise(OWNER_DEATH_SIGNAL); /* it died before prctl took effect */
-    }
+/* Why an attempt did not run the action, when --sandbox-mode auto may
+ * still run it without namespaces. */
+struct refusal {
+    char step[32];
+    char syscall[16];
+    int err;
+};
 
+#define REFUSED (-1)
+
+static bool uses_namespaces(const struct plan *plan) { return plan->clone_flags != 0 && plan->landlock_abi == 0; }
+
+/* One attempt at starting and supervising the action. With refused set, a
+ * host refusal of the namespaces ends the attempt quietly (REFUSED, and the
+ * refusal filled in) instead of as a failure record. */
+static int run_attempt(struct plan *plan, struct refusal *refused) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0)
         return launcher_failed(plan->status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
     /* With a pid namespace, paddock's init reports the action's real end here. */
     int exits[2] = {-1, -1};
-    if ((plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1 && pipe2(exits, O_CLOEXEC) < 0)
+    if (uses_namespaces(plan) && (plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1 && pipe2(exits, O_CLOEXEC) < 0)
         return launcher_failed(plan->status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
     pid_t launcher = getpid();
     int64_t spawn_us = monotonic_us();
     pid_t pid;
-    if (plan->clone_flags != 0) {
+    if (uses_namespaces(plan)) {
         sandbox_prepare();
         /* Like fork, but the child starts in its new namespaces (and is pid 1 of a new pid namespace). */
         pid = (pid_t)syscall(SYS_clone, SIGCHLD | plan->clone_flags, NULL, NULL, NULL, NULL);
         if (pid < 0) {
             int err = errno;
-            char message[1024];
-            snprintf(message, sizeof message, "cannot create the sandbox's namespaces: %s (%s)", strerror(err),
-                     sandbox_hint("clone", err) ? sandbox_hint("clone", err) : "clone failed");
+            close(report[0]);
+            close(report[1]);
+            if (exits[0] >= 0) {
+                close(exits[0]);
+                close(exits[1]);
+            }
+            if (refused != NULL && namespaces_refused("clone", "clone", err)) {
+                *refused = (struct refusal){.step = "clone", .syscall = "clone", .err = err};
+                return REFUSED;
+            }
+            char message[256];
+            snprintf(message, sizeof message, "cannot create the sandbox's namespaces: %s", strerror(err));
             return launcher_failed(plan->status_fd, "clone", "clone", err, NULL, message);
         }
     } else {
@@ -237,6 +263,12 @@ int run_action(struct plan *plan) {
         if (exits[0] >= 0) close(exits[0]);
         struct outcome out;
         supervise(plan, pid, spawn_us, &out);
+        if (refused != NULL && namespaces_refused(failure.step, failure.syscall, failure.err)) {
+            *refused = (struct refusal){.err = failure.err};
+            snprintf(refused->step, sizeof refused->step, "%s", failure.step);
+            snprintf(refused->syscall, sizeof refused->syscall, "%s", failure.syscall);
+            return REFUSED;
+        }
         return report_child_failure(plan->status_fd, &failure, &out);
     }
     struct record r;
@@ -261,4 +293,61 @@ int run_action(struct plan *plan) {
                 (long long)plan->timeout_ms, out.escalated ? "killed (SIGKILL after the grace period)" : "terminated");
     emit_exited(plan->status_fd, exit_code, &out);
     return exit_code;
+}
+
+/* The host refused the namespaces and auto mode may degrade: the same plan
+ * without namespaces, under Landlock, if the kernel has it and the plan needs
+ * nothing only a mount namespace can give. */
+static int run_under_landlock(struct plan *plan, const struct refusal *refused) {
+    char why_not[512];
+    const char *unsupported = landlock_unsupported(plan, why_not, sizeof why_not);
+    int abi = landlock_abi();
+    if (abi == 0 || unsupported != NULL) {
+        char message[1536];
+        snprintf(message, sizeof message,
+                 "the host refuses the sandbox's namespaces (%s: %s: %s), and the Landlock fallback is not possible: "
+                 "%s", refused->step, refused->syscall, strerror(refused->err),
+                 unsupported != NULL ? unsupported : "the kernel offers no Landlock");
+        struct explanation why;
+        explain(refused->step, refused->syscall, refused->err, NULL, &why);
+        snprintf(why.remedy, sizeof why.remedy, "%s",
+                 unsupported != NULL ? "make namespaces available (see the cause), or drop what needs a mount "
+                                       "namespace from the sandbox"
+                                     : "make namespaces available (see the cause), or run without a sandbox "
+                                       "(--sandbox=off)");
+        return setup_failed(plan->status_fd, refused->step, refused->syscall, refused->err, NULL, message, &why);
+    }
+    plan->landlock_abi = abi;
+    for (int i = 0; i < plan->op_count; i++)
+        if (plan->ops[i].kind == OP_TMPFS && strcmp(plan->ops[i].dest, "/tmp") == 0 && plan->private_tmp == NULL &&
+            (plan->private_tmp = landlock_private_tmp()) == NULL)
+            return launcher_failed(plan->status_fd, "landlock", "mkdtemp", errno, "/tmp",
+                                   "cannot create a private directory to stand in for /tmp");
+    char effect[1024];
+    landlock_effect(plan, effect, sizeof effect);
+    emit_degraded(plan->status_fd, "sandbox", NULL, "namespaces", "landlock", refused->syscall, refused->err, effect);
+    int rc = run_attempt(plan, NULL);
+    if (plan->private_tmp != NULL) {
+        remove_tree(plan->private_tmp);
+        free(plan->private_tmp);
+        plan->private_tmp = NULL;
+    }
+    plan->landlock_abi = 0;
+    return rc;
+}
+
+int run_action(struct plan *plan) {
+    /* Orphaned descendants (double forks, setsid daemons) come back to us. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        return launcher_failed(plan->status_fd, "subreaper", "prctl", errno, NULL,
+                               "cannot become a child subreaper (prctl PR_SET_CHILD_SUBREAPER)");
+    if (plan->die_with_parent) {
+        pid_t parent = getppid();
+        prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
+        if (getppid() != parent) raise(OWNER_DEATH_SIGNAL); /* it died before prctl took effect */
+    }
+    bool may_degrade = plan->clone_flags != 0 && plan->sandbox_mode == SANDBOX_AUTO;
+    struct refusal refused;
+    int rc = run_attempt(plan, may_degrade ? &refused : NULL);
+    return rc == REFUSED ? run_under_landlock(plan, &refused) : rc;
 }

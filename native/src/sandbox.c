@@ -56,41 +56,20 @@ void sandbox_prepare(void) {
     outer_gid = getgid();
 }
 
-const char *sandbox_hint(const char *step, int err) {
-    if (strcmp(step, "clone") == 0 && (err == EPERM || err == ENOSPC || err == EUSERS))
-        return "this host does not let this user create namespaces: user.max_user_namespaces may be 0, AppArmor may "
-               "restrict unprivileged user namespaces, or a container's seccomp profile blocks them";
-    if (strcmp(step, "proc") == 0 && err == EPERM)
-        return "a fresh /proc was refused, as inside containers that mask parts of /proc; bind the existing /proc "
-               "instead (--ro-bind /proc /proc)";
-    if ((strcmp(step, "bind") == 0 || strcmp(step, "ro-bind") == 0 || strcmp(step, "dev-bind") == 0) && err == ENOENT)
-        return "the source path does not exist on the host (the -try variants skip missing sources)";
-    if (err == EROFS)
-        return "the mount point does not exist and its parent inside the sandbox is read-only: put a --tmpfs on a "
-               "parent directory first, or mount onto a directory that exists";
-    if (strcmp(step, "overlay-kernel") == 0)
-        return "this kernel refused overlayfs in a user namespace (it needs Linux 5.11 or later, and upper and work "
-               "directories on one filesystem that supports user xattrs); --overlay-impl auto falls back to "
-               "fuse-overlayfs";
-    if (strcmp(step, "overlay-fuse") == 0 && err == ENOENT)
-        return "fuse-overlayfs or /dev/fuse is missing: install fuse-overlayfs (Debian: apt-get install "
-               "fuse-overlayfs), or use --overlay-impl auto to fall back to read-only binds";
-    if (strcmp(step, "overlay-fuse") == 0)
-        return "fuse-overlayfs could not mount the overlay: check that /dev/fuse is accessible to this user";
-    if (strcmp(step, "overlay-bind") == 0 && err == ENOENT)
-        return "an overlay layer does not exist on the host";
-    return NULL;
-}
-
 /* dir + "/" + name into out, or a failure report naming dir. */
 static void join(char *out, size_t size, const char *dir, const char *name, int report_fd) {
     if (snprintf(out, size, "%s/%s", dir, name) >= (int)size)
         report_failure(report_fd, "path", ENAMETOOLONG, "snprintf", dir, NULL);
 }
 
+/* The call that failed in the last write_file(), for the failure report. */
+static const char *write_file_call = "write";
+
 static int write_file(const char *path, const char *content) {
+    write_file_call = "open";
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
+    write_file_call = "write";
     size_t len = strlen(content);
     ssize_t n = write(fd, content, len);
     int err = errno;
@@ -121,7 +100,7 @@ static void write_id_maps(const struct plan *plan, int report_fd) {
     snprintf(path, sizeof path, "/proc/self/%s", strcmp(failed, "setgroups") == 0 ? "setgroups"
                                                  : strcmp(failed, "uid-map") == 0   ? "uid_map"
                                                                                     : "gid_map");
-    report_failure(report_fd, failed, errno, "write", path, NULL);
+    report_failure(report_fd, failed, errno, write_file_call, path, NULL);
 }
 
 /* mkdir -p, 0755. */
@@ -184,11 +163,20 @@ static void mount_tmpfs(const char *dest, const char *step, int report_fd) {
 }
 
 /* A fresh procfs for the new pid namespace, with the parts that can
- * reconfigure the host re-bound read-only. */
-static void mount_proc(const char *dest, int report_fd) {
+ * reconfigure the host re-bound read-only. Where the kernel refuses one (a
+ * container masked parts of the host's /proc), auto mode binds the host's
+ * /proc instead: the action then sees the host's processes. */
+static void mount_proc(const char *dest, enum sandbox_mode mode, int report_fd) {
     if (make_dirs(dest) < 0) report_failure(report_fd, "proc", errno, "mkdir", dest + strlen(NEW_ROOT), NULL);
-    if (mount("proc", dest, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-        report_failure(report_fd, "proc", errno, "mount", dest + strlen(NEW_ROOT), NULL);
+    if (mount("proc", dest, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+        int err = errno;
+        if (mode != SANDBOX_AUTO || err != EPERM) report_failure(report_fd, "proc", err, "mount", dest + strlen(NEW_ROOT), NULL);
+        /* The host's /proc keeps its masks: binding it recursively reveals nothing new. */
+        if (mount(OLD_ROOT "/proc", dest, NULL, MS_BIND | MS_REC, NULL) < 0)
+            report_failure(report_fd, "proc", err, "mount", dest + strlen(NEW_ROOT), NULL);
+        report_note(report_fd, REPORT_DEGRADED, "proc", dest + strlen(NEW_ROOT), "fresh->host-bind", err, "mount");
+        return;
+    }
     static const char *const read_only[] = {"sys", "sysrq-trigger", "irq", "bus"};
     for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
         char path[PATH_BUF];
@@ -489,7 +477,8 @@ static int overlay_bind(const struct setup_op *op, const char *dest, struct atte
     return 0;
 }
 
-static void mount_overlay(const struct setup_op *op, const char *dest, enum overlay_impl forced, int report_fd) {
+static void mount_overlay(const struct setup_op *op, const char *dest, enum overlay_impl forced, enum sandbox_mode mode,
+                          int report_fd) {
     static int sequence;
     char scratch[64], empty[80], lowers[4096];
     snprintf(scratch, sizeof scratch, "/overlay-%d", sequence++);
@@ -499,7 +488,8 @@ static void mount_overlay(const struct setup_op *op, const char *dest, enum over
         report_failure(report_fd, "overlay", E2BIG, "mount", op->dest, NULL);
     if (make_dirs(dest) < 0) report_failure(report_fd, "overlay", errno, "mkdir", op->dest, NULL);
     enum overlay_impl first = forced == OVERLAY_AUTO ? OVERLAY_KERNEL : forced;
-    enum overlay_impl last = forced == OVERLAY_AUTO ? OVERLAY_BIND : forced;
+    /* Each fallback is a degradation: required mode tries the first only. */
+    enum overlay_impl last = forced != OVERLAY_AUTO ? forced : mode == SANDBOX_AUTO ? OVERLAY_BIND : OVERLAY_KERNEL;
     for (enum overlay_impl impl = first; impl <= last; impl++) {
         char attempt_dir[128], upper[PATH_BUF], work[PATH_BUF];
         snprintf(attempt_dir, sizeof attempt_dir, "%s/%s", scratch, overlay_impl_names[impl]);
@@ -523,7 +513,7 @@ static void mount_overlay(const struct setup_op *op, const char *dest, enum over
     }
 }
 
-static void apply_op(const struct setup_op *op, enum overlay_impl overlay_impl, int report_fd) {
+static void apply_op(const struct setup_op *op, const struct plan *plan, int report_fd) {
     char dest[PATH_BUF], source[PATH_BUF];
     snprintf(dest, sizeof dest, NEW_ROOT "%s", strcmp(op->dest, "/") == 0 ? "" : op->dest);
     if (op->source != NULL) snprintf(source, sizeof source, OLD_ROOT "%s", op->source);
@@ -532,7 +522,7 @@ static void apply_op(const struct setup_op *op, enum overlay_impl overlay_impl, 
     case OP_RO_BIND: bind_path(source, dest, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY, "ro-bind", op->try_only, report_fd); break;
     case OP_DEV_BIND: bind_path(source, dest, 0, "dev-bind", op->try_only, report_fd); break;
     case OP_TMPFS: mount_tmpfs(dest, "tmpfs", report_fd); break;
-    case OP_PROC: mount_proc(dest, report_fd); break;
+    case OP_PROC: mount_proc(dest, plan->sandbox_mode, report_fd); break;
     case OP_DEV: mount_dev(dest, report_fd); break;
     case OP_DIR:
         if (make_dirs(dest) < 0) report_failure(report_fd, "dir", errno, "mkdir", op->dest, NULL);
@@ -547,7 +537,7 @@ static void apply_op(const struct setup_op *op, enum overlay_impl overlay_impl, 
         break;
     case OP_OVERLAY:
     case OP_TMP_OVERLAY:
-    case OP_RO_OVERLAY: mount_overlay(op, dest, overlay_impl, report_fd); break;
+    case OP_RO_OVERLAY: mount_overlay(op, dest, plan->overlay_impl, plan->sandbox_mode, report_fd); break;
     }
 }
 
@@ -589,7 +579,7 @@ void sandbox_enter(const struct plan *plan, int report_fd) {
         report_failure(report_fd, "pivot-root", errno, "pivot_root", BASE, NULL);
     if (chdir("/") < 0) report_failure(report_fd, "pivot-root", errno, "chdir", "/", NULL);
 
-    for (int i = 0; i < plan->op_count; i++) apply_op(&plan->ops[i], plan->overlay_impl, report_fd);
+    for (int i = 0; i < plan->op_count; i++) apply_op(&plan->ops[i], plan, report_fd);
 
     /* Detach the host root, then make the assembled tree the root. */
     if (umount2(OLD_ROOT, MNT_DETACH) < 0) report_failure(report_fd, "pivot-root", errno, "umount2", OLD_ROOT, NULL);

@@ -21,7 +21,5 @@ const char *sandbox_map_ids(uid_t inner_uid, gid_t inner_gid);
 /* Brings lo up in the current network namespace; returns NULL, or the
  * failed call with errno set. */
 const char *loopback_up(void);
-/* What to do about a failed sandbox step, or NULL. */
-const char *sandbox_hint(const char *step, int err);
 
 #endif
