@@ -49,7 +49,9 @@ static int setup_failed(int status_fd, const char *step, const char *syscall_nam
     record_str(&r, "remedy", why->remedy[0] ? why->remedy : NULL);
     record_int(&r, "exit_code", 125);
     record_emit(&r, status_fd);
-    fprintf(stderr, "paddock-launch: %s\n", message);
+    /* With a status fd, the record is the report (paddock prints it); bad
+     * options are a caller's bug, said on stderr too. */
+    if (status_fd < 0 || strcmp(step, "options") == 0) fprintf(stderr, "paddock-launch: %s\n", message);
     if (status_fd < 0 && why->cause[0]) fprintf(stderr, "paddock-launch: cause: %s\n", why->cause);
     if (status_fd < 0 && why->remedy[0]) fprintf(stderr, "paddock-launch: remedy: %s\n", why->remedy);
     return 125;

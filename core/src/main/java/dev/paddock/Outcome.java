@@ -92,7 +92,8 @@ public record Outcome(
             s.put("syscall", f.syscall().orElse(null));
             s.put("errno", f.errno().orElse(null));
             s.put("message", f.message());
-            s.put("hint", f.hint().orElse(null));
+            s.put("cause", f.cause().orElse(null));
+            s.put("remedy", f.remedy().orElse(null));
             s.put("search_path", f.searchPath().orElse(null));
             s.put("description", f.describe());
             m.put("setup_failure", s);
@@ -110,6 +111,7 @@ public record Outcome(
                 dm.put("syscall", d.syscall());
                 dm.put("errno", d.errno());
                 dm.put("message", d.message());
+                dm.put("effect", d.effect().orElse(null));
                 dm.put("description", d.describe());
                 return dm;
             }).toList());

@@ -59,6 +59,26 @@ public final class Sandbox {
      */
     public enum OverlayImpl { AUTO, KERNEL, FUSE, BIND }
 
+    /**
+     * What happens where the host refuses part of the sandbox (docs/diagnostics.md lists the causes).
+     * Without a sandbox at all, an {@link Action} simply has none: that is the CLI's
+     * {@code --sandbox=off}.
+     */
+    public enum Mode {
+        /**
+         * Degrade one step at a time and report each step in {@link Outcome#degradations()}: a refused
+         * fresh procfs becomes the host's /proc bound read-only (the action sees the host's processes);
+         * a refused kernel overlay becomes fuse-overlayfs, then binds (see {@link OverlayImpl#AUTO});
+         * a host that refuses user namespaces or mounts altogether gets the action contained, under
+         * no_new_privs and Landlock rules that allow reading what the sandbox would show and writing
+         * only where it would be writable (/tmp becomes a private directory passed as TMPDIR). Fails
+         * only when not even that is possible (no Landlock, or an overlay or a bind to another path).
+         */
+        AUTO,
+        /** The full sandbox or a setup failure that names the cause and the remedy; no fallback at all. */
+        REQUIRED
+    }
+
     /** Directories a hermetic sandbox needs to run the host's programs at all. */
     static final List<Path> SYSTEM_DIRECTORIES = List.of(Path.of("/usr"), Path.of("/bin"), Path.of("/sbin"),
             Path.of("/lib"), Path.of("/lib32"), Path.of("/lib64"), Path.of("/libx32"), Path.of("/etc"));
@@ -120,6 +140,7 @@ public final class Sandbox {
     private final Integer uid;
     private final Integer gid;
     private final OverlayImpl overlayImpl;
+    private final Mode mode;
 
     private Sandbox(Builder b) {
         this.base = b.base;
@@ -129,6 +150,7 @@ public final class Sandbox {
         this.uid = b.uid;
         this.gid = b.gid;
         this.overlayImpl = b.overlayImpl;
+        this.mode = b.mode;
     }
 
     /** Host {@code /} read-only, fresh /proc, /dev and /tmp, the working directory writable, loopback only. */
@@ -182,9 +204,14 @@ public final class Sandbox {
         return overlayImpl;
     }
 
+    public Mode mode() {
+        return mode;
+    }
+
     /** A short description for outcome records and logs. */
     public String describe() {
         StringBuilder sb = new StringBuilder(base == Base.HERMETIC ? "hermetic" : "host-readonly")
+                .append(", ").append(mode.name().toLowerCase())
                 .append(", network ").append(network.name().toLowerCase());
         hostname().ifPresent(h -> sb.append(", hostname ").append(h));
         uid().ifPresent(u -> sb.append(", uid ").append(u));
@@ -209,6 +236,7 @@ public final class Sandbox {
     /** The launcher options (bubblewrap's vocabulary) for an action working in directory. */
     public List<String> launcherOptions(Path directory) {
         List<String> o = new ArrayList<>(List.of("--unshare-all"));
+        if (mode == Mode.REQUIRED) o.addAll(List.of("--sandbox-mode", "required"));
         if (network == Network.HOST) o.add("--share-net");
         if (network == Network.NONE) o.add("--no-loopback");
         if (network == Network.SHARED) o.add("--shared-netns");
@@ -278,6 +306,7 @@ public final class Sandbox {
         private Integer uid;
         private Integer gid;
         private OverlayImpl overlayImpl = OverlayImpl.AUTO;
+        private Mode mode = Mode.AUTO;
 
         private Builder(Base base) {
             this.base = base;
@@ -326,6 +355,12 @@ public final class Sandbox {
 
         public Builder overlayImpl(OverlayImpl impl) {
             this.overlayImpl = Objects.requireNonNull(impl, "impl");
+            return this;
+        }
+
+        /** {@link Mode#AUTO} (the default) degrades where the host refuses; {@link Mode#REQUIRED} fails. */
+        public Builder mode(Mode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
             return this;
         }
 

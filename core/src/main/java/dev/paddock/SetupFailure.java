@@ -4,15 +4,19 @@ import java.util.Optional;
 
 /**
  * Why an action never started: the setup step that failed, the path it was
- * working on, the system call and errno the kernel answered, and a hint.
- * Never confused with the action's own exit status.
+ * working on, the system call and errno the kernel answered, the most likely
+ * cause (worked out from what the host says about itself: the user-namespace
+ * sysctls, the seccomp mode, the mounts over /proc) and the remedy. Never
+ * confused with the action's own exit status. docs/diagnostics.md lists the
+ * known causes.
  *
- * @param step       "exec", "chdir", "options", "launcher", ...
+ * @param step       "exec", "chdir", "clone", "proc", "overlay-kernel", "options", "launcher", ...
  * @param path       the path the failing call was given, if any
  * @param syscall    the failing system call, if known
  * @param errno      the errno name, e.g. "ENOENT", if known
  * @param message    the system's message for errno, or a description
- * @param hint       what to do about it, if paddock knows
+ * @param cause      the most likely cause, if paddock knows it
+ * @param remedy     what to do about it, if paddock knows
  * @param searchPath for exec failures of a bare command name: the PATH searched
  */
 public record SetupFailure(
@@ -21,7 +25,8 @@ public record SetupFailure(
         Optional<String> syscall,
         Optional<String> errno,
         String message,
-        Optional<String> hint,
+        Optional<String> cause,
+        Optional<String> remedy,
         Optional<String> searchPath) {
 
     /** True when the command was not found (exit code 127). */
@@ -29,7 +34,7 @@ public record SetupFailure(
         return step.equals("exec") && errno.filter(e -> e.equals("ENOENT") || e.equals("ENOTDIR")).isPresent();
     }
 
-    /** One readable sentence for users: what failed, where, why, and what to do. */
+    /** Readable sentences for users: what failed, where, the call, why, and what to do. */
     public String describe() {
         StringBuilder sb = new StringBuilder();
         String where = path.orElse("");
@@ -41,13 +46,14 @@ public record SetupFailure(
         } else if (step.equals("chdir")) {
             sb.append("cannot change to working directory '").append(where).append("': ").append(message);
         } else {
-            sb.append(step).append(" failed");
+            sb.append("sandbox setup step '").append(step).append("' failed");
             if (!where.isEmpty()) sb.append(" for '").append(where).append('\'');
             sb.append(": ").append(message);
         }
         if (syscall.isPresent() || errno.isPresent())
             sb.append(" [").append(syscall.orElse("?")).append(errno.map(e -> " " + e).orElse("")).append(']');
-        hint.ifPresent(h -> sb.append(" (").append(h).append(')'));
+        cause.ifPresent(c -> sb.append(". Cause: ").append(c));
+        remedy.ifPresent(r -> sb.append(". Remedy: ").append(r));
         return sb.toString();
     }
 }

@@ -66,7 +66,7 @@ class ExitStatusTest extends PaddockTest {
         SetupFailure f = o.setupFailure().orElseThrow();
         assertEquals("EACCES", f.errno().orElseThrow());
         assertEquals(script.toString(), f.path().orElseThrow());
-        assertTrue(f.hint().orElseThrow().contains("chmod"), f.hint().orElseThrow());
+        assertTrue(f.remedy().orElseThrow().contains("chmod"), f.remedy().orElseThrow());
     }
 
     @Test

@@ -45,6 +45,7 @@ import sun.misc.Signal;
             "  paddock run --timeout 10m --kill-grace 30s --json outcome.json -- ./ci-step.sh",
             "  paddock run --cwd build --env CC=clang -- ninja",
             "  paddock run --sandbox --ro /opt/toolchain --tmpfs /var/tmp -- make test",
+            "  paddock run --sandbox=required --network none -- ./hermetic-test.sh",
             "  paddock run --sandbox --hermetic --ro /opt/jdk -- ./build.sh",
             "  paddock run --pty -- npm test",
             "  paddock run --sandbox --overlay /srv/base:/srv/patch:/opt/sdk -- ./configure",
@@ -76,10 +77,17 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Write the outcome record (JSON) to FILE.")
     Path json;
 
-    @Option(names = "--sandbox", description = {
+    @Option(names = "--sandbox", paramLabel = "MODE", arity = "0..1", fallbackValue = "auto", defaultValue = "off",
+            description = {
             "Run in a rootless sandbox: host / read-only, fresh /proc, /dev and /tmp,",
-            "the working directory writable, loopback only, no capabilities."})
-    boolean sandbox;
+            "the working directory writable, loopback only, no capabilities.",
+            "MODE auto (what --sandbox alone means): where the host refuses a part,",
+            "degrade one step and say so (fresh /proc -> the host's /proc; kernel",
+            "overlay -> fuse-overlayfs -> binds; no user namespaces -> Landlock:",
+            "read-only but for the writable paths, no_new_privs). required: fail with",
+            "the cause and the remedy instead. off: no sandbox (the default).",
+            "Give MODE as --sandbox=MODE; put the command after --."})
+    String sandbox;
 
     @Option(names = "--hermetic", description = {
             "With --sandbox: show only the system directories (/usr, /bin, /lib*, /etc)",
@@ -164,6 +172,8 @@ final class RunCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         outcome.degradations().forEach(d -> err.println("paddock: sandbox degraded: " + d.describe()));
         outcome.setupFailure().ifPresent(f -> err.println("paddock: " + f.describe()));
+        if (outcome.setupFailure().isPresent() && policy != null && outcome.exitCode() == EXIT_PADDOCK_FAILED)
+            err.println("paddock: 'paddock doctor' shows what this host allows");
         if (outcome.timedOut())
             err.println("paddock: timed out after " + Durations.format(timeout) + "; the process tree was "
                     + (outcome.killedAfterGrace() ? "killed with SIGKILL after the " + Durations.format(killGrace)
@@ -181,13 +191,21 @@ final class RunCommand implements Callable<Integer> {
         boolean sandboxOptions = hermetic || !readOnly.isEmpty() || !writable.isEmpty() || !tmpfs.isEmpty()
                 || !overlays.isEmpty() || hostname != null || uid != null || gid != null
                 || !network.equals("loopback") || !overlayImpl.equals("auto");
-        if (!sandbox) {
+        Sandbox.Mode mode = switch (sandbox) {
+            case "off" -> null;
+            case "auto" -> Sandbox.Mode.AUTO;
+            case "required" -> Sandbox.Mode.REQUIRED;
+            default -> throw usage("--sandbox takes auto, required or off, not '" + sandbox
+                    + "' (write --sandbox=MODE, and put the command after --)");
+        };
+        if (mode == null) {
             if (sandboxOptions)
                 throw usage("--hermetic, --ro, --rw, --tmpfs, --overlay, --overlay-impl, --network, --hostname, "
                         + "--uid and --gid need --sandbox");
             return null;
         }
         Sandbox.Builder b = Sandbox.newBuilder(hermetic ? Sandbox.Base.HERMETIC : Sandbox.Base.HOST_READ_ONLY)
+                .mode(mode)
                 .hostname(hostname)
                 .network(choice("--network", network, Sandbox.Network.class))
                 .overlayImpl(choice("--overlay-impl", overlayImpl, Sandbox.OverlayImpl.class));

@@ -78,7 +78,8 @@ public final class HostProbes {
                     layer.toString(), "--tmp-overlay", "/tmp/overlay");
             probes.add(launched("overlay-kernel", concat(overlay, "--overlay-impl", "kernel"),
                     "kernel overlayfs in a user namespace (Linux 5.11 or later)", List.of("--overlay (kernel)")));
-            probes.add(fuse(concat(overlay, "--overlay-impl", "fuse")));
+            probes.add(launched("overlay-fuse", concat(overlay, "--overlay-impl", "fuse"),
+                    "fuse-overlayfs in a user namespace", List.of("--overlay (fuse fallback)")));
             probes.add(cgroups());
             probes.add(landlock());
             probes.add(seccomp());
@@ -103,7 +104,8 @@ public final class HostProbes {
     private static Run launch(List<String> options) throws IOException {
         List<String> argv = new ArrayList<>();
         argv.add(NativeBinaries.path(NativeBinaries.LAUNCHER).toString());
-        argv.addAll(List.of("--json-status-fd", "2"));
+        // required: a probe must see the refusal, not a fallback.
+        argv.addAll(List.of("--json-status-fd", "2", "--sandbox-mode", "required"));
         argv.addAll(options);
         argv.addAll(List.of("--", "/bin/true"));
         Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -129,11 +131,19 @@ public final class HostProbes {
             throws IOException {
         Run run = launch(options);
         if (run.ok()) return new Probe(name, Status.OK, "", what + ": works", "", features);
+        return refused(name, what, run, List.of(), features);
+    }
+
+    /** A probe the launcher refused: the cause and remedy are the launcher's own explanation. */
+    private static Probe refused(String name, String what, Run run, List<String> evidence, List<String> features) {
         Map<String, Object> f = run.failure().orElse(Map.of("step", "launcher", "syscall", "?", "errno", "?",
                 "message", "no status record"));
-        String hint = String.valueOf(Optional.ofNullable(f.get("hint")).orElse(""));
-        return new Probe(name, Status.UNAVAILABLE, what + " was refused", describe(f),
-                hint.isEmpty() ? "see docs/launcher.md for this step" : hint, features);
+        List<String> seen = new ArrayList<>(evidence);
+        seen.add(describe(f));
+        String cause = f.get("cause") instanceof String c ? c : what + " was refused";
+        String remedy = f.get("remedy") instanceof String r ? r : "see docs/diagnostics.md for the step '"
+                + f.get("step") + "'";
+        return new Probe(name, Status.UNAVAILABLE, cause, String.join(", ", seen), remedy, features);
     }
 
     /** A /proc or /sys file's text, or null. (Files.readString trusts the reported size, 0 or 4096 here.) */
@@ -158,48 +168,16 @@ public final class HostProbes {
         if (apparmor != null) evidence.add("kernel.apparmor_restrict_unprivileged_userns=" + apparmor);
         List<String> features = List.of("sandbox", "overlays", "--hermetic");
         Run run = launch(List.of("--unshare-user", "--ro-bind", "/", "/"));
-        if (run.ok()) {
+        // Only the clone is this probe's business: a later step (maps, mounts) has a probe of its own.
+        boolean created = run.ok() || run.failure().map(f -> !"clone".equals(f.get("step"))).orElse(false);
+        if (created) {
             if (max != null && max.matches("[0-9]+") && Integer.parseInt(max) < MANY_SANDBOXES)
                 return new Probe("user-namespaces", Status.DEGRADED, "user.max_user_namespaces allows only " + max
                         + " user namespaces per user at once, so only that many sandboxes can run concurrently",
                         String.join(", ", evidence), "sysctl -w user.max_user_namespaces=15000", features);
             return new Probe("user-namespaces", Status.OK, "", String.join(", ", evidence), "", features);
         }
-        run.failure().ifPresent(f -> evidence.add(describe(f)));
-        String cause, remedy;
-        if ("0".equals(max)) {
-            cause = "the sysctl user.max_user_namespaces is 0: no user namespaces may be created";
-            remedy = "sysctl -w user.max_user_namespaces=15000 (persist it in /etc/sysctl.d)";
-        } else if ("0".equals(debian)) {
-            cause = "kernel.unprivileged_userns_clone is 0: only root may create user namespaces";
-            remedy = "sysctl -w kernel.unprivileged_userns_clone=1";
-        } else if ("1".equals(apparmor)) {
-            cause = "AppArmor restricts unprivileged user namespaces";
-            remedy = "allow userns for paddock-launch in an AppArmor profile, or "
-                    + "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0";
-        } else {
-            cause = "creating a user namespace was refused, likely by a seccomp filter (a container's default profile)";
-            remedy = "run the container with a seccomp profile that allows unshare/clone with namespace flags, "
-                    + "or with --security-opt seccomp=unconfined";
-        }
-        return new Probe("user-namespaces", Status.UNAVAILABLE, cause, String.join(", ", evidence), remedy, features);
-    }
-
-    private static Probe fuse(List<String> options) throws IOException {
-        List<String> features = List.of("--overlay (fuse fallback)");
-        Path device = Path.of("/dev/fuse");
-        boolean binary = Files.isExecutable(Path.of("/usr/bin/fuse-overlayfs"))
-                || Files.isExecutable(Path.of("/usr/local/bin/fuse-overlayfs"));
-        if (!binary)
-            return new Probe("overlay-fuse", Status.UNAVAILABLE, "fuse-overlayfs is not installed",
-                    "no fuse-overlayfs in /usr/bin or /usr/local/bin", "apt-get install fuse-overlayfs", features);
-        if (!Files.exists(device))
-            return new Probe("overlay-fuse", Status.UNAVAILABLE, "/dev/fuse does not exist", "stat /dev/fuse -> ENOENT",
-                    "load the fuse module (modprobe fuse), or pass /dev/fuse into the container", features);
-        if (!Files.isReadable(device) || !Files.isWritable(device))
-            return new Probe("overlay-fuse", Status.UNAVAILABLE, "/dev/fuse is not readable and writable by this user",
-                    "access /dev/fuse -> EACCES", "chmod 0666 /dev/fuse (the udev default)", features);
-        return launched("overlay-fuse", options, "fuse-overlayfs in a user namespace", features);
+        return refused("user-namespaces", "creating a user namespace", run, evidence, features);
     }
 
     private static Probe cgroups() {
@@ -228,7 +206,7 @@ public final class HostProbes {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT), Linker.Option.firstVariadicArg(1));
 
     private static Probe landlock() {
-        List<String> features = List.of("sandbox fallback without user namespaces (planned)");
+        List<String> features = List.of("--sandbox=auto without user namespaces (Landlock fallback)");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Native.CALL_STATE);
             // landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) returns the ABI version.

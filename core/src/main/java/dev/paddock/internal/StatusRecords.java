@@ -45,7 +45,7 @@ public final class StatusRecords {
                 degradations.add(new Degradation(string(note, "step").orElse("?"), string(note, "path").orElse(null),
                         string(note, "from").orElse("?"), string(note, "to").orElse("?"),
                         string(note, "syscall").orElse(null), string(note, "errno").orElse(null),
-                        string(note, "message").orElse(null)));
+                        string(note, "message").orElse(null), string(note, "effect")));
             }
         }
         if (last == null) return launcherDied(launcherWait, overlays, degradations);
@@ -59,7 +59,8 @@ public final class StatusRecords {
                     string(last, "syscall"),
                     string(last, "errno"),
                     string(last, "message").orElse("unknown error"),
-                    string(last, "hint"),
+                    string(last, "cause"),
+                    string(last, "remedy"),
                     string(last, "search_path"));
             return new Outcome(exitCode, OptionalInt.empty(), Optional.empty(), false, false, Optional.empty(),
                     false, false, wall, ResourceUsage.NONE, Optional.of(failure), overlays, degradations);
@@ -105,7 +106,7 @@ public final class StatusRecords {
                     "paddock-launch " + WaitStatus.describe(wait.getAsInt()) + " before reporting an outcome",
                     Optional.of("the launcher's own messages went to the action's stderr; if something killed it, "
                             + "the action's processes were killed with it"),
-                    Optional.empty());
+                    Optional.empty(), Optional.empty());
             int launcherCode = WaitStatus.exitCode(wait.getAsInt());
             if (launcherCode != 0) code = launcherCode;
             signal = WaitStatus.signalName(wait.getAsInt());
@@ -114,7 +115,7 @@ public final class StatusRecords {
                     "the spawn server ended before reporting this action's outcome",
                     Optional.of("its messages went to this process's stderr; the action's processes were killed "
                             + "with it, and the next spawn starts a new server"),
-                    Optional.empty());
+                    Optional.empty(), Optional.empty());
         }
         return new Outcome(code, OptionalInt.empty(), signal, false, false, Optional.empty(), false, false,
                 Duration.ZERO, ResourceUsage.NONE, Optional.of(failure), overlays, degradations);
