@@ -46,7 +46,7 @@ public record SetupFailure(
         } else if (step.equals("chdir")) {
             sb.append("cannot change to working directory '").append(where).append("': ").append(message);
         } else {
-            sb.append("sandbox setup step '").append(step).append("' failed");
+            sb.append("setup step '").append(step).append("' failed");
             if (!where.isEmpty()) sb.append(" for '").append(where).append('\'');
             sb.append(": ").append(message);
         }

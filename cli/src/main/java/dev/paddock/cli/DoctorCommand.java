@@ -24,6 +24,8 @@ import picocli.CommandLine.Option;
             "and the paddock features that depend on it.",
         },
         footer = {"", "Exit status: 0 when everything the sandbox needs works (perhaps degraded), 1 otherwise.",
+                  "The JSON's sandbox_auto says what --sandbox=auto does here: sandbox, landlock or",
+                  "unavailable. docs/diagnostics.md lists every known cause and its remedy.",
                   "", "Examples:", "  paddock doctor", "  paddock doctor --json > host.json"})
 final class DoctorCommand implements Callable<Integer> {
     /** Without these the sandbox cannot run at all; the others cost a feature or a fallback. */
@@ -43,10 +45,15 @@ final class DoctorCommand implements Callable<Integer> {
         }
         boolean healthy = probes.stream()
                 .noneMatch(p -> REQUIRED.contains(p.name()) && p.status() == HostProbes.Status.UNAVAILABLE);
+        boolean landlock = probes.stream()
+                .anyMatch(p -> p.name().equals("landlock") && p.status() != HostProbes.Status.UNAVAILABLE);
+        // What --sandbox=auto does here: the full sandbox, the Landlock fallback, or nothing.
+        String auto = healthy ? "sandbox" : landlock ? "landlock" : "unavailable";
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> root = new LinkedHashMap<>();
             root.put("healthy", healthy);
+            root.put("sandbox_auto", auto);
             root.put("probes", probes.stream().map(HostProbes.Probe::toMap).toList());
             out.println(Json.write(root));
         } else {
@@ -65,8 +72,10 @@ final class DoctorCommand implements Callable<Integer> {
                 if (p.status() != HostProbes.Status.OK)
                     out.printf("%-20s   needed by: %s%n", "", String.join(", ", p.features()));
             }
-            out.println(healthy ? "paddock's sandbox works on this host." :
-                    "paddock's sandbox cannot run here: see the unavailable probes above.");
+            out.println(healthy ? "paddock's sandbox works on this host."
+                    : landlock ? "paddock's sandbox cannot run here (see the unavailable probes above); "
+                            + "--sandbox=auto falls back to Landlock, --sandbox=required fails."
+                    : "paddock's sandbox cannot run here, nor its Landlock fallback: see the unavailable probes above.");
         }
         out.flush();
         return healthy ? 0 : 1;

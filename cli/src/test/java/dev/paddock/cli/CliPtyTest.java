@@ -81,11 +81,18 @@ class CliPtyTest {
 
     @Test
     void windowSizeIsPassedOnAndFollowed() throws Exception {
-        type("./paddock run --pty -- sh -c 'echo SIZE-$(stty size)-A; read x; echo SIZE-$(stty size)-B'", "Enter");
+        type("./paddock run --pty -- sh -c 'echo SIZE-$(stty size)-A; while read x; do echo SIZE-$(stty size)-B; done'",
+                "Enter");
         waitForScreen("SIZE-30 100-A");
         tmux("resize-window", "-t", session, "-x", "90", "-y", "20");
-        type("Enter");
-        waitForScreen("SIZE-20 90-B");
+        // paddock passes the size on when SIGWINCH reaches it, which may be after a key typed at once:
+        // ask again (each Enter prints the size the action sees) until the new size shows.
+        for (int asked = 0; asked < 10; asked++) {
+            type("Enter");
+            String screen = waitForScreen("0-B", asked + 1); // "SIZE-30 100-B" or "SIZE-20 90-B"
+            if (screen.contains("SIZE-20 90-B")) return;
+        }
+        throw new AssertionError("the action never saw the new window size");
     }
 
     private void type(String... keys) throws Exception {
@@ -96,13 +103,18 @@ class CliPtyTest {
 
     /** Polls the pane (bounded: 60 s) until text appears on it; returns the screen. */
     private String waitForScreen(String text) throws Exception {
+        return waitForScreen(text, 1);
+    }
+
+    /** Polls the pane (bounded: 60 s) until text appears on it at least {@code times} times; returns the screen. */
+    private String waitForScreen(String text, int times) throws Exception {
         String screen = "";
         for (int i = 0; i < 1200; i++) {
             screen = tmux("capture-pane", "-p", "-J", "-t", session);
-            if (screen.contains(text)) return screen;
+            if (screen.split(java.util.regex.Pattern.quote(text), -1).length - 1 >= times) return screen;
             Thread.sleep(50);
         }
-        throw new AssertionError("'" + text + "' never appeared; the screen:\n" + screen);
+        throw new AssertionError("'" + text + "' never appeared " + times + " times; the screen:\n" + screen);
     }
 
     private String tmux(String... args) throws IOException, InterruptedException {

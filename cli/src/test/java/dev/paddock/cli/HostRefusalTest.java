@@ -89,6 +89,7 @@ class HostRefusalTest {
     private Map<String, Object> doctorProbe(List<String> host, String setup, String name) throws Exception {
         CliTest.Result r = paddock(host, setup, "doctor", "--json");
         Map<String, Object> report = Json.parseObject(r.stdout().trim());
+        assertEquals(Boolean.TRUE.equals(report.get("healthy")) ? 0 : 1, r.exitCode(), r.stderr());
         for (Object p : (List<Object>) report.get("probes")) {
             Map<String, Object> probe = (Map<String, Object>) p;
             if (name.equals(probe.get("name"))) return probe;
@@ -140,6 +141,9 @@ class HostRefusalTest {
     void userNamespacesDisabledBySysctl() throws Exception {
         List<String> host = faultHost("--userns");
         assertUnavailable(doctorProbe(host, SYSCTL_ZERO, "user-namespaces"), "user.max_user_namespaces is 0");
+        CliTest.Result doctor = paddock(host, SYSCTL_ZERO, "doctor", "--json");
+        assertEquals(1, doctor.exitCode(), doctor.stderr());
+        assertEquals("landlock", Json.parseObject(doctor.stdout().trim()).get("sandbox_auto"));
         assertRequiredFails(host, SYSCTL_ZERO, List.of(), "user namespaces", "user.max_user_namespaces");
         assertLandlockFallback(host, SYSCTL_ZERO);
     }
@@ -209,7 +213,7 @@ class HostRefusalTest {
     @Test
     void fuseDeviceAbsent() throws Exception {
         // /dev becomes a tmpfs with the usual devices bound back in, all but fuse.
-        String hideFuse = "d=$(mktemp -d) && mount --rbind /dev \"$d\" && mount -t tmpfs tmpfs /dev && "
+        String hideFuse = "d=$(mktemp -d) && mount --rbind /dev \"$d\" && mount -t tmpfs -o mode=0755 tmpfs /dev && "
                 + "for n in null zero full random urandom tty ptmx; do touch /dev/$n && mount --bind \"$d/$n\" /dev/$n;"
                 + " done && mkdir /dev/pts /dev/shm && mount --rbind \"$d/pts\" /dev/pts && test ! -e /dev/fuse";
         List<String> host = new ArrayList<>(faultHost("--userns"));
