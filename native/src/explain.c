@@ -219,9 +219,8 @@ static void explain_overlay(const char *step, const char *syscall_name, int err,
     }
 }
 
-void explain(const char *step, const char *syscall_name, int err, const char *path, struct explanation *out) {
+void explain(const char *step, const char *syscall_name, int err, struct explanation *out) {
     out->cause[0] = out->remedy[0] = '\0';
-    (void)path;
     if (is(step, "exec")) {
         switch (err) {
         case ENOENT:

@@ -13,8 +13,8 @@ struct explanation {
 };
 
 /* Fills out for a failure of step (the launcher's step name), syscall_name
- * (may be NULL), errno err and path (may be NULL). */
-void explain(const char *step, const char *syscall_name, int err, const char *path, struct explanation *out);
+ * (may be NULL) and errno err. */
+void explain(const char *step, const char *syscall_name, int err, struct explanation *out);
 
 /* True when a failure of this step and call means the host will not let this
  * user build a namespace sandbox at all (as opposed to a mistake in the

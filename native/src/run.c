@@ -62,7 +62,7 @@ static int setup_failed(int status_fd, const char *step, const char *syscall_nam
 int launcher_failed(int status_fd, const char *step, const char *syscall_name, int err,
                            const char *path, const char *message) {
     struct explanation why;
-    explain(step, syscall_name, err, path, &why);
+    explain(step, syscall_name, err, &why);
     return setup_failed(status_fd, step, syscall_name, err, path, message, &why);
 }
 
@@ -146,7 +146,7 @@ static int report_child_failure(int status_fd, const struct child_report *f, con
     bool is_exec = strcmp(f->step, "exec") == 0;
     int exit_code = !is_exec ? 125 : (f->err == ENOENT || f->err == ENOTDIR) ? 127 : 126;
     struct explanation why;
-    explain(f->step, f->syscall, f->err, f->path, &why);
+    explain(f->step, f->syscall, f->err, &why);
     struct record r;
     record_begin(&r, is_exec ? "exec-failed" : "setup-failed");
     record_str(&r, "step", f->step);
@@ -311,7 +311,7 @@ static int run_under_landlock(struct plan *plan, const struct refusal *refused) 
                  "%s", refused->step, refused->syscall, strerror(refused->err),
                  unsupported != NULL ? unsupported : "the kernel offers no Landlock");
         struct explanation why;
-        explain(refused->step, refused->syscall, refused->err, NULL, &why);
+        explain(refused->step, refused->syscall, refused->err, &why);
         snprintf(why.remedy, sizeof why.remedy, "%s",
                  unsupported != NULL ? "make namespaces available (see the cause), or drop what needs a mount "
                                        "namespace from the sandbox"
