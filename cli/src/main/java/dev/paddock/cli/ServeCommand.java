@@ -1,0 +1,191 @@
+package dev.paddock.cli;
+
+import dev.paddock.Sandbox;
+import dev.paddock.remote.RemoteServer;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code paddock serve}: a Remote Execution API v2 server running actions in paddock's sandbox. */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Serve the Remote Execution API v2 (gRPC) on one machine: content store,",
+            "action cache and execution, with every action run in paddock's rootless",
+            "sandbox. Bazel, Buck2, Pants, BuildStream and recc can build against it.",
+            "",
+            "Blobs and action results are kept on disk under --cache-dir and survive",
+            "restarts; least recently used blobs are evicted past --max-cache-size.",
+            "One line is logged per action; SIGTERM (or Ctrl-C) stops the server, and",
+            "cancels queued and running actions, whose processes are killed.",
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  paddock serve --listen 127.0.0.1:8980",
+            "  bazel build --remote_executor=grpc://127.0.0.1:8980 //...",
+            "  paddock serve --workers 8 --max-cache-size 50G --ro /opt/toolchains --metrics 127.0.0.1:9090",
+            "",
+            "docs/remote.md explains the configuration and the limits.",
+        })
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8980",
+            description = "Where to accept gRPC connections (default ${DEFAULT-VALUE}; port 0 picks a free one).")
+    String listen;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = {
+            "Where blobs, action results and input roots live (default: 'remote' in",
+            "paddock's cache directory: $XDG_CACHE_HOME/paddock, ~/.cache/paddock, or a",
+            "private /tmp/paddock-UID for users without a writable home)."})
+    Path cacheDir;
+
+    @Option(names = "--max-cache-size", paramLabel = "SIZE", defaultValue = "10G", description = {
+            "Evict least recently used blobs past SIZE (bytes, or with K, M, G or T;",
+            "default ${DEFAULT-VALUE}). Blobs a running action uses are never evicted."})
+    String maxCacheSize;
+
+    @Option(names = "--workers", paramLabel = "N", description = "Run at most N actions at once; the rest queue (default: one per CPU).")
+    Integer workers;
+
+    @Option(names = "--sandbox", paramLabel = "MODE", defaultValue = "auto", description = {
+            "auto (the default): sandbox every action, degrading a step where the host",
+            "refuses it (see 'paddock doctor'); required: fail such actions with the",
+            "cause instead; off: run actions contained but not sandboxed."})
+    String sandbox;
+
+    @Option(names = "--host-root", description = {
+            "Show actions the whole host read-only instead of only the system",
+            "directories (/usr, /bin, /lib*, /etc), --ro paths and the input root."})
+    boolean hostRoot;
+
+    @Option(names = "--ro", paramLabel = "DIR", description = "Also show actions DIR read-only, such as a toolchain (repeatable).")
+    List<Path> readOnly = List.of();
+
+    @Option(names = "--network", paramLabel = "none|loopback|shared|host", defaultValue = "loopback", description = {
+            "The actions' network: loopback (own namespace with only lo; the default),",
+            "none, shared (one loopback namespace for all: cheaper, but actions see",
+            "each other on lo) or host."})
+    String network;
+
+    @Option(names = "--metrics", paramLabel = "HOST:PORT", description = "Serve Prometheus metrics at http://HOST:PORT/metrics.")
+    String metrics;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        RemoteServer.Builder b = RemoteServer.newBuilder()
+                .listen(address(listen, "--listen"))
+                .maxCacheBytes(size(maxCacheSize))
+                .network(enumOption(Sandbox.Network.class, network, "--network"))
+                .sandboxBase(hostRoot ? Sandbox.Base.HOST_READ_ONLY : Sandbox.Base.HERMETIC)
+                .log(line -> {
+                    out.println(LocalTime.now().truncatedTo(ChronoUnit.MILLIS).format(DateTimeFormatter.ISO_LOCAL_TIME) + " " + line);
+                    out.flush();
+                });
+        switch (sandbox) {
+            case "auto" -> b.sandbox(Sandbox.Mode.AUTO);
+            case "required" -> b.sandbox(Sandbox.Mode.REQUIRED);
+            case "off" -> b.sandbox(null);
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--sandbox must be auto, required or off, not '" + sandbox + "'");
+        }
+        if (workers != null) {
+            if (workers < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be at least 1, not " + workers);
+            b.workers(workers);
+        }
+        if (cacheDir != null) b.cacheDir(cacheDir);
+        if (metrics != null) b.metricsListen(address(metrics, "--metrics"));
+        for (Path p : readOnly) b.readOnly(p);
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (RemoteServer server = b.build()) {
+            int port = server.start();
+            InetSocketAddress at = address(listen, "--listen");
+            String where = at.getHostString() + ":" + port;
+            out.println("paddock serve: listening on " + where + " (REAPI v2, grpc://" + where + ")");
+            out.println("paddock serve: cache " + server.cacheDir() + " (limit " + maxCacheSize + "), workers "
+                    + (workers == null ? Runtime.getRuntime().availableProcessors() : workers) + ", sandbox " + sandbox
+                    + (sandbox.equals("off") ? "" : (hostRoot ? ", host root read-only" : ", hermetic")));
+            server.metricsPort().ifPresent(p -> out.println("paddock serve: metrics at http://"
+                    + address(metrics, "--metrics").getHostString() + ":" + p + "/metrics"));
+            out.println("paddock serve: build with: bazel build --remote_executor=grpc://" + where + " ...");
+            out.flush();
+            Thread hook = new Thread(() -> {
+                out.println("paddock serve: stopping: cancelling queued and running actions");
+                out.flush();
+                try {
+                    server.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                stopped.countDown();
+            }, "paddock-serve-stop");
+            Runtime.getRuntime().addShutdownHook(hook);
+            server.awaitTermination();
+            stopped.await();
+        }
+        return 0;
+    }
+
+    private InetSocketAddress address(String hostPort, String option) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0 || colon == hostPort.length() - 1)
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    option + " '" + hostPort + "' must be HOST:PORT, such as 127.0.0.1:8980 (0.0.0.0 for every interface)");
+        String host = hostPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        try {
+            int port = Integer.parseInt(hostPort.substring(colon + 1));
+            if (port < 0 || port > 65535) throw new NumberFormatException();
+            return new InetSocketAddress(host, port);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    option + " '" + hostPort + "': the port must be a number from 0 to 65535");
+        }
+    }
+
+    private long size(String s) {
+        String t = s.strip().toUpperCase(Locale.ROOT);
+        if (t.endsWith("B")) t = t.substring(0, t.length() - 1);
+        if (t.endsWith("I")) t = t.substring(0, t.length() - 1);
+        long unit = 1;
+        if (!t.isEmpty()) {
+            int shift = "KMGT".indexOf(t.charAt(t.length() - 1));
+            if (shift >= 0) {
+                unit = 1L << (10 * (shift + 1));
+                t = t.substring(0, t.length() - 1);
+            }
+        }
+        try {
+            long n = Long.parseLong(t.strip());
+            if (n <= 0) throw new NumberFormatException();
+            return Math.multiplyExact(n, unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--max-cache-size '" + s + "' must be a positive size: bytes, or a number with K, M, G or T (such as 20G)");
+        }
+    }
+
+    private <E extends Enum<E>> E enumOption(Class<E> type, String value, String option) {
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " '" + value + "' is not one of "
+                    + java.util.Arrays.stream(type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT)).toList());
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.paddock.remote;
+
+import build.bazel.remote.execution.v2.ActionCacheGrpc;
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.GetActionResultRequest;
+import build.bazel.remote.execution.v2.UpdateActionResultRequest;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.Optional;
+
+/** ActionCache: results by action digest; clients may store results of actions they ran themselves. */
+final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
+    private final ActionCacheStore cache;
+    private final Metrics metrics;
+
+    ActionCacheService(ActionCacheStore cache, Metrics metrics) {
+        this.cache = cache;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void getActionResult(GetActionResultRequest request, StreamObserver<ActionResult> response) {
+        Rpcs.unary(response, () -> {
+            Digests.checkFunction(request.getDigestFunction());
+            Digests.check(request.getActionDigest(), "action_digest");
+            Optional<ActionResult> result = cache.get(request.getActionDigest());
+            metrics.cacheLookup(result.isPresent());
+            if (result.isEmpty())
+                throw Status.NOT_FOUND.withDescription("no result for action " + Digests.format(request.getActionDigest()))
+                        .asRuntimeException();
+            return result.get(); // inlining is optional in the API; clients fetch outputs by digest
+        });
+    }
+
+    @Override
+    public void updateActionResult(UpdateActionResultRequest request, StreamObserver<ActionResult> response) {
+        Rpcs.unary(response, () -> {
+            Digests.checkFunction(request.getDigestFunction());
+            Digests.check(request.getActionDigest(), "action_digest");
+            ActionResult result = request.getActionResult();
+            int i = 0;
+            for (var d : ActionCacheStore.referencedBlobs(result)) Digests.check(d, "action_result blob " + i++);
+            cache.put(request.getActionDigest(), result);
+            return result;
+        });
+    }
+}

@@ -1,0 +1,349 @@
+package dev.paddock.remote;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.DirectoryNode;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.ExecutedActionMetadata;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.OutputDirectory;
+import build.bazel.remote.execution.v2.OutputFile;
+import build.bazel.remote.execution.v2.OutputSymlink;
+import build.bazel.remote.execution.v2.SymlinkNode;
+import build.bazel.remote.execution.v2.Tree;
+import com.google.protobuf.Any;
+import com.google.protobuf.Timestamp;
+import com.google.rpc.Code;
+import com.google.rpc.PreconditionFailure;
+import dev.paddock.Execution;
+import dev.paddock.Outcome;
+import dev.paddock.Paddock;
+import dev.paddock.Sandbox;
+import dev.paddock.Stdio;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * Runs one action: fetches its Action, Command and input tree, hard-links the inputs out of the
+ * store into a fresh input root, runs the command there through paddock's sandbox, and stores
+ * its outputs, stdout and stderr. Successful results go into the action cache.
+ */
+final class ActionRunner {
+    private final BlobStore store;
+    private final ActionCacheStore cache;
+    private final Paddock paddock;
+    private final Path work;
+    private final Function<Path, Optional<Sandbox>> sandboxFor;
+    private final String worker;
+
+    /**
+     * @param work       where input roots are made; on the store's file system, so that inputs
+     *                   are hard links rather than copies
+     * @param sandboxFor the sandbox for an action whose input root is the given directory, or
+     *                   empty to run actions contained but not sandboxed
+     */
+    ActionRunner(BlobStore store, ActionCacheStore cache, Paddock paddock, Path work,
+                 Function<Path, Optional<Sandbox>> sandboxFor) throws IOException {
+        this.store = store;
+        this.cache = cache;
+        this.paddock = paddock;
+        this.work = work;
+        this.sandboxFor = sandboxFor;
+        FileTrees.deleteRecursively(work); // input roots a crash left behind
+        Files.createDirectories(work);
+        String host;
+        try {
+            host = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
+            host = "localhost";
+        }
+        this.worker = "paddock@" + host;
+    }
+
+    ExecuteResponse run(RemoteOperation op) throws InterruptedException {
+        Path dir = work.resolve(UUID.randomUUID().toString());
+        try (BlobStore.Pin pin = store.pin()) {
+            try {
+                return run(op, dir, pin);
+            } finally {
+                FileTrees.deleteRecursively(dir);
+            }
+        } catch (BadRequest e) {
+            return ExecutionService.failure(Code.INVALID_ARGUMENT, e.getMessage());
+        } catch (IOException e) {
+            return ExecutionService.failure(Code.INTERNAL, "paddock serve: " + e);
+        }
+    }
+
+    private ExecuteResponse run(RemoteOperation op, Path dir, BlobStore.Pin pin)
+            throws IOException, BadRequest, InterruptedException {
+        ExecutedActionMetadata.Builder meta = ExecutedActionMetadata.newBuilder().setWorker(worker)
+                .setQueuedTimestamp(timestamp(op.queuedAt)).setWorkerStartTimestamp(now())
+                .setInputFetchStartTimestamp(now());
+        List<Digest> missing = new ArrayList<>();
+        pin.add(op.actionDigest);
+        Optional<Action> action = store.readMessage(op.actionDigest, Action.parser(), "Action");
+        if (action.isEmpty()) return missing(List.of(op.actionDigest));
+        Digest commandDigest = Digests.check(action.get().getCommandDigest(), "Action.command_digest");
+        Digest rootDigest = Digests.check(action.get().getInputRootDigest(), "Action.input_root_digest");
+        pin.add(commandDigest);
+        Optional<Command> command = store.readMessage(commandDigest, Command.parser(), "Command");
+        if (command.isEmpty()) missing.add(commandDigest);
+        Map<Digest, Directory> tree = fetchTree(rootDigest, pin, missing);
+        if (!missing.isEmpty()) return missing(missing);
+        Command cmd = command.orElseThrow();
+        if (cmd.getArgumentsCount() == 0) throw new BadRequest("Command " + Digests.format(commandDigest) + " has no arguments");
+
+        Path root = dir.resolve("root");
+        Files.createDirectories(root);
+        materialise(tree, rootDigest, root);
+        Path workingDirectory = inside(root, cmd.getWorkingDirectory(), "Command.working_directory");
+        Files.createDirectories(workingDirectory);
+        List<String> outputs = outputPaths(cmd);
+        for (String out : outputs) {
+            Path parent = inside(workingDirectory, out, "output path").getParent();
+            if (parent != null) Files.createDirectories(parent);
+        }
+        meta.setInputFetchCompletedTimestamp(now());
+
+        Path stdout = dir.resolve("stdout");
+        Path stderr = dir.resolve("stderr");
+        Map<String, String> environment = new LinkedHashMap<>();
+        cmd.getEnvironmentVariablesList().forEach(v -> environment.put(v.getName(), v.getValue()));
+        dev.paddock.Action.Builder spawn = dev.paddock.Action.newBuilder(cmd.getArgumentsList())
+                .environment(environment).directory(workingDirectory)
+                .stdout(Stdio.file(stdout)).stderr(Stdio.file(stderr));
+        Duration timeout = Duration.ofSeconds(action.get().getTimeout().getSeconds(), action.get().getTimeout().getNanos());
+        if (timeout.isNegative()) throw new BadRequest("Action.timeout " + timeout + " is negative");
+        if (!timeout.isZero()) spawn.timeout(timeout);
+        sandboxFor.apply(root).ifPresent(spawn::sandbox);
+
+        meta.setExecutionStartTimestamp(now());
+        Execution execution = paddock.start(spawn.build());
+        op.running(execution);
+        Outcome outcome = execution.await();
+        meta.setExecutionCompletedTimestamp(now());
+        if (op.cancelled())
+            return ExecutionService.failure(Code.CANCELLED, "cancelled while running: the client went away or the server stopped");
+        if (outcome.setupFailure().isPresent())
+            Files.writeString(stderr, "paddock serve: " + outcome.setupFailure().get().describe() + "\n",
+                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+
+        meta.setOutputUploadStartTimestamp(now());
+        ActionResult.Builder result = ActionResult.newBuilder().setExitCode(outcome.exitCode());
+        collectOutputs(cmd, workingDirectory, result, pin);
+        result.setStdoutDigest(ingestLog(stdout, pin)).setStderrDigest(ingestLog(stderr, pin));
+        meta.setOutputUploadCompletedTimestamp(now()).setWorkerCompletedTimestamp(now());
+        result.setExecutionMetadata(meta);
+
+        ExecuteResponse.Builder response = ExecuteResponse.newBuilder().setResult(result);
+        if (outcome.timedOut()) {
+            return response.setStatus(Rpcs.status(Code.DEADLINE_EXCEEDED,
+                    "the action ran longer than its timeout of " + timeout.toMillis() + " ms and was killed")).build();
+        }
+        response.setStatus(Rpcs.OK);
+        if (outcome.exitCode() == 0 && !action.get().getDoNotCache()) cache.put(op.actionDigest, result.build());
+        return response.build();
+    }
+
+    /** Every directory under root, by digest; blobs the store lacks are added to missing. */
+    private Map<Digest, Directory> fetchTree(Digest rootDigest, BlobStore.Pin pin, List<Digest> missing)
+            throws IOException, BadRequest {
+        Map<Digest, Directory> tree = new HashMap<>();
+        Deque<Digest> queue = new ArrayDeque<>(List.of(rootDigest));
+        Set<Digest> missingSet = new LinkedHashSet<>();
+        while (!queue.isEmpty()) {
+            Digest d = queue.poll();
+            if (tree.containsKey(d) || missingSet.contains(d)) continue;
+            pin.add(d);
+            Optional<Directory> dir = store.readMessage(d, Directory.parser(), "Directory");
+            if (dir.isEmpty()) {
+                missingSet.add(d);
+                continue;
+            }
+            tree.put(d, dir.get());
+            for (FileNode f : dir.get().getFilesList()) {
+                Digests.check(f.getDigest(), "input file '" + f.getName() + "'");
+                pin.add(f.getDigest());
+                if (!store.contains(f.getDigest())) missingSet.add(f.getDigest());
+            }
+            for (DirectoryNode child : dir.get().getDirectoriesList())
+                queue.add(Digests.check(child.getDigest(), "input directory '" + child.getName() + "'"));
+        }
+        missing.addAll(missingSet);
+        return tree;
+    }
+
+    private void materialise(Map<Digest, Directory> tree, Digest digest, Path at) throws IOException, BadRequest {
+        Directory dir = tree.get(digest);
+        Set<String> names = new java.util.HashSet<>();
+        for (FileNode f : dir.getFilesList()) {
+            Path target = at.resolve(checkName(f.getName(), names));
+            Optional<Path> blob = f.getIsExecutable() ? store.findExecutable(f.getDigest()) : store.find(f.getDigest());
+            if (blob.isEmpty()) throw new IOException("input blob " + Digests.format(f.getDigest()) + " vanished from the store");
+            try {
+                Files.createLink(target, blob.get());
+            } catch (IOException e) {
+                // another file system, or the blob's link count is at the file system's limit
+                Files.copy(blob.get(), target);
+            }
+        }
+        for (SymlinkNode s : dir.getSymlinksList())
+            Files.createSymbolicLink(at.resolve(checkName(s.getName(), names)), Path.of(s.getTarget()));
+        for (DirectoryNode d : dir.getDirectoriesList()) {
+            Path sub = at.resolve(checkName(d.getName(), names));
+            Files.createDirectory(sub);
+            materialise(tree, d.getDigest(), sub);
+        }
+    }
+
+    private static String checkName(String name, Set<String> seen) throws BadRequest {
+        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.contains("/") || name.indexOf('\0') >= 0)
+            throw new BadRequest("input tree: '" + name + "' is not a valid file name");
+        if (!seen.add(name)) throw new BadRequest("input tree: '" + name + "' appears twice in one directory");
+        return name;
+    }
+
+    /** base.resolve(relative), refusing absolute paths and paths that leave base. */
+    private static Path inside(Path base, String relative, String what) throws BadRequest {
+        if (relative.startsWith("/")) throw new BadRequest(what + " '" + relative + "' must be relative");
+        Path p = base.resolve(relative).normalize();
+        if (!p.startsWith(base)) throw new BadRequest(what + " '" + relative + "' leaves the input root");
+        return p;
+    }
+
+    private static List<String> outputPaths(Command cmd) {
+        if (cmd.getOutputPathsCount() > 0) return cmd.getOutputPathsList();
+        return Stream.concat(cmd.getOutputFilesList().stream(), cmd.getOutputDirectoriesList().stream()).toList();
+    }
+
+    private enum Expected { FILE, DIRECTORY, ANY }
+
+    /**
+     * Outputs as the Command asked for them: output_paths (API 2.1 and later) reports symlinks in
+     * output_symlinks; output_files and output_directories (2.0) in output_file_symlinks and
+     * output_directory_symlinks. Outputs the action did not make are left out.
+     */
+    private void collectOutputs(Command cmd, Path workingDirectory, ActionResult.Builder result, BlobStore.Pin pin)
+            throws IOException, BadRequest {
+        if (cmd.getOutputPathsCount() > 0) {
+            for (String p : cmd.getOutputPathsList()) collect(p, Expected.ANY, workingDirectory, result, pin);
+            return;
+        }
+        for (String p : cmd.getOutputFilesList()) collect(p, Expected.FILE, workingDirectory, result, pin);
+        for (String p : cmd.getOutputDirectoriesList()) collect(p, Expected.DIRECTORY, workingDirectory, result, pin);
+    }
+
+    private void collect(String path, Expected expected, Path workingDirectory, ActionResult.Builder result,
+                         BlobStore.Pin pin) throws IOException, BadRequest {
+        Path p = inside(workingDirectory, path, "output path");
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        if (attrs.isSymbolicLink()) {
+            OutputSymlink link = OutputSymlink.newBuilder().setPath(path).setTarget(Files.readSymbolicLink(p).toString()).build();
+            switch (expected) {
+                case ANY -> result.addOutputSymlinks(link);
+                case FILE -> result.addOutputFileSymlinks(link);
+                case DIRECTORY -> result.addOutputDirectorySymlinks(link);
+            }
+        } else if (attrs.isRegularFile()) {
+            Digest d = store.ingest(p);
+            pin.add(d);
+            result.addOutputFiles(OutputFile.newBuilder().setPath(path).setDigest(d)
+                    .setIsExecutable(isExecutable((PosixFileAttributes) attrs)));
+        } else if (attrs.isDirectory()) {
+            Map<Digest, Directory> children = new LinkedHashMap<>();
+            Directory top = directory(p, children, pin);
+            Digest treeDigest = store.put(Tree.newBuilder().setRoot(top).addAllChildren(children.values()).build());
+            pin.add(treeDigest);
+            result.addOutputDirectories(OutputDirectory.newBuilder().setPath(path).setTreeDigest(treeDigest));
+        }
+    }
+
+    /** The Directory message for dir, storing its files; every distinct subdirectory goes into children. */
+    private Directory directory(Path dir, Map<Digest, Directory> children, BlobStore.Pin pin) throws IOException {
+        Map<String, Path> entries = new TreeMap<>();
+        try (Stream<Path> list = Files.list(dir)) {
+            list.forEach(e -> entries.put(e.getFileName().toString(), e));
+        }
+        Directory.Builder out = Directory.newBuilder();
+        for (Map.Entry<String, Path> e : entries.entrySet()) {
+            PosixFileAttributes a = Files.readAttributes(e.getValue(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (a.isSymbolicLink()) {
+                out.addSymlinks(SymlinkNode.newBuilder().setName(e.getKey())
+                        .setTarget(Files.readSymbolicLink(e.getValue()).toString()));
+            } else if (a.isRegularFile()) {
+                Digest d = store.ingest(e.getValue());
+                pin.add(d);
+                out.addFiles(FileNode.newBuilder().setName(e.getKey()).setDigest(d).setIsExecutable(isExecutable(a)));
+            } else if (a.isDirectory()) {
+                Directory child = directory(e.getValue(), children, pin);
+                Digest d = Digests.of(child);
+                children.putIfAbsent(d, child);
+                out.addDirectories(DirectoryNode.newBuilder().setName(e.getKey()).setDigest(d));
+            } // sockets, fifos and devices are not outputs
+        }
+        return out.build();
+    }
+
+    private static boolean isExecutable(PosixFileAttributes a) {
+        return a.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
+    }
+
+    private Digest ingestLog(Path file, BlobStore.Pin pin) throws IOException {
+        if (!Files.exists(file)) return Digests.EMPTY;
+        Digest d = store.ingest(file);
+        pin.add(d);
+        return d;
+    }
+
+    private static ExecuteResponse missing(List<Digest> digests) {
+        PreconditionFailure.Builder failure = PreconditionFailure.newBuilder();
+        for (Digest d : digests)
+            failure.addViolations(PreconditionFailure.Violation.newBuilder().setType("MISSING")
+                    .setSubject("blobs/" + Digests.format(d))
+                    .setDescription("blob " + Digests.format(d) + " is not in the store; upload it and retry"));
+        com.google.rpc.Status status = com.google.rpc.Status.newBuilder().setCode(Code.FAILED_PRECONDITION_VALUE)
+                .setMessage(digests.size() + " blob(s) the action needs are missing").addDetails(Any.pack(failure.build())).build();
+        return ExecuteResponse.newBuilder().setStatus(status).build();
+    }
+
+    private static Timestamp now() {
+        return timestamp(Instant.now());
+    }
+
+    private static Timestamp timestamp(Instant i) {
+        return Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
+    }
+}

@@ -1,0 +1,201 @@
+package dev.paddock.remote;
+
+import dev.paddock.Paddock;
+import dev.paddock.Sandbox;
+import dev.paddock.internal.NativeBinaries;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * A Remote Execution API v2 server: content store, action cache and execution in one process,
+ * with actions run through paddock's sandbox. {@link #start()} listens on the configured address;
+ * {@link #services()} gives the same services for an in-process channel.
+ *
+ * <pre>{@code
+ * try (RemoteServer server = RemoteServer.newBuilder().listen(new InetSocketAddress("127.0.0.1", 8980)).build()) {
+ *     server.start();
+ *     server.awaitTermination();
+ * }
+ * }</pre>
+ */
+public final class RemoteServer implements AutoCloseable {
+    /** The default --max-cache-size: 10 GiB. */
+    public static final long DEFAULT_MAX_CACHE_BYTES = 10L << 30;
+
+    private final Builder config;
+    private final Paddock paddock;
+    private final BlobStore blobs;
+    private final Metrics metrics;
+    private final ExecutionService execution;
+    private final List<BindableService> services;
+    private Server server;
+    private HTTPServer metricsServer;
+
+    private RemoteServer(Builder b) throws IOException {
+        this.config = b;
+        Path dir = b.cacheDir;
+        Files.createDirectories(dir);
+        blobs = new BlobStore(dir, b.maxCacheBytes);
+        metrics = new Metrics(blobs::sizeBytes, b.maxCacheBytes);
+        ActionCacheStore cache = new ActionCacheStore(dir.resolve("ac"), blobs);
+        paddock = Paddock.create();
+        ActionRunner runner = new ActionRunner(blobs, cache, paddock, dir.resolve("work"), this::sandboxFor);
+        execution = new ExecutionService(cache, runner, b.workers, metrics, b.log);
+        services = List.of(new Capabilities(), new CasService(blobs), new ByteStreamService(blobs, dir.resolve("uploads")),
+                new ActionCacheService(cache, metrics), execution);
+    }
+
+    public static Builder newBuilder() {
+        return new Builder();
+    }
+
+    /** The services, for tests and embedders that run their own gRPC server. */
+    public List<BindableService> services() {
+        return services;
+    }
+
+    /** Starts listening (and serving metrics, if configured); returns the port, useful when it was 0. */
+    public int start() throws IOException {
+        server = NettyServerBuilder.forAddress(config.listen).maxInboundMessageSize(MAX_MESSAGE_BYTES)
+                .addServices(new ArrayList<>(services.stream().map(BindableService::bindService).toList()))
+                .build().start();
+        if (config.metricsListen != null) {
+            metricsServer = HTTPServer.builder().hostname(config.metricsListen.getHostString())
+                    .port(config.metricsListen.getPort()).registry(metrics.registry).buildAndStart();
+        }
+        return port();
+    }
+
+    /** Inbound messages up to this size: a full batch plus its framing. */
+    static final int MAX_MESSAGE_BYTES = (int) Capabilities.MAX_BATCH_BYTES + (1 << 20);
+
+    public int port() {
+        return server.getPort();
+    }
+
+    /** The metrics endpoint's port, when metrics are served. */
+    public Optional<Integer> metricsPort() {
+        return metricsServer == null ? Optional.empty() : Optional.of(metricsServer.getPort());
+    }
+
+    public Path cacheDir() {
+        return config.cacheDir;
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /**
+     * Stops accepting calls, cancels queued and running actions (their process trees are killed),
+     * and releases everything. Blobs and results already stored stay on disk.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        if (server != null) server.shutdown();
+        execution.close();
+        paddock.close();
+        if (server != null && !server.awaitTermination(5, TimeUnit.SECONDS)) server.shutdownNow();
+        if (metricsServer != null) metricsServer.close();
+    }
+
+    private Optional<Sandbox> sandboxFor(Path inputRoot) {
+        if (config.sandbox == null) return Optional.empty();
+        Sandbox.Builder b = Sandbox.newBuilder(config.sandboxBase).mode(config.sandbox).network(config.network);
+        for (Path p : config.readOnly) b.readOnly(p);
+        b.writable(inputRoot, inputRoot);
+        return Optional.of(b.build());
+    }
+
+    /** Configures a {@link RemoteServer}; every setting has a default. */
+    public static final class Builder {
+        private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8980);
+        private InetSocketAddress metricsListen;
+        private Path cacheDir;
+        private long maxCacheBytes = DEFAULT_MAX_CACHE_BYTES;
+        private int workers = Runtime.getRuntime().availableProcessors();
+        private Sandbox.Mode sandbox = Sandbox.Mode.AUTO;
+        private Sandbox.Base sandboxBase = Sandbox.Base.HERMETIC;
+        private Sandbox.Network network = Sandbox.Network.LOOPBACK;
+        private final List<Path> readOnly = new ArrayList<>();
+        private Consumer<String> log = line -> {};
+
+        private Builder() {}
+
+        public Builder listen(InetSocketAddress address) {
+            this.listen = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /** Serves Prometheus metrics over HTTP at address (path /metrics); off by default. */
+        public Builder metricsListen(InetSocketAddress address) {
+            this.metricsListen = address;
+            return this;
+        }
+
+        /** Where blobs, results and input roots live; default: "remote" in paddock's per-user cache directory. */
+        public Builder cacheDir(Path dir) {
+            this.cacheDir = dir.toAbsolutePath().normalize();
+            return this;
+        }
+
+        public Builder maxCacheBytes(long bytes) {
+            if (bytes <= 0) throw new IllegalArgumentException("the cache size must be positive, not " + bytes);
+            this.maxCacheBytes = bytes;
+            return this;
+        }
+
+        /** How many actions run at once; the rest wait in a queue. Default: one per CPU. */
+        public Builder workers(int n) {
+            if (n < 1) throw new IllegalArgumentException("workers must be at least 1, not " + n);
+            this.workers = n;
+            return this;
+        }
+
+        /** The sandbox mode for actions, or null to run them contained but not sandboxed. Default AUTO. */
+        public Builder sandbox(Sandbox.Mode mode) {
+            this.sandbox = mode;
+            return this;
+        }
+
+        /** What the sandbox shows of the host: default HERMETIC (system directories, toolchains, input root). */
+        public Builder sandboxBase(Sandbox.Base base) {
+            this.sandboxBase = Objects.requireNonNull(base, "base");
+            return this;
+        }
+
+        public Builder network(Sandbox.Network network) {
+            this.network = Objects.requireNonNull(network, "network");
+            return this;
+        }
+
+        /** A host directory actions see read-only at the same path, such as a toolchain. */
+        public Builder readOnly(Path dir) {
+            readOnly.add(dir.toAbsolutePath().normalize());
+            return this;
+        }
+
+        /** Receives one line per completed action. */
+        public Builder log(Consumer<String> log) {
+            this.log = Objects.requireNonNull(log, "log");
+            return this;
+        }
+
+        public RemoteServer build() throws IOException {
+            if (cacheDir == null) cacheDir = NativeBinaries.cacheDirectory().resolve("remote");
+            return new RemoteServer(this);
+        }
+    }
+}
