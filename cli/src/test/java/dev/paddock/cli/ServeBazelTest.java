@@ -1,0 +1,270 @@
+package dev.paddock.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * End to end with a real REAPI client: Bazel 4.2.3 (Debian's bazel-bootstrap) builds a workspace
+ * of genrules and a cc_binary against {@code paddock serve}, started as users start it. Offline,
+ * Bazel needs local stand-ins for rules_cc, rules_java and remote_coverage_tools; they forward to
+ * Bazel's native rules.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class ServeBazelTest {
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+    private static final List<String> OUTPUTS = List.of("greeting.txt", "shout.txt", "hello");
+
+    @TempDir
+    Path dir;
+    private Path workspace;
+    private final List<Process> servers = new ArrayList<>();
+
+    @BeforeEach
+    void stageWorkspace() throws IOException, URISyntaxException {
+        assertTrue(Files.isExecutable(Path.of("/usr/bin/bazel")),
+                "these tests need Bazel 4.2.3 from Debian: apt-get install bazel-bootstrap (.ci/run installs it)");
+        Path resources = Path.of(ServeBazelTest.class.getResource("bazel").toURI());
+        copyTree(resources, dir);
+        workspace = dir.resolve("workspace");
+        Path standIns = dir.resolve("stand-ins");
+        Files.writeString(workspace.resolve("WORKSPACE"), String.join("\n",
+                "workspace(name = \"paddock_e2e\")",
+                "local_repository(name = \"rules_cc\", path = \"" + standIns.resolve("rules_cc") + "\")",
+                "local_repository(name = \"rules_java\", path = \"" + standIns.resolve("rules_java") + "\")",
+                "local_repository(name = \"remote_coverage_tools\", path = \"" + standIns.resolve("remote_coverage_tools") + "\")",
+                ""));
+        // Debian's system rc turns on --sandbox_debug, which floods the output this test reads.
+        Files.writeString(workspace.resolve(".bazelrc"), "build --nosandbox_debug\n");
+    }
+
+    @AfterEach
+    void stopServers() throws IOException, InterruptedException {
+        try (Stream<Path> links = Files.list(workspace)) { // Bazel's convenience links point out of the test's directory
+            for (Path l : (Iterable<Path>) links.filter(Files::isSymbolicLink)::iterator) Files.delete(l);
+        }
+        for (Process p : servers) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void remoteBuildMatchesTheLocalBuildAndACleanRebuildIsServedFromTheCache() throws Exception {
+        Bazel local = bazel("build", "//:all");
+        assertEquals(0, local.exitCode(), local.output());
+        List<String> localDigests = outputDigests();
+        assertEquals(0, bazel("clean").exitCode());
+
+        int port = startServer(dir.resolve("cache"), 0);
+        Bazel remote = bazel("build", "--remote_executor=grpc://127.0.0.1:" + port, "//:all");
+        assertEquals(0, remote.exitCode(), remote.output());
+        assertTrue(remote.output().matches("(?s).*\\d+ processes: \\d+ internal, 4 remote\\..*"),
+                "the genrules and the cc_binary's compile and link ran remotely:\n" + remote.output());
+        assertEquals(localDigests, outputDigests(), "remote outputs are identical to local ones");
+        assertEquals("hello from cc_binary\n", run(workspace.resolve("bazel-bin/hello")));
+
+        assertEquals(0, bazel("clean").exitCode());
+        Bazel again = bazel("build", "--remote_executor=grpc://127.0.0.1:" + port, "//:all");
+        assertEquals(0, again.exitCode(), again.output());
+        Matcher processes = Pattern.compile("(\\d+) processes: (.*)").matcher(again.output());
+        assertTrue(processes.find(), again.output());
+        assertTrue(processes.group(2).matches("\\d+ remote cache hit, \\d+ internal\\."),
+                "after bazel clean every action is a remote cache hit: " + processes.group());
+        assertEquals(localDigests, outputDigests());
+    }
+
+    @Test
+    void aFailingActionSurfacesItsExitCodeAndStderr() throws Exception {
+        int port = startServer(dir.resolve("cache"), 0);
+        Bazel failed = bazel("build", "--remote_executor=grpc://127.0.0.1:" + port, "//fail:fail");
+        assertNotEquals(0, failed.exitCode());
+        assertTrue(failed.output().contains("paddock-e2e-boom"), "the action's stderr is shown:\n" + failed.output());
+        assertTrue(failed.output().contains("Exit 3"), "the action's exit code is shown:\n" + failed.output());
+    }
+
+    /**
+     * The server is killed (SIGKILL) while Bazel uploads a 128 MiB input; the partial upload is
+     * left on disk. Restarted on the same store, the server finds every stored blob intact, and
+     * the build succeeds.
+     */
+    @Test
+    void theServerKilledMidUploadAndRestartedLeavesAConsistentStore() throws Exception {
+        Path cache = dir.resolve("cache");
+        writeRandom(workspace.resolve("big/data.bin"), 128 << 20);
+        int port = startServer(cache, 0);
+        Process server = servers.getLast();
+        Path uploads = cache.resolve("uploads");
+        Bazel[] interrupted = new Bazel[1];
+        try (WatchService watch = FileSystems.getDefault().newWatchService()) {
+            uploads.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+            Thread build = Thread.ofPlatform().start(() -> {
+                try {
+                    interrupted[0] = bazel("build", "--remote_executor=grpc://127.0.0.1:" + port, "--remote_retries=0", "//big:count");
+                } catch (IOException | InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            // Bazel uploads small blobs through ByteStream too: wait for the large one's partial file.
+            String big = "-" + (128 << 20);
+            boolean started = false;
+            while (!started) {
+                WatchKey key = watch.poll(5, TimeUnit.MINUTES);
+                assertTrue(key != null, "the large upload started");
+                for (WatchEvent<?> e : key.pollEvents()) started |= e.context().toString().endsWith(big);
+                key.reset();
+            }
+            server.destroyForcibly().waitFor();
+            build.join();
+        }
+        assertNotEquals(0, interrupted[0].exitCode(), "the build lost its server:\n" + interrupted[0].output());
+        Path partial;
+        try (Stream<Path> s = Files.list(uploads)) {
+            partial = s.filter(p -> p.getFileName().toString().endsWith("-" + (128 << 20))).findFirst().orElseThrow();
+        }
+        assertTrue(Files.size(partial) < 128 << 20, "the large upload was cut short: " + Files.size(partial) + " bytes");
+
+        int again = startServer(cache, 0);
+        assertStoreConsistent(cache);
+        Bazel rebuilt = bazel("build", "--remote_executor=grpc://127.0.0.1:" + again, "//big:count");
+        assertEquals(0, rebuilt.exitCode(), rebuilt.output());
+        assertEquals(Integer.toString(128 << 20), Files.readString(workspace.resolve("bazel-bin/big/count.txt")).strip());
+        assertStoreConsistent(cache);
+    }
+
+    /** Every stored blob's content matches the digest in its name; nothing is left half-written. */
+    private static void assertStoreConsistent(Path cache) throws Exception {
+        int blobs = 0;
+        for (String top : List.of("cas", "cas-exec")) {
+            try (Stream<Path> files = Files.walk(cache.resolve(top))) {
+                for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                    String name = f.getFileName().toString();
+                    assertEquals(name.substring(0, 64), sha256(f), "blob " + f + " holds what its name says");
+                    assertEquals(Long.parseLong(name.substring(65)), Files.size(f));
+                    blobs++;
+                }
+            }
+        }
+        assertTrue(blobs > 0);
+        try (Stream<Path> tmp = Files.list(cache.resolve("tmp"))) {
+            assertEquals(List.of(), tmp.toList(), "no temporary files survive a restart");
+        }
+    }
+
+    private int startServer(Path cache, int port) throws IOException, InterruptedException {
+        List<String> command = List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "serve", "--listen", "127.0.0.1:" + port, "--cache-dir", cache.toString(), "--workers", "2");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        servers.add(p);
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) lines.add(line);
+            } catch (IOException e) {
+                // the server is gone; the test sees it in its own checks
+            } finally {
+                lines.add("<end of output>");
+            }
+        });
+        StringBuilder seen = new StringBuilder();
+        while (true) {
+            String line = lines.poll(2, TimeUnit.MINUTES);
+            if (line == null || line.equals("<end of output>"))
+                throw new AssertionError("paddock serve did not start:\n" + seen);
+            seen.append(line).append('\n');
+            Matcher m = LISTENING.matcher(line);
+            if (m.find()) return Integer.parseInt(m.group(1));
+        }
+    }
+
+    record Bazel(int exitCode, String output) {}
+
+    /** Bazel in batch mode (no server left behind), its state under the test's directory, no user rc file. */
+    private Bazel bazel(String... args) throws IOException, InterruptedException {
+        // Debian's Bazel takes its install base from the system rc file: keep that one.
+        List<String> command = new ArrayList<>(List.of("bazel", "--batch", "--nohome_rc",
+                "--output_user_root=" + dir.resolve("bazel-root")));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(workspace.toFile()).redirectErrorStream(true);
+        pb.environment().put("HOME", dir.toString()); // Bazel wants a home; uid 65534 has none
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Bazel(p.waitFor(), output);
+    }
+
+    private List<String> outputDigests() throws Exception {
+        List<String> out = new ArrayList<>();
+        for (String o : OUTPUTS) out.add(o + " " + sha256(workspace.resolve("bazel-bin").resolve(o)));
+        return out;
+    }
+
+    private static String run(Path program) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(program.toString()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor());
+        return out;
+    }
+
+    private static String sha256(Path f) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(f)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static void writeRandom(Path file, int size) throws IOException {
+        Random random = new Random(7);
+        byte[] chunk = new byte[1 << 20];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (int written = 0; written < size; written += chunk.length) {
+                random.nextBytes(chunk);
+                out.write(chunk, 0, Math.min(chunk.length, size - written));
+            }
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(target);
+                else Files.copy(p, target);
+            }
+        }
+    }
+}
