@@ -7,15 +7,18 @@ import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /** ActionCache: results by action digest; clients may store results of actions they ran themselves. */
 final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
     private final ActionCacheStore cache;
     private final Metrics metrics;
+    private final Consumer<String> log;
 
-    ActionCacheService(ActionCacheStore cache, Metrics metrics) {
+    ActionCacheService(ActionCacheStore cache, Metrics metrics, Consumer<String> log) {
         this.cache = cache;
         this.metrics = metrics;
+        this.log = log;
     }
 
     @Override
@@ -28,6 +31,8 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
             if (result.isEmpty())
                 throw Status.NOT_FOUND.withDescription("no result for action " + Digests.format(request.getActionDigest()))
                         .asRuntimeException();
+            log.accept("action " + Digests.format(request.getActionDigest()) + " exit " + result.get().getExitCode()
+                    + " (cache hit)");
             return result.get(); // inlining is optional in the API; clients fetch outputs by digest
         });
     }

@@ -112,7 +112,7 @@ final class ExecutionService extends ExecutionGrpc.ExecutionImplBase implements 
                     .append(response.getStatus().getMessage());
         else line.append(" exit ").append(response.getResult().getExitCode());
         if (response.getStatus().getCode() == Code.DEADLINE_EXCEEDED_VALUE) line.append(" timed out");
-        line.append(" in ").append(took.toMillis()).append(" ms").append(response.getCachedResult() ? " (cache hit)" : "");
+        line.append(response.getCachedResult() ? " (cache hit)" : " in " + took.toMillis() + " ms");
         log.accept(line.toString());
     }
 

@@ -54,7 +54,7 @@ public final class RemoteServer implements AutoCloseable {
         ActionRunner runner = new ActionRunner(blobs, cache, paddock, dir.resolve("work"), this::sandboxFor);
         execution = new ExecutionService(cache, runner, b.workers, metrics, b.log);
         services = List.of(new Capabilities(), new CasService(blobs), new ByteStreamService(blobs, dir.resolve("uploads")),
-                new ActionCacheService(cache, metrics), execution);
+                new ActionCacheService(cache, metrics, b.log), execution);
     }
 
     public static Builder newBuilder() {

@@ -1,0 +1,229 @@
+package dev.paddock.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.ExecuteRequest;
+import build.bazel.remote.execution.v2.ExecutionGrpc;
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.ByteStreamProto.ReadRequest;
+import com.google.bytestream.ByteStreamProto.ReadResponse;
+import com.google.bytestream.ByteStreamProto.WriteRequest;
+import com.google.bytestream.ByteStreamProto.WriteResponse;
+import com.google.longrunning.Operation;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.MessageLite;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code paddock serve} as an operator runs it: its own JVM, real sockets, real signals. */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class ServeCliTest {
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+
+    @TempDir
+    Path dir;
+    private Process server;
+    private final BlockingQueue<String> output = new LinkedBlockingQueue<>();
+    private ManagedChannel channel;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (channel != null) channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        if (server != null && server.isAlive()) {
+            server.destroyForcibly();
+            server.waitFor();
+        }
+    }
+
+    @Test
+    void helpTeachesTheOptions() throws Exception {
+        CliTest.Result r = CliTest.paddock(dir, "serve", "--help");
+        assertEquals(0, r.exitCode());
+        for (String option : List.of("--listen", "--cache-dir", "--max-cache-size", "--workers", "--sandbox", "--metrics"))
+            assertTrue(r.stdout().contains(option), option + " in:\n" + r.stdout());
+    }
+
+    @Test
+    void badOptionsSayWhatIsWrong() throws Exception {
+        CliTest.Result r = CliTest.paddock(dir, "serve", "--listen", "nowhere");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.stderr().contains("--listen 'nowhere' must be HOST:PORT"), r.stderr());
+        r = CliTest.paddock(dir, "serve", "--max-cache-size", "lots");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.stderr().contains("--max-cache-size 'lots' must be a positive size"), r.stderr());
+    }
+
+    /** SIGTERM cancels the running action, whose process is gone when the server has exited. */
+    @Test
+    void sigtermCancelsRunningActionsAndLeavesNoProcess() throws Exception {
+        start(List.of(), "--sandbox", "off", "--metrics", "127.0.0.1:0");
+        Path pidFile = dir.resolve("pid");
+        Command command = Command.newBuilder().addArguments("/bin/sh").addArguments("-c")
+                .addArguments("echo $$ > " + pidFile + ".tmp && mv " + pidFile + ".tmp " + pidFile + " && exec sleep 600")
+                .build();
+        Directory root = Directory.getDefaultInstance();
+        Action action = Action.newBuilder().setCommandDigest(digest(command)).setInputRootDigest(digest(root)).build();
+        ContentAddressableStorageGrpc.newBlockingStub(channel).batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+                .addRequests(blob(command)).addRequests(blob(root)).addRequests(blob(action)).build());
+        Iterator<Operation> ops = ExecutionGrpc.newBlockingStub(channel)
+                .execute(ExecuteRequest.newBuilder().setActionDigest(digest(action)).build());
+        CompletableFuture.runAsync(() -> ops.forEachRemaining(op -> {}));
+        long pid = Long.parseLong(awaitFile(pidFile).strip());
+        assertTrue(ProcessHandle.of(pid).isPresent());
+
+        new ProcessBuilder("kill", "-TERM", Long.toString(server.pid())).start().waitFor();
+        assertTrue(server.waitFor(2, TimeUnit.MINUTES), "the server exits on SIGTERM");
+        assertTrue(ProcessHandle.of(pid).isEmpty(), "the action's process is gone");
+        List<String> lines = new ArrayList<>(output);
+        assertTrue(lines.stream().anyMatch(l -> l.contains("stopping")), String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("metrics at http://127.0.0.1:")), String.join("\n", lines));
+    }
+
+    /** 1 GiB up and down through ByteStream while the server has a 256 MiB heap: blobs are streamed. */
+    @Test
+    void aGibibyteBlobGoesUpAndDownWithA256MiBHeap() throws Exception {
+        start(List.of("-Xmx256m"), "--sandbox", "off");
+        long size = 1L << 30;
+        MessageDigest sent = MessageDigest.getInstance("SHA-256");
+        Random random = new Random(11);
+        byte[] chunk = new byte[1 << 20];
+        for (long at = 0; at < size; at += chunk.length) {
+            random.nextBytes(chunk);
+            sent.update(chunk);
+        }
+        String hash = HexFormat.of().formatHex(sent.digest());
+        String upload = "uploads/" + UUID.randomUUID() + "/blobs/" + hash + "/" + size;
+
+        CompletableFuture<WriteResponse> done = new CompletableFuture<>();
+        Object ready = new Object();
+        ClientCallStreamObserver<WriteRequest> writer = (ClientCallStreamObserver<WriteRequest>) ByteStreamGrpc.newStub(channel)
+                .write(new ClientResponseObserver<WriteRequest, WriteResponse>() {
+                    @Override public void beforeStart(ClientCallStreamObserver<WriteRequest> call) {
+                        call.setOnReadyHandler(() -> {
+                            synchronized (ready) {
+                                ready.notifyAll();
+                            }
+                        });
+                    }
+                    @Override public void onNext(WriteResponse r) { done.complete(r); }
+                    @Override public void onError(Throwable t) { done.completeExceptionally(t); }
+                    @Override public void onCompleted() {}
+                });
+        random = new Random(11);
+        for (long at = 0; at < size; at += chunk.length) {
+            random.nextBytes(chunk);
+            writer.onNext(WriteRequest.newBuilder().setResourceName(at == 0 ? upload : "").setWriteOffset(at)
+                    .setData(ByteString.copyFrom(chunk)).setFinishWrite(at + chunk.length == size).build());
+            // Flow control: send only while the transport wants more, as a well-behaved client does.
+            synchronized (ready) {
+                while (!writer.isReady() && !done.isDone()) ready.wait(1000);
+            }
+        }
+        writer.onCompleted();
+        assertEquals(size, done.get(5, TimeUnit.MINUTES).getCommittedSize());
+
+        MessageDigest received = MessageDigest.getInstance("SHA-256");
+        long total = 0;
+        Iterator<ReadResponse> read = ByteStreamGrpc.newBlockingStub(channel)
+                .read(ReadRequest.newBuilder().setResourceName("blobs/" + hash + "/" + size).build());
+        while (read.hasNext()) {
+            ByteString data = read.next().getData();
+            data.asReadOnlyByteBufferList().forEach(received::update);
+            total += data.size();
+        }
+        assertEquals(size, total);
+        assertEquals(hash, HexFormat.of().formatHex(received.digest()));
+        assertTrue(server.isAlive(), "the server did not run out of memory");
+        assertFalse(output.stream().anyMatch(l -> l.contains("OutOfMemoryError")), String.join("\n", output));
+    }
+
+    private void start(List<String> jvmOptions, String... options) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "serve", "--listen", "127.0.0.1:0", "--cache-dir", dir.resolve("cache").toString()));
+        command.addAll(List.of(options));
+        server = new ProcessBuilder(command).redirectErrorStream(true).start();
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    lines.add(line);
+                    output.add(line);
+                }
+            } catch (IOException e) {
+                // the server is gone
+            } finally {
+                lines.add("<end of output>");
+            }
+        });
+        while (true) {
+            String line = lines.poll(2, TimeUnit.MINUTES);
+            if (line == null || line.equals("<end of output>"))
+                throw new AssertionError("paddock serve did not start:\n" + String.join("\n", output));
+            Matcher m = LISTENING.matcher(line);
+            if (m.find()) {
+                channel = ManagedChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(m.group(1))).usePlaintext().build();
+                return;
+            }
+        }
+    }
+
+    /** Waits for a file another process renames into place, by watching its directory. */
+    private static String awaitFile(Path file) throws IOException, InterruptedException {
+        try (var watch = file.getFileSystem().newWatchService()) {
+            file.getParent().register(watch, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE); // a rename in counts
+            while (!Files.exists(file)) {
+                var key = watch.poll(2, TimeUnit.MINUTES);
+                if (key == null) throw new AssertionError(file + " did not appear");
+                key.pollEvents();
+                key.reset();
+            }
+        }
+        return Files.readString(file);
+    }
+
+    private static Digest digest(MessageLite m) throws Exception {
+        byte[] bytes = m.toByteArray();
+        return Digest.newBuilder().setHash(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)))
+                .setSizeBytes(bytes.length).build();
+    }
+
+    private static BatchUpdateBlobsRequest.Request blob(MessageLite m) throws Exception {
+        return BatchUpdateBlobsRequest.Request.newBuilder().setDigest(digest(m)).setData(m.toByteString()).build();
+    }
+}
