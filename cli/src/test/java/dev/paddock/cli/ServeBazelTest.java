@@ -55,18 +55,10 @@ class ServeBazelTest {
     void stageWorkspace() throws IOException, URISyntaxException {
         assertTrue(Files.isExecutable(Path.of("/usr/bin/bazel")),
                 "these tests need Bazel 4.2.3 from Debian: apt-get install bazel-bootstrap (.ci/run installs it)");
-        Path resources = Path.of(ServeBazelTest.class.getResource("bazel").toURI());
+        Path resources = Path.of(ServeBazelTest.class.getResource("bazel-e2e").toURI());
         copyTree(resources, dir);
         workspace = dir.resolve("workspace");
-        Path standIns = dir.resolve("stand-ins");
-        Files.writeString(workspace.resolve("WORKSPACE"), String.join("\n",
-                "workspace(name = \"paddock_e2e\")",
-                "local_repository(name = \"rules_cc\", path = \"" + standIns.resolve("rules_cc") + "\")",
-                "local_repository(name = \"rules_java\", path = \"" + standIns.resolve("rules_java") + "\")",
-                "local_repository(name = \"remote_coverage_tools\", path = \"" + standIns.resolve("remote_coverage_tools") + "\")",
-                ""));
-        // Debian's system rc turns on --sandbox_debug, which floods the output this test reads.
-        Files.writeString(workspace.resolve(".bazelrc"), "build --nosandbox_debug\n");
+        BazelWorkspace.prepare(workspace, dir.resolve("stand-ins"));
     }
 
     @AfterEach
@@ -211,11 +203,9 @@ class ServeBazelTest {
 
     record Bazel(int exitCode, String output) {}
 
-    /** Bazel in batch mode (no server left behind), its state under the test's directory, no user rc file. */
+    /** Bazel in batch mode (no server left behind), its state under the test's directory. */
     private Bazel bazel(String... args) throws IOException, InterruptedException {
-        // Debian's Bazel takes its install base from the system rc file: keep that one.
-        List<String> command = new ArrayList<>(List.of("bazel", "--batch", "--nohome_rc",
-                "--output_user_root=" + dir.resolve("bazel-root")));
+        List<String> command = BazelWorkspace.command(dir.resolve("bazel-root"), true);
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(workspace.toFile()).redirectErrorStream(true);
         pb.environment().put("HOME", dir.toString()); // Bazel wants a home; uid 65534 has none
