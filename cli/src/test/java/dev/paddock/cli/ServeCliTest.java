@@ -86,6 +86,15 @@ class ServeCliTest {
         assertTrue(r.stderr().contains("--max-cache-size 'lots' must be a positive size"), r.stderr());
     }
 
+    @Test
+    void aSecondServerOnTheSameCacheDirectoryIsRefused() throws Exception {
+        start(List.of(), "--sandbox", "off");
+        CliTest.Result r = CliTest.paddock(dir, "serve", "--listen", "127.0.0.1:0", "--cache-dir", dir.resolve("cache").toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.stderr().contains("another paddock serve is using the cache directory"), r.stderr());
+        assertTrue(server.isAlive(), "the first server keeps running");
+    }
+
     /** SIGTERM cancels the running action, whose process is gone when the server has exited. */
     @Test
     void sigtermCancelsRunningActionsAndLeavesNoProcess() throws Exception {

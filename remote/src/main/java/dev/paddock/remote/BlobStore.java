@@ -154,10 +154,10 @@ final class BlobStore {
 
     /** An executable (0555) copy of the blob, made on first use; empty when the store lacks the blob. */
     Optional<Path> findExecutable(Digest d) throws IOException {
-        Path target = pathOf(executables, d);
-        if (entry(target) != null) return Optional.of(target);
         Optional<Path> source = find(d);
         if (source.isEmpty()) return Optional.empty();
+        Path target = pathOf(executables, d);
+        if (entry(target) != null) return Optional.of(target);
         Path temp = Files.createTempFile(tmp, "x", ".tmp");
         try {
             Files.copy(source.get(), temp, StandardCopyOption.REPLACE_EXISTING);
@@ -318,6 +318,7 @@ final class BlobStore {
     }
 
     private Entry entry(Path p) {
+        if (p == null) return null;
         Entry e = index.get(p.toString());
         if (e == null) return null;
         e.lastUse = clock.incrementAndGet();
@@ -341,7 +342,9 @@ final class BlobStore {
         return d.getHash() + "-" + d.getSizeBytes();
     }
 
+    /** Where the blob lives under top; null for a malformed digest, which the store cannot hold. */
     private static Path pathOf(Path top, Digest d) {
+        if (d.getHash().length() != 64 || d.getHash().indexOf('/') >= 0 || d.getSizeBytes() < 0) return null;
         return top.resolve(d.getHash().substring(0, 2)).resolve(key(d));
     }
 

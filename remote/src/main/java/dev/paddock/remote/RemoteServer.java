@@ -9,7 +9,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,13 +42,16 @@ public final class RemoteServer implements AutoCloseable {
     private final Metrics metrics;
     private final ExecutionService execution;
     private final List<BindableService> services;
+    private final FileChannel lock;
     private Server server;
     private HTTPServer metricsServer;
+    private boolean closed;
 
     private RemoteServer(Builder b) throws IOException {
         this.config = b;
         Path dir = b.cacheDir;
         Files.createDirectories(dir);
+        lock = lockCacheDir(dir);
         blobs = new BlobStore(dir, b.maxCacheBytes);
         metrics = new Metrics(blobs::sizeBytes, b.maxCacheBytes);
         ActionCacheStore cache = new ActionCacheStore(dir.resolve("ac"), blobs);
@@ -103,12 +108,39 @@ public final class RemoteServer implements AutoCloseable {
      * and releases everything. Blobs and results already stored stay on disk.
      */
     @Override
-    public void close() throws InterruptedException {
+    public synchronized void close() throws InterruptedException {
+        if (closed) return;
+        closed = true;
         if (server != null) server.shutdown();
         execution.close();
         paddock.close();
         if (server != null && !server.awaitTermination(5, TimeUnit.SECONDS)) server.shutdownNow();
         if (metricsServer != null) metricsServer.close();
+        try {
+            lock.close();
+        } catch (IOException e) {
+            // the lock goes with the process anyway
+        }
+    }
+
+    /**
+     * One server per cache directory: a second one would empty the first one's input roots and
+     * partial writes at start. The lock is released when the process ends, however it ends.
+     */
+    private static FileChannel lockCacheDir(Path dir) throws IOException {
+        FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        boolean locked;
+        try {
+            locked = ch.tryLock() != null;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            locked = false; // a server in this JVM holds it
+        }
+        if (!locked) {
+            ch.close();
+            throw new IOException("another paddock serve is using the cache directory " + dir
+                    + "; stop it, or give this one its own --cache-dir");
+        }
+        return ch;
     }
 
     private Optional<Sandbox> sandboxFor(Path inputRoot) {
