@@ -125,11 +125,11 @@ final class ActionRunner {
         Files.createDirectories(root);
         materialise(tree, rootDigest, root);
         Path workingDirectory = inside(root, cmd.getWorkingDirectory(), "Command.working_directory");
-        Files.createDirectories(workingDirectory);
-        List<String> outputs = outputPaths(cmd);
-        for (String out : outputs) {
+        makeDirectories(root, workingDirectory, "Command.working_directory '" + cmd.getWorkingDirectory() + "'");
+        for (String out : outputPaths(cmd)) {
             Path parent = inside(workingDirectory, out, "output path").getParent();
-            if (parent != null) Files.createDirectories(parent);
+            if (parent != null && parent.startsWith(workingDirectory))
+                makeDirectories(root, parent, "output path '" + out + "'");
         }
         meta.setInputFetchCompletedTimestamp(now());
 
@@ -239,6 +239,44 @@ final class ActionRunner {
         return p;
     }
 
+    /**
+     * Creates dir and its missing parents below root, refusing to pass through a symlink: the
+     * input tree is the client's, and a link in it must not make the server create directories
+     * elsewhere on the host.
+     */
+    private static void makeDirectories(Path root, Path dir, String what) throws IOException, BadRequest {
+        Path at = root;
+        for (Path name : root.relativize(dir)) {
+            if (name.toString().isEmpty()) continue;
+            at = at.resolve(name);
+            BasicFileAttributes a;
+            try {
+                a = Files.readAttributes(at, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
+                Files.createDirectory(at);
+                continue;
+            }
+            if (a.isSymbolicLink()) throw new BadRequest(what + " passes through the input symlink '" + root.relativize(at) + "'");
+            if (!a.isDirectory()) throw new BadRequest(what + " needs '" + root.relativize(at) + "' to be a directory, but it is a file");
+        }
+    }
+
+    /**
+     * The output at path, if every directory on the way to it is a real directory inside the
+     * input root; empty otherwise. Symlinks made by the action are reported as symlinks, never
+     * followed: the server must not read or store host files through them.
+     */
+    private static Optional<Path> outputBeneath(Path workingDirectory, String path) throws BadRequest {
+        Path p = inside(workingDirectory, path, "output path");
+        Path at = workingDirectory;
+        for (Path name : workingDirectory.relativize(p.getParent() == null ? p : p.getParent())) {
+            if (name.toString().isEmpty()) continue;
+            at = at.resolve(name);
+            if (!Files.isDirectory(at, LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+        }
+        return Optional.of(p);
+    }
+
     private static List<String> outputPaths(Command cmd) {
         if (cmd.getOutputPathsCount() > 0) return cmd.getOutputPathsList();
         return Stream.concat(cmd.getOutputFilesList().stream(), cmd.getOutputDirectoriesList().stream()).toList();
@@ -263,7 +301,9 @@ final class ActionRunner {
 
     private void collect(String path, Expected expected, Path workingDirectory, ActionResult.Builder result,
                          BlobStore.Pin pin) throws IOException, BadRequest {
-        Path p = inside(workingDirectory, path, "output path");
+        Optional<Path> beneath = outputBeneath(workingDirectory, path);
+        if (beneath.isEmpty()) return; // behind a symlink or a file: not an output the action made in place
+        Path p = beneath.get();
         BasicFileAttributes attrs;
         try {
             attrs = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.LinkOption;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -169,10 +170,12 @@ final class BlobStore {
     }
 
     /** The whole blob; for blobs up to {@link #MAX_INLINE_BYTES}. Empty when the store lacks it. */
-    Optional<ByteString> read(Digest d) throws IOException {
-        if (d.getSizeBytes() > MAX_INLINE_BYTES) throw new IOException("blob " + Digests.format(d) + " is too large to read whole");
+    Optional<ByteString> read(Digest d) throws IOException, BadRequest {
         Optional<Path> p = find(d);
         if (p.isEmpty()) return Optional.empty();
+        if (d.getSizeBytes() > MAX_INLINE_BYTES)
+            throw new BadRequest("blob " + Digests.format(d) + " is larger than the " + MAX_INLINE_BYTES
+                    + " bytes a message (Action, Command, Directory, Tree) may have");
         try (InputStream in = Files.newInputStream(p.get())) {
             return Optional.of(ByteString.readFrom(in));
         } catch (NoSuchFileException e) {
@@ -241,19 +244,26 @@ final class BlobStore {
     }
 
     /**
-     * Adds a file an action produced and returns its digest. The file is hard-linked (copied
-     * across file systems) rather than rewritten; it must not change afterwards.
+     * Adds a file an action produced and returns its digest. A file only the action's output
+     * names is hard-linked (and made read-only) rather than rewritten; one with other links, which
+     * the action may have linked from elsewhere, is copied, so that the server never changes the
+     * mode of an inode it does not own alone.
      */
     Digest ingest(Path file) throws IOException {
         Digest d = hash(file);
         if (contains(d)) return d;
         Path temp = tmp.resolve("i" + Thread.currentThread().threadId() + "-" + System.nanoTime() + ".tmp");
         try {
-            try {
-                Files.createLink(temp, file);
-            } catch (IOException | UnsupportedOperationException e) {
-                Files.copy(file, temp);
+            boolean linked = false;
+            if ((Integer) Files.getAttribute(file, "unix:nlink", LinkOption.NOFOLLOW_LINKS) == 1) {
+                try {
+                    Files.createLink(temp, file);
+                    linked = true;
+                } catch (IOException | UnsupportedOperationException e) {
+                    // another file system: copy
+                }
             }
+            if (!linked) Files.copy(file, temp, LinkOption.NOFOLLOW_LINKS);
             commit(temp, pathOf(blobs, d), d, "r--r--r--");
         } finally {
             Files.deleteIfExists(temp);

@@ -74,7 +74,8 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             }
             channel = FileChannel.open(file.get(), StandardOpenOption.READ);
             channel.position(request.getReadOffset());
-            end = request.getReadLimit() == 0 ? size : Math.min(size, request.getReadOffset() + request.getReadLimit());
+            long left = size - request.getReadOffset();
+            end = request.getReadLimit() == 0 || request.getReadLimit() >= left ? size : request.getReadOffset() + request.getReadLimit();
         } catch (BadRequest e) {
             response.onError(e.toStatus());
             return;
@@ -168,12 +169,13 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                 long size = name.digest().getSizeBytes();
                 if (committed + request.getData().size() > size)
                     throw new BadRequest("the upload is longer than the " + size + " bytes its digest says");
+                if (request.getFinishWrite() && committed + request.getData().size() != size)
+                    throw new BadRequest("finish_write after " + (committed + request.getData().size())
+                            + " bytes, but the digest says " + size);
                 for (ByteBuffer b : request.getData().asReadOnlyByteBufferList())
                     while (b.hasRemaining()) channel.write(b);
                 committed += request.getData().size();
                 if (request.getFinishWrite()) {
-                    if (committed != size)
-                        throw new BadRequest("finish_write after " + committed + " bytes, but the digest says " + size);
                     channel.close();
                     channel = null;
                     store.commitUpload(partial, name.digest());

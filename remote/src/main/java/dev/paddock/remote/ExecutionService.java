@@ -104,7 +104,11 @@ final class ExecutionService extends ExecutionGrpc.ExecutionImplBase implements 
     private void finish(RemoteOperation op, ExecuteResponse response, long started) {
         op.complete(response);
         metrics.executed(response);
-        janitor.schedule(() -> operations.remove(op.name), KEEP_DONE.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            janitor.schedule(() -> operations.remove(op.name), KEEP_DONE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            operations.remove(op.name); // the server is closing: nobody will wait for it
+        }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         StringBuilder line = new StringBuilder("action ").append(Digests.format(op.actionDigest));
         if (response.getStatus().getCode() != Code.OK_VALUE && !response.hasResult())
