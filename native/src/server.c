@@ -294,15 +294,6 @@ static void keeper_serve(const struct request_header *h, size_t len, int fds[SPA
     close(status_fd);
 }
 
-/* Signals that arrived for an action that has ended must not reach the next:
- * the server sent every one of them before it handed over the next request. */
-static void drain_signals(void) {
-    struct signalfd_siginfo info;
-    while (read(supervise_signal_fd(), &info, sizeof info) == sizeof info)
-        if (info.ssi_signo == OWNER_DEATH_SIGNAL) _exit(0); /* the server died: this request has no owner */
-    if (getppid() != server_pid) _exit(0);
-}
-
 /* A keeper's life: take requests from the server until it retires, or the
  * server goes (end of file, or PR_SET_PDEATHSIG when an action runs). */
 static _Noreturn void keeper_main(int sock) {
@@ -320,7 +311,8 @@ static _Noreturn void keeper_main(int sock) {
         while ((n = receive_request(sock, 0, fds, &fd_count, &truncated)) < 0 && errno == EINTR) {}
         if (n <= 0) _exit(0);
         if (fd_count != SPAWN_FDS) _exit(125); /* the server checked; cannot happen */
-        drain_signals();
+        if (getppid() != server_pid) _exit(0); /* the server died: this request has no owner */
+        supervise_accept_tag((uint32_t)((const struct request_header *)request)->id);
         keeper_serve((const struct request_header *)request, (size_t)n, fds);
         /* Hold nothing of the action's: its pipes must reach end of file. */
         for (int target = 0; target < 3; target++) dup2(dev_null, target);
@@ -433,9 +425,12 @@ static void keeper_says(struct keeper *k) {
 
 static void signal_keeper(const struct request_header *h) {
     int sig = (int)h->argc;
-    if (sig != SIGTERM && sig != SIGINT && sig != SIGHUP) return;
+    int keeper_sig = sig == SIGTERM ? KEEPER_SIGNAL_BASE : sig == SIGINT ? KEEPER_SIGNAL_BASE + 1
+                   : sig == SIGHUP ? KEEPER_SIGNAL_BASE + 2 : 0;
+    if (keeper_sig == 0) return;
+    union sigval tag = {.sival_int = (int)(uint32_t)h->id};
     for (size_t i = 0; i < keeper_count; i++)
-        if (keepers[i].busy && keepers[i].id == h->id) kill(keepers[i].pid, sig);
+        if (keepers[i].busy && keepers[i].id == h->id) sigqueue(keepers[i].pid, keeper_sig, tag);
 }
 
 /* Reads every waiting request; false once the owner is gone. */

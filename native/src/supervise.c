@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 static int signal_fd = -1;
+static uint32_t signal_tag; /* the request a keeper serves now: its tagged signals count */
 
 int64_t monotonic_us(void) {
     struct timespec ts;
@@ -33,6 +34,7 @@ int supervise_prepare(void) {
     supervised_signals(&mask);
     sigaddset(&mask, SIGQUIT);
     sigaddset(&mask, OWNER_DEATH_SIGNAL);
+    for (int i = 0; i < 3; i++) sigaddset(&mask, KEEPER_SIGNAL_BASE + i);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) return -1;
     signal(SIGPIPE, SIG_IGN); /* a vanished status reader must not kill us */
     signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -40,6 +42,20 @@ int supervise_prepare(void) {
 }
 
 int supervise_signal_fd(void) { return signal_fd; }
+
+void supervise_accept_tag(uint32_t tag) { signal_tag = tag; }
+
+/* The signal a delivery asks for: a standard one as is, a keeper signal only
+ * when it is tagged with the request being served (else 0: it was meant for
+ * an earlier action). Keeper signals are real-time ones, so they queue with
+ * their tags instead of merging into one pending signal. */
+static int requested_signal(const struct signalfd_siginfo *info) {
+    int sig = (int)info->ssi_signo;
+    if (sig < KEEPER_SIGNAL_BASE || sig > KEEPER_SIGNAL_BASE + 2) return sig;
+    if ((uint32_t)info->ssi_int != signal_tag) return 0;
+    static const int meaning[] = {SIGTERM, SIGINT, SIGHUP};
+    return meaning[sig - KEEPER_SIGNAL_BASE];
+}
 
 /* ---- the process tree ---- */
 
@@ -216,8 +232,10 @@ void supervise(const struct plan *plan, pid_t pid, int64_t start_us, struct outc
         if (fds[0].revents & POLLIN) {
             struct signalfd_siginfo info;
             while (read(signal_fd, &info, sizeof info) == sizeof info) {
-                int sig = (int)info.ssi_signo;
-                if (sig == SIGCHLD) {
+                int sig = requested_signal(&info);
+                if (sig == 0) {
+                    continue;
+                } else if (sig == SIGCHLD) {
                     reap_available(pid, &main_done, out);
                 } else if (sig == OWNER_DEATH_SIGNAL) {
                     out->owner_lost = true;

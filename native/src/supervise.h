@@ -33,6 +33,14 @@ int supervise_signal_fd(void);
 
 /* Supervises the action whose main process is pid (leader of its own process
  * group) until it and every descendant are gone. */
+/* The spawn server signals a keeper with these real-time signals (TERM, INT,
+ * HUP, in that order), each carrying the request id in its value: a signal
+ * for an action that has already ended cannot reach the keeper's next one. */
+#define KEEPER_SIGNAL_BASE (SIGRTMIN + 0)
+
+/* In a keeper: from now on only keeper signals tagged with tag count. */
+void supervise_accept_tag(uint32_t tag);
+
 void supervise(const struct plan *plan, pid_t pid, int64_t start_us, struct outcome *out);
 
 /* The GNU-convention exit code for an outcome. */
