@@ -15,7 +15,8 @@
  *   pipe reaches end of file when the keeper is done. A request the server
  *   cannot read gets one setup-failed record.
  * REQUEST_SIGNAL: arg is SIGTERM, SIGINT or SIGHUP, passed to the keeper of
- *   request id (which terminates the tree as one-shot mode does).
+ *   request id as a real-time signal tagged with the id (supervise.h); the
+ *   keeper terminates the tree as one-shot mode does.
  *
  * The server sends one message, SERVER_READY, when it is up. */
 #ifndef PADDOCK_SERVER_H
