@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
             "Examples:",
             "  paddock serve --listen 127.0.0.1:8980",
             "  bazel build --remote_executor=grpc://127.0.0.1:8980 //...",
-            "  paddock serve --workers 8 --max-cache-size 50G --ro /opt/toolchains --metrics 127.0.0.1:9090",
+            "  paddock serve --workers 8 --max-cache-size 50G --ro /opt/toolchains \\",
+            "      --metrics 127.0.0.1:9090",
             "",
             "docs/remote.md explains the configuration and the limits.",
         })
@@ -44,41 +45,44 @@ final class ServeCommand implements Callable<Integer> {
             description = "Where to accept gRPC connections (default ${DEFAULT-VALUE}; port 0 picks a free one).")
     String listen;
 
-    @Option(names = "--cache-dir", paramLabel = "DIR", description = {
-            "Where blobs, action results and input roots live (default: 'remote' in",
-            "paddock's cache directory: $XDG_CACHE_HOME/paddock, ~/.cache/paddock, or a",
-            "private /tmp/paddock-UID for users without a writable home)."})
+    @Option(names = "--cache-dir", paramLabel = "DIR", description =
+            "Where blobs, action results and input roots live (default: 'remote' in paddock's " +
+            "cache directory: $XDG_CACHE_HOME/paddock, ~/.cache/paddock, or a private " +
+            "/tmp/paddock-UID for users without a writable home).")
     Path cacheDir;
 
-    @Option(names = "--max-cache-size", paramLabel = "SIZE", defaultValue = "10G", description = {
-            "Evict least recently used blobs past SIZE (bytes, or with K, M, G or T;",
-            "default ${DEFAULT-VALUE}). Blobs a running action uses are never evicted."})
+    @Option(names = "--max-cache-size", paramLabel = "SIZE", defaultValue = "10G", description =
+            "Evict least recently used blobs past SIZE (bytes, or with K, M, G or T; default " +
+            "${DEFAULT-VALUE}). Blobs a running action uses are never evicted.")
     String maxCacheSize;
 
-    @Option(names = "--workers", paramLabel = "N", description = "Run at most N actions at once; the rest queue (default: one per CPU).")
+    @Option(names = "--workers", paramLabel = "N", description =
+            "Run at most N actions at once; the rest queue (default: one per CPU).")
     Integer workers;
 
-    @Option(names = "--sandbox", paramLabel = "MODE", defaultValue = "auto", description = {
-            "auto (the default): sandbox every action, degrading a step where the host",
-            "refuses it (see 'paddock doctor'); required: fail such actions with the",
-            "cause instead; off: run actions contained but not sandboxed."})
+    @Option(names = "--sandbox", paramLabel = "MODE", defaultValue = "auto", description =
+            "auto (the default): sandbox every action, degrading a step where the host refuses it" +
+            " (see 'paddock doctor'); required: fail such actions with the cause instead; off: " +
+            "run actions contained but not sandboxed.")
     String sandbox;
 
-    @Option(names = "--host-root", description = {
-            "Show actions the whole host read-only instead of only the system",
-            "directories (/usr, /bin, /lib*, /etc), --ro paths and the input root."})
+    @Option(names = "--host-root", description =
+            "Show actions the whole host read-only instead of only the system directories (/usr, " +
+            "/bin, /lib*, /etc), --ro paths and the input root.")
     boolean hostRoot;
 
-    @Option(names = "--ro", paramLabel = "DIR", description = "Also show actions DIR read-only, such as a toolchain (repeatable).")
+    @Option(names = "--ro", paramLabel = "DIR", description =
+            "Also show actions DIR read-only, such as a toolchain (repeatable).")
     List<Path> readOnly = List.of();
 
-    @Option(names = "--network", paramLabel = "none|loopback|shared|host", defaultValue = "loopback", description = {
-            "The actions' network: loopback (own namespace with only lo; the default),",
-            "none, shared (one loopback namespace for all: cheaper, but actions see",
-            "each other on lo) or host."})
+    @Option(names = "--network", paramLabel = "none|loopback|shared|host", defaultValue = "loopback", description =
+            "The actions' network: loopback (own namespace with only lo; the default), none, " +
+            "shared (one loopback namespace for all: cheaper, but actions see each other on lo) " +
+            "or host.")
     String network;
 
-    @Option(names = "--metrics", paramLabel = "HOST:PORT", description = "Serve Prometheus metrics at http://HOST:PORT/metrics.")
+    @Option(names = "--metrics", paramLabel = "HOST:PORT", description =
+            "Serve Prometheus metrics at http://HOST:PORT/metrics.")
     String metrics;
 
     @CommandLine.Spec
