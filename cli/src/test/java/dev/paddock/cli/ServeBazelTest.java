@@ -49,6 +49,8 @@ class ServeBazelTest {
     @TempDir
     Path dir;
     private Path workspace;
+    /** Bazel's state: outside the JUnit temp directory, whose clean-up warns about every link into /usr/share/bazel. */
+    private Path bazelRoot;
     private final List<Process> servers = new ArrayList<>();
 
     @BeforeEach
@@ -59,6 +61,7 @@ class ServeBazelTest {
         copyTree(resources, dir);
         workspace = dir.resolve("workspace");
         BazelWorkspace.prepare(workspace, dir.resolve("stand-ins"));
+        bazelRoot = Files.createTempDirectory("paddock-bazel-");
     }
 
     @AfterEach
@@ -69,6 +72,10 @@ class ServeBazelTest {
         for (Process p : servers) {
             p.destroy();
             if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
+        }
+        if (bazelRoot != null) { // Bazel makes parts of its tree read-only
+            new ProcessBuilder("chmod", "-R", "u+rwX", bazelRoot.toString()).inheritIO().start().waitFor();
+            new ProcessBuilder("rm", "-rf", bazelRoot.toString()).inheritIO().start().waitFor();
         }
     }
 
@@ -205,7 +212,7 @@ class ServeBazelTest {
 
     /** Bazel in batch mode (no server left behind), its state under the test's directory. */
     private Bazel bazel(String... args) throws IOException, InterruptedException {
-        List<String> command = BazelWorkspace.command(dir.resolve("bazel-root"), true);
+        List<String> command = BazelWorkspace.command(bazelRoot, true);
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(workspace.toFile()).redirectErrorStream(true);
         pb.environment().put("HOME", dir.toString()); // Bazel wants a home; uid 65534 has none
