@@ -91,8 +91,9 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        InetSocketAddress at = address(listen, "--listen");
         RemoteServer.Builder b = RemoteServer.newBuilder()
-                .listen(address(listen, "--listen"))
+                .listen(at)
                 .maxCacheBytes(size(maxCacheSize))
                 .network(enumOption(Sandbox.Network.class, network, "--network"))
                 .sandboxBase(hostRoot ? Sandbox.Base.HOST_READ_ONLY : Sandbox.Base.HERMETIC)
@@ -118,7 +119,6 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         try (RemoteServer server = b.build()) {
             int port = server.start();
-            InetSocketAddress at = address(listen, "--listen");
             String where = at.getHostString() + ":" + port;
             out.println("paddock serve: listening on " + where + " (REAPI v2, grpc://" + where + ")");
             out.println("paddock serve: cache " + server.cacheDir() + " (limit " + maxCacheSize + "), workers "

@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -23,8 +21,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,7 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ServeBazelTest {
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
     private static final List<String> OUTPUTS = List.of("greeting.txt", "shout.txt", "hello");
 
     @TempDir
@@ -51,7 +46,7 @@ class ServeBazelTest {
     private Path workspace;
     /** Bazel's state: outside the JUnit temp directory, whose clean-up warns about every link into /usr/share/bazel. */
     private Path bazelRoot;
-    private final List<Process> servers = new ArrayList<>();
+    private final List<ServeProcess> servers = new ArrayList<>();
 
     @BeforeEach
     void stageWorkspace() throws IOException, URISyntaxException {
@@ -69,10 +64,7 @@ class ServeBazelTest {
         try (Stream<Path> links = Files.list(workspace)) { // Bazel's convenience links point out of the test's directory
             for (Path l : (Iterable<Path>) links.filter(Files::isSymbolicLink)::iterator) Files.delete(l);
         }
-        for (Process p : servers) {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
-        }
+        for (ServeProcess s : servers) s.close();
         if (bazelRoot != null) { // Bazel makes parts of its tree read-only
             new ProcessBuilder("chmod", "-R", "u+rwX", bazelRoot.toString()).inheritIO().start().waitFor();
             new ProcessBuilder("rm", "-rf", bazelRoot.toString()).inheritIO().start().waitFor();
@@ -86,7 +78,7 @@ class ServeBazelTest {
         List<String> localDigests = outputDigests();
         assertEquals(0, bazel("clean").exitCode());
 
-        int port = startServer(dir.resolve("cache"), 0);
+        int port = startServer(dir.resolve("cache"));
         Bazel remote = bazel("build", "--remote_executor=grpc://127.0.0.1:" + port, "//:all");
         assertEquals(0, remote.exitCode(), remote.output());
         assertTrue(remote.output().matches("(?s).*\\d+ processes: \\d+ internal, 4 remote\\..*"),
@@ -106,7 +98,7 @@ class ServeBazelTest {
 
     @Test
     void aFailingActionSurfacesItsExitCodeAndStderr() throws Exception {
-        int port = startServer(dir.resolve("cache"), 0);
+        int port = startServer(dir.resolve("cache"));
         Bazel failed = bazel("build", "--remote_executor=grpc://127.0.0.1:" + port, "//fail:fail");
         assertNotEquals(0, failed.exitCode());
         assertTrue(failed.output().contains("paddock-e2e-boom"), "the action's stderr is shown:\n" + failed.output());
@@ -122,8 +114,8 @@ class ServeBazelTest {
     void theServerKilledMidUploadAndRestartedLeavesAConsistentStore() throws Exception {
         Path cache = dir.resolve("cache");
         writeRandom(workspace.resolve("big/data.bin"), 128 << 20);
-        int port = startServer(cache, 0);
-        Process server = servers.getLast();
+        int port = startServer(cache);
+        Process server = servers.getLast().process;
         Path uploads = cache.resolve("uploads");
         Bazel[] interrupted = new Bazel[1];
         try (WatchService watch = FileSystems.getDefault().newWatchService()) {
@@ -154,7 +146,7 @@ class ServeBazelTest {
         }
         assertTrue(Files.size(partial) < 128 << 20, "the large upload was cut short: " + Files.size(partial) + " bytes");
 
-        int again = startServer(cache, 0);
+        int again = startServer(cache);
         assertStoreConsistent(cache);
         Bazel rebuilt = bazel("build", "--remote_executor=grpc://127.0.0.1:" + again, "//big:count");
         assertEquals(0, rebuilt.exitCode(), rebuilt.output());
@@ -181,31 +173,9 @@ class ServeBazelTest {
         }
     }
 
-    private int startServer(Path cache, int port) throws IOException, InterruptedException {
-        List<String> command = List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--listen", "127.0.0.1:" + port, "--cache-dir", cache.toString(), "--workers", "2");
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        servers.add(p);
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread.ofPlatform().daemon().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) lines.add(line);
-            } catch (IOException e) {
-                // the server is gone; the test sees it in its own checks
-            } finally {
-                lines.add("<end of output>");
-            }
-        });
-        StringBuilder seen = new StringBuilder();
-        while (true) {
-            String line = lines.poll(2, TimeUnit.MINUTES);
-            if (line == null || line.equals("<end of output>"))
-                throw new AssertionError("paddock serve did not start:\n" + seen);
-            seen.append(line).append('\n');
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) return Integer.parseInt(m.group(1));
-        }
+    private int startServer(Path cache) throws IOException, InterruptedException {
+        servers.add(ServeProcess.start(List.of(), cache, "--workers", "2"));
+        return servers.getLast().port;
     }
 
     record Bazel(int exitCode, String output) {}

@@ -24,25 +24,17 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -51,21 +43,16 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code paddock serve} as an operator runs it: its own JVM, real sockets, real signals. */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ServeCliTest {
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
 
     @TempDir
     Path dir;
-    private Process server;
-    private final BlockingQueue<String> output = new LinkedBlockingQueue<>();
+    private ServeProcess server;
     private ManagedChannel channel;
 
     @AfterEach
     void stop() throws InterruptedException {
         if (channel != null) channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
-        if (server != null && server.isAlive()) {
-            server.destroyForcibly();
-            server.waitFor();
-        }
+        if (server != null) server.close();
     }
 
     @Test
@@ -92,7 +79,7 @@ class ServeCliTest {
         CliTest.Result r = CliTest.paddock(dir, "serve", "--listen", "127.0.0.1:0", "--cache-dir", dir.resolve("cache").toString());
         assertEquals(1, r.exitCode());
         assertTrue(r.stderr().contains("another paddock serve is using the cache directory"), r.stderr());
-        assertTrue(server.isAlive(), "the first server keeps running");
+        assertTrue(server.process.isAlive(), "the first server keeps running");
     }
 
     /** SIGTERM cancels the running action, whose process is gone when the server has exited. */
@@ -113,10 +100,10 @@ class ServeCliTest {
         long pid = Long.parseLong(awaitFile(pidFile).strip());
         assertTrue(ProcessHandle.of(pid).isPresent());
 
-        new ProcessBuilder("kill", "-TERM", Long.toString(server.pid())).start().waitFor();
-        assertTrue(server.waitFor(2, TimeUnit.MINUTES), "the server exits on SIGTERM");
+        new ProcessBuilder("kill", "-TERM", Long.toString(server.process.pid())).start().waitFor();
+        assertTrue(server.process.waitFor(2, TimeUnit.MINUTES), "the server exits on SIGTERM");
         assertTrue(ProcessHandle.of(pid).isEmpty(), "the action's process is gone");
-        List<String> lines = new ArrayList<>(output);
+        List<String> lines = server.output();
         assertTrue(lines.stream().anyMatch(l -> l.contains("stopping")), String.join("\n", lines));
         assertTrue(lines.stream().anyMatch(l -> l.contains("metrics at http://127.0.0.1:")), String.join("\n", lines));
     }
@@ -175,41 +162,13 @@ class ServeCliTest {
         }
         assertEquals(size, total);
         assertEquals(hash, HexFormat.of().formatHex(received.digest()));
-        assertTrue(server.isAlive(), "the server did not run out of memory");
-        assertFalse(output.stream().anyMatch(l -> l.contains("OutOfMemoryError")), String.join("\n", output));
+        assertTrue(server.process.isAlive(), "the server did not run out of memory");
+        assertFalse(server.output().stream().anyMatch(l -> l.contains("OutOfMemoryError")), String.join("\n", server.output()));
     }
 
     private void start(List<String> jvmOptions, String... options) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED"));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--listen", "127.0.0.1:0", "--cache-dir", dir.resolve("cache").toString()));
-        command.addAll(List.of(options));
-        server = new ProcessBuilder(command).redirectErrorStream(true).start();
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread.ofPlatform().daemon().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    lines.add(line);
-                    output.add(line);
-                }
-            } catch (IOException e) {
-                // the server is gone
-            } finally {
-                lines.add("<end of output>");
-            }
-        });
-        while (true) {
-            String line = lines.poll(2, TimeUnit.MINUTES);
-            if (line == null || line.equals("<end of output>"))
-                throw new AssertionError("paddock serve did not start:\n" + String.join("\n", output));
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) {
-                channel = ManagedChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(m.group(1))).usePlaintext().build();
-                return;
-            }
-        }
+        server = ServeProcess.start(jvmOptions, dir.resolve("cache"), options);
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port).usePlaintext().build();
     }
 
     /** Waits for a file another process renames into place, by watching its directory. */
