@@ -20,6 +20,9 @@
 
 extern char **environ;
 
+struct child_report *vfork_report;
+static sigset_t inherited_ignored;
+
 /* glibc's execvp uses this PATH when none is set; so do we. */
 #define DEFAULT_PATH "/bin:/usr/bin"
 
@@ -33,8 +36,12 @@ _Noreturn void report_failure(int fd, const char *step, int err, const char *sys
     snprintf(f.syscall, sizeof f.syscall, "%s", syscall_name);
     if (path != NULL) snprintf(f.path, sizeof f.path, "%s", path);
     if (search_path != NULL) snprintf(f.search_path, sizeof f.search_path, "%s", search_path);
-    ssize_t ignored = write(fd, &f, sizeof f); /* one write below PIPE_BUF*2; the parent reads it whole */
-    (void)ignored;
+    if (vfork_report != NULL) {
+        *vfork_report = f;
+    } else {
+        ssize_t ignored = write(fd, &f, sizeof f); /* one write below PIPE_BUF*2; the parent reads it whole */
+        (void)ignored;
+    }
     _exit(125);
 }
 
@@ -69,18 +76,28 @@ void report_note(int fd, int kind, const char *step, const char *path, const cha
     (void)ignored;
 }
 
+void note_inherited_ignored_signals(void) {
+    sigemptyset(&inherited_ignored);
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction old;
+        if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            sigaddset(&inherited_ignored, sig);
+    }
+}
+
+/* The launcher installs no handlers, so only its ignored signals (inherited,
+ * and SIGPIPE) would reach the action; a call per signal would cost more than
+ * the rest of the child's setup. */
 static void reset_signals(int report_fd) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig == SIGPIPE || sigismember(&inherited_ignored, sig) == 1) sigaction(sig, &dfl, NULL);
     sigset_t none;
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
         report_failure(report_fd, "reset-signals", errno, "sigprocmask", NULL, NULL);
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
-        sigaction(sig, &dfl, NULL); /* EINVAL for the libc-reserved ones is expected */
-    }
 }
 
 /* Leaves the action exactly fds 0, 1 and 2 (the report pipe closes on exec). */

@@ -28,10 +28,20 @@ struct child_report {
     char detail[64];         /* REPORT_MOUNTED and REPORT_DEGRADED */
 };
 
+/* Where a vforked child (no namespaces) leaves its failure report: the
+ * launcher's own memory, which the child shares until it execs or exits, so
+ * the plain spawn needs no report pipe. NULL when the child has a pipe. */
+extern struct child_report *vfork_report;
+
+/* Notes which signals this process inherited as ignored, before it ignores any
+ * itself. exec resets handled signals but keeps ignored ones, so the child
+ * restores exactly these (and SIGPIPE) to the default. */
+void note_inherited_ignored_signals(void);
+
 /* SIGCHLD plus the signals a supervisor passes on (TERM, INT, HUP). */
 void supervised_signals(sigset_t *mask);
 
-/* Sends a failure report and exits 125. */
+/* Sends a failure report (to vfork_report when set, else to fd) and exits 125. */
 _Noreturn void report_failure(int fd, const char *step, int err, const char *syscall_name, const char *path,
                               const char *search_path);
 

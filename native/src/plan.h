@@ -72,6 +72,7 @@ struct plan {
     bool no_loopback;        /* a new network namespace keeps lo down */
     bool shared_netns;       /* join the spawn server's empty network namespace (one-shot: a fresh one) */
     bool pty;                /* fds 0-2 are a pty slave: make it the action's controlling terminal */
+    bool omit_spawned;       /* no "spawned" record: a spawn server's client has no use for it */
     enum sandbox_mode sandbox_mode;
     /* Set by the launcher when AUTO falls back to Landlock: no namespaces. */
     int landlock_abi;        /* 0: namespaces as planned */

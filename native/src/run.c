@@ -202,8 +202,10 @@ static bool uses_namespaces(const struct plan *plan) { return plan->clone_flags 
  * host refusal of the namespaces ends the attempt quietly (REFUSED, and the
  * refusal filled in) instead of as a failure record. */
 static int run_attempt(struct plan *plan, struct refusal *refused) {
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) < 0)
+    /* A sandbox's child reports over a pipe (notes, then a failure or EOF at
+     * exec); a vforked child only ever reports a failure, in our memory. */
+    int report[2] = {-1, -1};
+    if (uses_namespaces(plan) && pipe2(report, O_CLOEXEC) < 0)
         return launcher_failed(plan->status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
     /* With a pid namespace, paddock's init reports the action's real end here. */
     int exits[2] = {-1, -1};
@@ -211,6 +213,8 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
         return launcher_failed(plan->status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
     pid_t launcher = getpid();
     int64_t spawn_us = monotonic_us();
+    struct child_report failure;
+    failure.kind = 0;
     pid_t pid;
     if (uses_namespaces(plan)) {
         sandbox_prepare();
@@ -237,30 +241,33 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
          * exec. We are single-threaded and wait while the child runs; the
          * child only touches its own fds, signals and environment (whose
          * allocations we never use) before it execs or _exits. */
+        vfork_report = &failure;
         pid = vfork();
+        if (pid != 0) vfork_report = NULL; /* the child has exec'd or exited */
         if (pid < 0)
             return launcher_failed(plan->status_fd, "fork", "fork", errno, NULL, "cannot fork the action");
     }
     if (pid == 0) {
-        close(report[0]);
+        if (report[0] >= 0) close(report[0]);
         if (exits[0] >= 0) close(exits[0]);
         child_run(plan, report[1], exits[1], launcher);
     }
-    close(report[1]);
     if (exits[1] >= 0) close(exits[1]);
-    /* Notes about the sandbox's setup come first, then a failure, or EOF:
-     * exec closed the pipe. */
-    struct child_report failure;
-    bool failed = false;
-    while (read_child_report(report[0], &failure)) {
-        if (failure.kind == REPORT_MOUNTED || failure.kind == REPORT_DEGRADED) {
+    if (report[0] >= 0) {
+        /* Notes about the sandbox's setup come first, then a failure, or EOF:
+         * exec closed the pipe. */
+        close(report[1]);
+        for (;;) {
+            if (!read_child_report(report[0], &failure)) {
+                failure.kind = 0;
+                break;
+            }
+            if (failure.kind != REPORT_MOUNTED && failure.kind != REPORT_DEGRADED) break;
             emit_note(plan->status_fd, &failure);
-            continue;
         }
-        failed = failure.kind == REPORT_FAILED;
-        break;
+        close(report[0]);
     }
-    close(report[0]);
+    bool failed = failure.kind == REPORT_FAILED;
     if (failed) {
         if (exits[0] >= 0) close(exits[0]);
         struct outcome out;
@@ -273,13 +280,15 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
         }
         return report_child_failure(plan->status_fd, &failure, &out);
     }
-    struct record r;
-    record_begin(&r, "spawned");
-    record_int(&r, "pid", pid);
-    record_int(&r, "pgid", pid);
-    record_int(&r, "sid", pid);
-    record_int(&r, "launcher_pid", launcher);
-    record_emit(&r, plan->status_fd);
+    if (!plan->omit_spawned) {
+        struct record r;
+        record_begin(&r, "spawned");
+        record_int(&r, "pid", pid);
+        record_int(&r, "pgid", pid);
+        record_int(&r, "sid", pid);
+        record_int(&r, "launcher_pid", launcher);
+        record_emit(&r, plan->status_fd);
+    }
 
     struct outcome out;
     supervise(plan, pid, spawn_us, &out);

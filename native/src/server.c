@@ -282,6 +282,7 @@ static void keeper_serve(const struct request_header *h, size_t len, int fds[SPA
             plan.status_fd = status_fd;
             plan.lifeline_fd = -1; /* the server's death is the keeper's lifeline */
             plan.die_with_parent = false;
+            plan.omit_spawned = true;
             if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) {
                 if (joined) plan.clone_flags &= ~CLONE_NEWNET;
                 else joined = join_shared_netns(&plan);

@@ -11,7 +11,8 @@
  *   the action's environment. SCM_RIGHTS carries exactly four fds: the write
  *   end of the action's status pipe, then its stdin, stdout and stderr. The
  *   server forks a keeper that runs the action as one-shot mode would and
- *   writes the status records, each tagged "request": id, to that pipe; the
+ *   writes the status records, each tagged "request": id and without the
+ *   "spawned" one, to that pipe; the
  *   pipe reaches end of file when the keeper is done. A request the server
  *   cannot read gets one setup-failed record.
  * REQUEST_SIGNAL: arg is SIGTERM, SIGINT or SIGHUP, passed to the keeper of

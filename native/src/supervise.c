@@ -36,6 +36,7 @@ int supervise_prepare(void) {
     sigaddset(&mask, OWNER_DEATH_SIGNAL);
     for (int i = 0; i < 3; i++) sigaddset(&mask, KEEPER_SIGNAL_BASE + i);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) return -1;
+    note_inherited_ignored_signals();
     signal(SIGPIPE, SIG_IGN); /* a vanished status reader must not kill us */
     signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     return signal_fd < 0 ? -1 : 0;

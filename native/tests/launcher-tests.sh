@@ -203,6 +203,22 @@ test_only_fds_012() {
     [ "$fds" = "0 1 2 " ] || fail "action's fds: $fds(want 0 1 2)"
 }
 
+test_signals_default_in_action() {
+    # Ignored signals survive exec: the launcher must hand the action none of
+    # the ones it inherited ignored (as under nohup), nor its own SIGPIPE, and
+    # no blocked signals. The control shows the inherited ones do reach cat.
+    (trap '' HUP INT USR1 && exec cat /proc/self/status) >"$D/control"
+    grep -Eq '^SigIgn:[[:space:]]*0*[1-9a-f]' "$D/control" ||
+        fail "the control ignores nothing: $(grep '^Sig' "$D/control" | tr '\n' ' ')" || return 1
+    (trap '' HUP INT USR1 && launch -- cat /proc/self/status >"$D/out" 2>"$D/err" && exit "$RC")
+    RC=$?
+    expect_rc 0 || return 1
+    local ign blk
+    ign=$(awk '$1 == "SigIgn:" {print $2}' "$D/out")
+    blk=$(awk '$1 == "SigBlk:" {print $2}' "$D/out")
+    assert "action's SigIgn $ign, SigBlk $blk (want all zeros)" [ "$ign $blk" = "0000000000000000 0000000000000000" ]
+}
+
 test_setenv_unsetenv() {
     FOO=outer BAR=keep BAZ=gone launch --setenv FOO inner --unsetenv BAZ --setenv NEW 'a b=c' \
         -- sh -c 'echo "$FOO|${BAR-unset}|${BAZ-unset}|$NEW"' >"$D/out" 2>"$D/err"
@@ -392,6 +408,7 @@ test_malformed_timeout_125
 test_chdir_missing_125_vs_action_125
 test_chdir_existing
 test_only_fds_012
+test_signals_default_in_action
 test_setenv_unsetenv
 test_clearenv
 test_args_fd
