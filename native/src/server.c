@@ -1,12 +1,14 @@
-/* The spawn server (server.h): a single-threaded loop that hands each request
- * to a keeper. A keeper is a subreaper that runs one action at a time exactly
- * as one-shot mode does (run.c): orphans of its action come back to it and no
- * other action's, so a tree kill stays exact. Keepers are forked on demand and
- * kept: an idle keeper takes the next request, so a spawn costs no fork and
- * no exec but the action's own. A keeper retires after KEEPER_ACTIONS actions
- * (what parsing a request allocates is then freed with it). A keeper that
- * joined the shared network namespace cannot leave it: it takes only requests
- * for that namespace from then on. */
+/* The spawn server (server.h): a single-threaded loop that forks keepers. A
+ * keeper is a subreaper that runs one action at a time exactly as one-shot
+ * mode does (run.c): orphans of its action come back to it and no other
+ * action's, so a tree kill stays exact. Each keeper has its own socket pair,
+ * whose other end goes to the owner: the owner hands spawn requests straight
+ * to an idle keeper, so a spawn wakes no process but the keeper and costs no
+ * fork and no exec but the action's own. The owner retires a keeper after a
+ * number of actions by closing its socket (what parsing requests allocated is
+ * then freed with the process). A keeper that joined the shared network
+ * namespace cannot leave it: the owner sends it only requests for that
+ * namespace. */
 #define _GNU_SOURCE
 #include "server.h"
 
@@ -39,16 +41,11 @@ extern char **environ;
 
 static unsigned char request[MAX_REQUEST];
 
-#define KEEPER_ACTIONS 500
-#define KEEPER_IDLE 'I' /* a keeper's message: its action is done, it takes another */
-
-/* The keepers, busy with request id or idle. */
+/* The live keepers: the server's children, so a pid here is never another
+ * process's (it is removed when reaped). */
 struct keeper {
     pid_t pid;
-    int sock;     /* the server's end of its socket pair; -1 once it reached EOF */
-    bool busy;
-    bool shared;  /* in the shared network namespace: takes only --shared-netns requests */
-    uint64_t id;
+    bool shared; /* made for the shared network namespace */
 };
 static struct keeper *keepers;
 static size_t keeper_count, keeper_cap;
@@ -71,7 +68,6 @@ static int server_failed(const char *message) {
 static void remove_keeper(pid_t pid) {
     for (size_t i = 0; i < keeper_count; i++)
         if (keepers[i].pid == pid) {
-            if (keepers[i].sock >= 0) close(keepers[i].sock);
             keepers[i] = keepers[--keeper_count];
             return;
         }
@@ -215,18 +211,6 @@ static char **split_strings(char **p, const char *end, uint32_t count) {
     return items;
 }
 
-static bool asks_for_shared_netns(const struct request_header *h, size_t len) {
-    const char *p = (const char *)(h + 1), *end = (const char *)h + len;
-    for (uint32_t i = 0; i < h->argc && p < end; i++) {
-        if (strcmp(p, "--") == 0) return false;
-        if (strcmp(p, "--shared-netns") == 0) return true;
-        const char *nul = memchr(p, '\0', (size_t)(end - p));
-        if (nul == NULL) return false;
-        p = nul + 1;
-    }
-    return false;
-}
-
 /* Receives one request into `request`, with at most SPAWN_FDS fds (any more
  * are closed). Returns recvmsg's result; *truncated says whether the message
  * or its fds did not fit. */
@@ -255,8 +239,16 @@ static ssize_t receive_request(int sock, int flags, int fds[SPAWN_FDS], int *fd_
     return n;
 }
 
+/* A request that cannot run: one setup-failed record, if there is a status fd. */
+static void refuse(const int *fds, int fd_count, uint64_t id, const char *message) {
+    if (fd_count > 0) {
+        record_tag_request(id);
+        launcher_failed(fds[0], "request", NULL, EINVAL, NULL, message);
+    }
+}
+
 /* In a keeper: runs one request's action as one-shot mode would, to its last
- * status record. Returns whether the keeper may take another. */
+ * status record. */
 static void keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS]) {
     static bool joined; /* this keeper lives in the shared namespaces now */
     record_tag_request(h->id);
@@ -295,135 +287,117 @@ static void keeper_serve(const struct request_header *h, size_t len, int fds[SPA
     close(status_fd);
 }
 
-/* A keeper's life: take requests from the server until it retires, or the
- * server goes (end of file, or PR_SET_PDEATHSIG when an action runs). */
+/* A keeper's life: take requests from the owner until it closes the socket,
+ * or the server goes (OWNER_DEATH_SIGNAL, from PR_SET_PDEATHSIG or the
+ * server's shutdown: while an action runs, supervise() kills its tree). */
 static _Noreturn void keeper_main(int sock) {
-    /* If the server dies, the keeper kills its tree (supervise.c), as one-shot
-     * mode does when its owner goes. */
     prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
     if (getppid() != server_pid) _exit(0);
     int dev_null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (dev_null < 0) _exit(125);
-    for (int served = 0; served < KEEPER_ACTIONS; served++) {
+    /* Only the owner-death signal, so that waiting here never takes a cancel
+     * meant for the request about to arrive. */
+    sigset_t owner_death;
+    sigemptyset(&owner_death);
+    sigaddset(&owner_death, OWNER_DEATH_SIGNAL);
+    int death_fd = signalfd(-1, &owner_death, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (dev_null < 0 || death_fd < 0) _exit(125);
+    for (;;) {
+        struct pollfd polled[2] = {{.fd = sock, .events = POLLIN}, {.fd = death_fd, .events = POLLIN}};
+        if (poll(polled, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            _exit(125);
+        }
+        if (polled[1].revents & POLLIN) _exit(0);
         int fds[SPAWN_FDS];
         int fd_count;
-        bool truncated;
-        ssize_t n;
-        while ((n = receive_request(sock, 0, fds, &fd_count, &truncated)) < 0 && errno == EINTR) {}
-        if (n <= 0) _exit(0);
-        if (fd_count != SPAWN_FDS) _exit(125); /* the server checked; cannot happen */
-        if (getppid() != server_pid) _exit(0); /* the server died: this request has no owner */
-        supervise_accept_tag((uint32_t)((const struct request_header *)request)->id);
-        keeper_serve((const struct request_header *)request, (size_t)n, fds);
-        /* Hold nothing of the action's: its pipes must reach end of file. */
-        for (int target = 0; target < 3; target++) dup2(dev_null, target);
-        if (served + 1 == KEEPER_ACTIONS) break;
-        char idle = KEEPER_IDLE;
-        if (send(sock, &idle, 1, MSG_NOSIGNAL) != 1) break;
+        bool truncated = false;
+        ssize_t n = receive_request(sock, MSG_DONTWAIT, fds, &fd_count, &truncated);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n <= 0) _exit(0); /* the owner let this keeper go, or died */
+        if (getppid() != server_pid) _exit(0); /* the server died: the action would have no supervisor's parent */
+        const struct request_header *h = (const struct request_header *)request;
+        if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC || h->type != REQUEST_SPAWN)
+            refuse(fds, fd_count, (size_t)n < sizeof *h ? 0 : h->id, "not a paddock spawn request");
+        else if (truncated)
+            refuse(fds, fd_count, h->id, "the spawn request is too large for the spawn server");
+        else if (fd_count != SPAWN_FDS)
+            refuse(fds, fd_count, h->id, "a spawn request carries exactly four fds (status, stdin, stdout, stderr)");
+        else {
+            supervise_accept_tag((uint32_t)h->id);
+            keeper_serve(h, (size_t)n, fds);
+            /* Hold nothing of the action's: its pipes must reach end of file. */
+            for (int target = 0; target < 3; target++) dup2(dev_null, target);
+            continue;
+        }
+        for (int i = 0; i < fd_count; i++) close(fds[i]);
     }
-    _exit(0);
 }
 
-/* Forks a keeper on a new socket pair; NULL if it cannot. The keeper closes
- * the fds of the request in flight: it gets its own copies with the request. */
-static struct keeper *start_keeper(int jvm_sock, const int *in_flight, int in_flight_count) {
+/* Forks a keeper on a new socket pair and returns the owner's end, or -1 with
+ * errno set. */
+static int start_keeper(int owner_sock, bool shared) {
     if (keeper_count == keeper_cap) {
         size_t cap = keeper_cap ? keeper_cap * 2 : 16;
         struct keeper *grown = realloc(keepers, cap * sizeof *grown);
-        if (grown == NULL) return NULL;
+        if (grown == NULL) return -1;
         keepers = grown;
         keeper_cap = cap;
     }
     int pair[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return NULL;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return -1;
     pid_t pid = fork();
     if (pid == 0) {
         /* Nothing of the server's but the signalfd and the shared namespaces. */
-        close(jvm_sock);
+        close(owner_sock);
         close(pair[0]);
-        for (int i = 0; i < in_flight_count; i++) close(in_flight[i]);
-        for (size_t i = 0; i < keeper_count; i++)
-            if (keepers[i].sock >= 0) close(keepers[i].sock);
         keeper_main(pair[1]);
     }
+    int err = errno;
     close(pair[1]);
     if (pid < 0) {
         close(pair[0]);
-        return NULL;
+        errno = err;
+        return -1;
     }
-    keepers[keeper_count] = (struct keeper){.pid = pid, .sock = pair[0]};
-    return &keepers[keeper_count++];
+    keepers[keeper_count++] = (struct keeper){.pid = pid, .shared = shared};
+    return pair[0];
 }
 
-static struct keeper *idle_keeper(bool shared) {
-    for (size_t i = 0; i < keeper_count; i++)
-        if (!keepers[i].busy && keepers[i].sock >= 0 && keepers[i].shared == shared) return &keepers[i];
-    return NULL;
-}
-
-/* A request the server cannot take: one setup-failed record, if it can. */
-static void refuse(const int *fds, int fd_count, uint64_t id, const char *message) {
-    if (fd_count > 0) {
-        record_tag_request(id);
-        launcher_failed(fds[0], "request", NULL, EINVAL, NULL, message);
-    }
-}
-
-/* Hands a request to an idle keeper, or to a new one. Requests for the shared
- * network namespace go to keepers that live in it (or a new one, forked after
- * the namespace exists), all others to keepers that do not. */
-static void spawn(const struct request_header *h, size_t len, const int *fds, int fd_count, int sock) {
-    if (fd_count != SPAWN_FDS) {
-        refuse(fds, fd_count, h->id, "a spawn request carries exactly four fds (status, stdin, stdout, stderr)");
-        return;
-    }
-    bool shared = asks_for_shared_netns(h, len);
+/* REQUEST_KEEPER: a new keeper, and its socket to the owner; or the errno. */
+static void new_keeper(const struct request_header *h, int sock) {
+    bool shared = h->argc != 0;
     if (shared && !shared_tried) create_shared_netns();
-    for (int attempt = 0; attempt < 3; attempt++) {
-        struct keeper *k = idle_keeper(shared);
-        if (k == NULL) k = start_keeper(sock, fds, fd_count);
-        if (k == NULL) break;
-        struct iovec iov = {(void *)h, len};
-        union {
-            char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
-            struct cmsghdr align;
-        } control;
-        memset(&control, 0, sizeof control);
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                             .msg_controllen = sizeof control.buf};
+    int keeper_sock = start_keeper(sock, shared);
+    struct request_header reply = {.magic = REQUEST_MAGIC, .type = REQUEST_KEEPER};
+    if (keeper_sock >= 0) {
+        reply.id = (uint64_t)keepers[keeper_count - 1].pid;
+        reply.argc = shared;
+    } else {
+        reply.envc = (uint32_t)errno;
+    }
+    struct iovec iov = {&reply, sizeof reply};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (keeper_sock >= 0) {
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof control.buf;
         struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * SPAWN_FDS);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * SPAWN_FDS);
-        if (sendmsg(k->sock, &msg, MSG_NOSIGNAL) == (ssize_t)len) {
-            k->busy = true;
-            k->shared = shared;
-            k->id = h->id;
-            return;
-        }
-        /* That keeper is gone (its exit is reaped later); try another. */
-        close(k->sock);
-        k->sock = -1;
-        k->busy = true;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &keeper_sock, sizeof(int));
     }
-    refuse(fds, fd_count, h->id, "the spawn server cannot start a keeper for the action");
+    ssize_t ignored = sendmsg(sock, &msg, MSG_NOSIGNAL); /* if the owner is gone, so is the keeper soon */
+    (void)ignored;
+    if (keeper_sock >= 0) close(keeper_sock);
 }
 
-/* A keeper's socket is readable: it is idle again, or it has gone. */
-static void keeper_says(struct keeper *k) {
-    char what;
-    ssize_t n = recv(k->sock, &what, 1, MSG_DONTWAIT);
-    if (n == 1 && what == KEEPER_IDLE) {
-        k->busy = false;
-        k->id = 0;
-    } else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        close(k->sock); /* it is retiring; SIGCHLD removes it */
-        k->sock = -1;
-        k->busy = true;
-    }
-}
-
+/* REQUEST_SIGNAL: a tagged keeper signal to the keeper running request id,
+ * if that keeper is still ours. */
 static void signal_keeper(const struct request_header *h) {
     int sig = (int)h->argc;
     int keeper_sig = sig == SIGTERM ? KEEPER_SIGNAL_BASE : sig == SIGINT ? KEEPER_SIGNAL_BASE + 1
@@ -431,7 +405,7 @@ static void signal_keeper(const struct request_header *h) {
     if (keeper_sig == 0) return;
     union sigval tag = {.sival_int = (int)(uint32_t)h->id};
     for (size_t i = 0; i < keeper_count; i++)
-        if (keepers[i].busy && keepers[i].id == h->id) sigqueue(keepers[i].pid, keeper_sig, tag);
+        if (keepers[i].pid == (pid_t)h->envc) sigqueue(keepers[i].pid, keeper_sig, tag);
 }
 
 /* Reads every waiting request; false once the owner is gone. */
@@ -444,18 +418,11 @@ static bool serve_requests(int sock) {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return true;
         if (n <= 0) return false; /* end of file: the owner closed its end or died */
+        for (int i = 0; i < fd_count; i++) close(fds[i]); /* no server request carries fds */
         const struct request_header *h = (const struct request_header *)request;
-        if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC)
-            refuse(fds, fd_count, 0, "not a paddock spawn request");
-        else if (truncated)
-            refuse(fds, fd_count, h->id, "the spawn request is too large for the spawn server");
-        else if (h->type == REQUEST_SPAWN)
-            spawn(h, (size_t)n, fds, fd_count, sock);
-        else if (h->type == REQUEST_SIGNAL)
-            signal_keeper(h);
-        else
-            refuse(fds, fd_count, h->id, "unknown request type");
-        for (int i = 0; i < fd_count; i++) close(fds[i]);
+        if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC || truncated) continue;
+        if (h->type == REQUEST_KEEPER) new_keeper(h, sock);
+        else if (h->type == REQUEST_SIGNAL) signal_keeper(h);
     }
 }
 
@@ -465,15 +432,11 @@ static void reap_keepers(void) {
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) remove_keeper(pid);
 }
 
-/* The owner is gone: every busy keeper kills its tree, every idle one reads
- * end of file; wait for all of them. */
+/* The owner is gone, or the server was asked to stop: every busy keeper kills
+ * its tree, every idle one exits; wait for all of them. */
 static int shut_down(int sock) {
     close(sock);
-    for (size_t i = 0; i < keeper_count; i++) {
-        if (keepers[i].sock >= 0) close(keepers[i].sock);
-        keepers[i].sock = -1;
-        kill(keepers[i].pid, OWNER_DEATH_SIGNAL);
-    }
+    for (size_t i = 0; i < keeper_count; i++) kill(keepers[i].pid, OWNER_DEATH_SIGNAL);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
     return 0;
 }
@@ -499,31 +462,13 @@ int server_main(int argc, char **argv) {
     uint32_t ready = SERVER_READY;
     if (send(sock, &ready, sizeof ready, MSG_NOSIGNAL) != sizeof ready) return server_failed("cannot say it is ready");
     int signal_fd = supervise_signal_fd();
-    struct pollfd *polled = NULL;
-    size_t polled_cap = 0;
     for (;;) {
-        size_t n = 2 + keeper_count;
-        if (n > polled_cap) {
-            struct pollfd *grown = realloc(polled, n * 2 * sizeof *grown);
-            if (grown == NULL) {
-                server_failed("out of memory");
-                return shut_down(sock);
-            }
-            polled = grown;
-            polled_cap = n * 2;
-        }
-        polled[0] = (struct pollfd){.fd = sock, .events = POLLIN};
-        polled[1] = (struct pollfd){.fd = signal_fd, .events = POLLIN};
-        for (size_t i = 0; i < keeper_count; i++) polled[2 + i] = (struct pollfd){.fd = keepers[i].sock, .events = POLLIN};
-        if (poll(polled, (nfds_t)n, -1) < 0) {
+        struct pollfd polled[2] = {{.fd = sock, .events = POLLIN}, {.fd = signal_fd, .events = POLLIN}};
+        if (poll(polled, 2, -1) < 0) {
             if (errno == EINTR) continue;
             server_failed("poll");
             return shut_down(sock);
         }
-        /* Keepers first: one that just became idle can take a waiting request. */
-        size_t polled_keepers = n - 2;
-        for (size_t i = 0; i < polled_keepers && i < keeper_count; i++)
-            if (polled[2 + i].revents && keepers[i].sock == polled[2 + i].fd) keeper_says(&keepers[i]);
         if (polled[1].revents & POLLIN) {
             struct signalfd_siginfo info;
             bool stop = false;

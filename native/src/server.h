@@ -2,24 +2,34 @@
  *
  * One long-lived launcher per library instance. FD is one end of a unix
  * SOCK_SEQPACKET socket pair whose other end only the owner holds: requests
- * arrive on it, and its end of file means the owner is gone.
+ * arrive on it, and its end of file means the owner is gone. The server sends
+ * one message, SERVER_READY, when it is up.
  *
  * Every message starts with struct request_header (native byte order).
  *
+ * To the server:
+ * REQUEST_KEEPER: argc is 1 for a keeper of the shared network namespace (the
+ *   server creates it first if it has not), else 0. The server forks a keeper
+ *   and answers with a REQUEST_KEEPER header: id the keeper's pid, and by
+ *   SCM_RIGHTS the owner's end of the keeper's own socket pair; or, when it
+ *   cannot, no fd and envc the errno.
+ * REQUEST_SIGNAL: argc is SIGTERM, SIGINT or SIGHUP, envc the pid of the
+ *   keeper running request id. The server passes it on as a real-time signal
+ *   tagged with the id (supervise.h), if that keeper is still its child; the
+ *   keeper terminates the tree as one-shot mode does.
+ *
+ * To a keeper, on its own socket, one at a time (the next only after the
+ * last record of the one before):
  * REQUEST_SPAWN: argc then envc NUL-terminated strings follow the header.
  *   argv is a one-shot command line (argv[0], options, "--", command); envp
  *   the action's environment. SCM_RIGHTS carries exactly four fds: the write
  *   end of the action's status pipe, then its stdin, stdout and stderr. The
- *   server forks a keeper that runs the action as one-shot mode would and
- *   writes the status records, each tagged "request": id and without the
- *   "spawned" one, to that pipe; the
- *   pipe reaches end of file when the keeper is done. A request the server
- *   cannot read gets one setup-failed record.
- * REQUEST_SIGNAL: arg is SIGTERM, SIGINT or SIGHUP, passed to the keeper of
- *   request id as a real-time signal tagged with the id (supervise.h); the
- *   keeper terminates the tree as one-shot mode does.
- *
- * The server sends one message, SERVER_READY, when it is up. */
+ *   keeper runs the action as one-shot mode would and writes the status
+ *   records, each tagged "request": id and without the "spawned" one, to that
+ *   pipe; the pipe reaches end of file when the keeper is done with it. A
+ *   request the keeper cannot read gets one setup-failed record.
+ * The owner closes a keeper's socket to let it go; the keeper then exits.
+ * When the server ends, so does every keeper, killing its action's tree. */
 #ifndef PADDOCK_SERVER_H
 #define PADDOCK_SERVER_H
 
@@ -28,14 +38,14 @@
 #define REQUEST_MAGIC 0x314b4450u /* "PDK1" */
 #define SERVER_READY 0x59444552u  /* "REDY" */
 
-enum request_type { REQUEST_SPAWN = 1, REQUEST_SIGNAL = 2 };
+enum request_type { REQUEST_SPAWN = 1, REQUEST_SIGNAL = 2, REQUEST_KEEPER = 3 };
 
 struct request_header {
     uint32_t magic;
     uint32_t type;
     uint64_t id;
-    uint32_t argc; /* REQUEST_SPAWN; REQUEST_SIGNAL: the signal */
-    uint32_t envc; /* REQUEST_SPAWN */
+    uint32_t argc; /* REQUEST_SPAWN; REQUEST_SIGNAL: the signal; REQUEST_KEEPER: shared */
+    uint32_t envc; /* REQUEST_SPAWN; REQUEST_SIGNAL: the keeper's pid; a REQUEST_KEEPER answer: errno */
 };
 
 /* Largest request (header and strings); a bigger one is refused. */

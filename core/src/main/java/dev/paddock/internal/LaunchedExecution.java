@@ -35,26 +35,26 @@ public final class LaunchedExecution implements Execution {
 
     /**
      * How the action's supervising process is reached: a one-shot launcher the JVM spawned (and
-     * reaps), or a keeper of the spawn server, addressed by request id.
+     * reaps), or a keeper of the spawn server, holding a request.
      */
     static final class Control {
-        private final int launcherPid;    // one-shot, else -1
-        private final SpawnServer server; // served, else null
-        private final long requestId;
+        private final int launcherPid;                 // one-shot, else -1
+        private final SpawnServer server;              // served, else null
+        private final SpawnServer.Request request;     // served, else null
 
-        private Control(int launcherPid, SpawnServer server, long requestId) {
+        private Control(int launcherPid, SpawnServer server, SpawnServer.Request request) {
             this.launcherPid = launcherPid;
             this.server = server;
-            this.requestId = requestId;
+            this.request = request;
         }
     }
 
     static Control oneShot(int launcherPid) {
-        return new Control(launcherPid, null, 0);
+        return new Control(launcherPid, null, null);
     }
 
-    static Control served(SpawnServer server, long requestId) {
-        return new Control(-1, server, requestId);
+    static Control served(SpawnServer server, SpawnServer.Request request) {
+        return new Control(-1, server, request);
     }
 
     private final Control control;
@@ -154,6 +154,9 @@ public final class LaunchedExecution implements Execution {
     /** The status pipe reached EOF: the launcher has exited. Called by the one thread following it. */
     void onLauncherExit() {
         if (control.server != null) {
+            // A keeper that reported a last record is fit for the next action, unless its server died.
+            control.server.finished(control.request,
+                    lastRecord != null && !Boolean.TRUE.equals(lastRecord.get("owner_lost")));
             outcome.complete(StatusRecords.servedOutcome(lastRecord, sandboxNotes));
             return;
         }
@@ -238,7 +241,7 @@ public final class LaunchedExecution implements Execution {
     /** The launcher turns SIGTERM, SIGINT or SIGHUP into that signal -> grace -> SIGKILL for the whole tree. */
     private void signalLauncher(int signal) {
         if (control.server != null) {
-            if (!outcome.isDone()) control.server.signal(control.requestId, signal);
+            if (!outcome.isDone()) control.server.signal(control.request, signal);
             return;
         }
         synchronized (reapLock) {

@@ -1,6 +1,7 @@
 package dev.paddock.internal;
 
 import dev.paddock.Action;
+import dev.paddock.Sandbox;
 import dev.paddock.Stdio;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -69,7 +70,10 @@ public final class Launcher {
                 argv.add("paddock-launch");
                 argv.addAll(options);
                 try {
-                    control = LaunchedExecution.served(shared.server(), shared.server().spawn(argv, envp, served));
+                    boolean sharedNetwork = action.sandbox().map(s -> s.network() == Sandbox.Network.SHARED)
+                            .orElse(false);
+                    control = LaunchedExecution.served(shared.server(),
+                            shared.server().spawn(argv, envp, served, sharedNetwork));
                 } catch (SpawnServer.NotServed e) {
                     // Runs one-shot below; the server said why once, if it cannot start.
                 }

@@ -53,6 +53,7 @@ public final class Native {
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
     private static final int MSG_NOSIGNAL = 0x4000;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     /** struct msghdr and struct cmsghdr on x86_64. */
     private static final long MSGHDR_SIZE = 56;
     private static final long CMSG_HEADER_SIZE = 16;
@@ -133,6 +134,8 @@ public final class Native {
     private static final MethodHandle SOCKETPAIR = withErrno("socketpair",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle SENDMSG = withErrno("sendmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RECVMSG = withErrno("recvmsg",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
 
     /** One fd-to-fd mapping for the spawned process: {@code source} becomes {@code target}. */
@@ -264,6 +267,49 @@ public final class Native {
                 int err = errno(state);
                 if (err != EINTR) throw new ErrnoException("sendmsg", err);
             }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** One message from a socket: its bytes, and the fd it carried, or -1. */
+    public record Received(byte[] data, int fd) {}
+
+    /**
+     * Receives one message of at most maxLength bytes from a SOCK_SEQPACKET socket, with at
+     * most one fd attached by SCM_RIGHTS (moved to 10 or above, close-on-exec); null at end of
+     * file. Blocks; retries EINTR.
+     */
+    public static Received receiveWithFd(int socket, int maxLength) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment payload = arena.allocate(maxLength);
+            MemorySegment iov = arena.allocate(16, 8);
+            iov.set(ADDRESS, 0, payload);
+            iov.set(JAVA_LONG, 8, maxLength);
+            long space = CMSG_HEADER_SIZE + 8;
+            MemorySegment control = arena.allocate(space, 8);
+            MemorySegment msg = arena.allocate(MSGHDR_SIZE, 8);
+            msg.set(ADDRESS, 16, iov);
+            msg.set(JAVA_LONG, 24, 1);
+            msg.set(ADDRESS, 32, control);
+            msg.set(JAVA_LONG, 40, space);
+            long n;
+            for (;;) {
+                n = (long) RECVMSG.invokeExact(state, socket, msg, MSG_CMSG_CLOEXEC);
+                if (n >= 0) break;
+                int err = errno(state);
+                if (err != EINTR) throw new ErrnoException("recvmsg", err);
+            }
+            int fd = -1;
+            long controlLength = msg.get(JAVA_LONG, 40);
+            if (controlLength >= CMSG_HEADER_SIZE + 4 && control.get(JAVA_INT, 8) == SOL_SOCKET
+                    && control.get(JAVA_INT, 12) == SCM_RIGHTS)
+                fd = highFd(control.get(JAVA_INT, CMSG_HEADER_SIZE));
+            if (n == 0 && fd < 0) return null;
+            return new Received(payload.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), fd);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

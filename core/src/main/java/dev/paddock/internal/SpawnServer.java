@@ -8,24 +8,32 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * One {@code paddock-launch --server} per {@link dev.paddock.Paddock}, started on first use and
- * restarted when it has died. Requests go over a SOCK_SEQPACKET socket pair whose other end only
- * the server holds, so the socket is also its lifeline: when this JVM closes it or dies, the
- * server kills every action and exits. The wire format is in the launcher's server.h.
+ * restarted when it has died. The server forks keepers, each with its own socket pair, and hands
+ * this JVM one end; a spawn request then goes straight to an idle keeper, so it wakes no other
+ * process. The server's own socket is its lifeline: when this JVM closes it or dies, the server
+ * ends every keeper, and every keeper kills its action's tree. The wire format is in the
+ * launcher's server.h.
  */
 public final class SpawnServer implements AutoCloseable {
     private static final int MAGIC = 0x314b4450;
     private static final int READY = 0x59444552;
     private static final int SPAWN = 1;
     private static final int SIGNAL = 2;
+    private static final int KEEPER = 3;
     private static final int HEADER_SIZE = 24;
-    /** The server's limit on one request; a bigger one runs through a one-shot launcher. */
+    /** The launcher's limit on one request; a bigger one runs through a one-shot launcher. */
     static final int MAX_REQUEST = 256 * 1024;
+    /** A keeper runs this many actions, then is let go: what parsing them allocated goes with it. */
+    static final int KEEPER_ACTIONS = 500;
     private static final int START_TIMEOUT_MILLIS = 10_000;
 
     /** The server cannot take this request (too large, or no server can start): run it one-shot. */
@@ -35,15 +43,43 @@ public final class SpawnServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A keeper process of one server (its generation) and this JVM's end of its socket. One
+     * action uses it at a time: it is taken from the idle pool and given back after the action's
+     * last record.
+     */
+    static final class Keeper {
+        private final int socket;
+        private final int pid;
+        private final boolean sharedNetwork;
+        private final long generation;
+        private int served;
+
+        private Keeper(int socket, int pid, boolean sharedNetwork, long generation) {
+            this.socket = socket;
+            this.pid = pid;
+            this.sharedNetwork = sharedNetwork;
+            this.generation = generation;
+        }
+    }
+
+    /** A request handed to a keeper: where its signals go, and the keeper to give back. */
+    record Request(long id, Keeper keeper) {}
+
     private final int devNullRead;
     private final int devNullWrite;
     private final AtomicLong ids = new AtomicLong();
-    /* Senders share the read lock; replacing the socket takes the write lock, so that no fd
-     * number is closed (and reused) while another thread is still sending on it. */
+    /* Users of the server's socket and of the idle pools share the read lock; replacing the server
+     * or closing takes the write lock, so that no fd is closed (and its number reused) while
+     * another thread still uses it. */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private int socket = -1; // guarded by lock
-    private int pid = -1;    // guarded by lock
-    private boolean closed;  // guarded by lock
+    private final ReentrantLock keeperRequest = new ReentrantLock(); // one question and answer at a time
+    private final Deque<Keeper> idle = new ConcurrentLinkedDeque<>();
+    private final Deque<Keeper> idleSharedNetwork = new ConcurrentLinkedDeque<>();
+    private int socket = -1;      // guarded by lock
+    private int pid = -1;         // guarded by lock
+    private long generation;      // guarded by lock: which server the keepers belong to
+    private boolean closed;       // guarded by lock
     private volatile IOException unavailable; // why no server could start; then it is never tried again
 
     public SpawnServer(int devNullRead, int devNullWrite) {
@@ -52,45 +88,60 @@ public final class SpawnServer implements AutoCloseable {
     }
 
     /**
-     * Sends a spawn request: argv is a one-shot command line, fds the status pipe's write end
-     * then the action's stdin, stdout and stderr. Starts the server first if none runs, and
-     * once more if the running one turns out to be dead. Returns the request id.
+     * Hands a spawn request to an idle keeper (or a new one): argv is a one-shot command line, fds
+     * the status pipe's write end then the action's stdin, stdout and stderr. Starts the server
+     * first if none runs, and again if the running one turns out to be dead.
      */
-    long spawn(List<String> argv, List<String> envp, int[] fds) throws IOException {
+    Request spawn(List<String> argv, List<String> envp, int[] fds, boolean sharedNetwork) throws IOException {
         if (unavailable != null) throw new NotServed("no spawn server", unavailable);
         long id = ids.incrementAndGet();
         byte[] request = spawnRequest(id, argv, envp);
         if (request.length > MAX_REQUEST)
             throw new NotServed("spawn request of " + request.length + " bytes exceeds the spawn server's "
                     + MAX_REQUEST, null);
-        for (int attempt = 0; ; attempt++) {
-            int used;
-            lock.readLock().lock();
-            try {
-                if (closed) throw new IllegalStateException("this Paddock is closed");
-                used = socket;
-                if (used >= 0) {
-                    try {
-                        Native.sendWithFds(used, request, fds);
-                        return id;
-                    } catch (Native.ErrnoException e) {
-                        if (!peerGone(e) || attempt > 0) throw e;
-                    }
-                }
-            } finally {
-                lock.readLock().unlock();
+        for (int fresh = 0; ; ) {
+            Keeper keeper = (sharedNetwork ? idleSharedNetwork : idle).pollFirst();
+            if (keeper == null) {
+                keeper = newKeeper(sharedNetwork);
+                fresh++;
             }
-            replace(used);
+            try {
+                Native.sendWithFds(keeper.socket, request, fds);
+                return new Request(id, keeper);
+            } catch (Native.ErrnoException e) {
+                Native.close(keeper.socket); // that keeper has gone (its server died, or it was let go)
+                if (!peerGone(e) || fresh > 1) throw e;
+            }
         }
     }
 
-    /** Passes SIGTERM, SIGINT or SIGHUP to the keeper of a request; nothing if it has ended. */
-    void signal(long id, int signal) {
-        ByteBuffer b = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.nativeOrder());
-        b.putInt(MAGIC).putInt(SIGNAL).putLong(id).putInt(signal).putInt(0);
+    /**
+     * The action's last record has arrived, or its status pipe ended without one: the keeper goes
+     * back to the pool if it is fit for another action, else it is let go.
+     */
+    void finished(Request request, boolean keeperFit) {
+        Keeper keeper = request.keeper();
+        keeper.served++;
         lock.readLock().lock();
         try {
-            if (socket >= 0) Native.sendWithFds(socket, b.array(), new int[0]);
+            if (keeperFit && !closed && keeper.generation == generation && keeper.served < KEEPER_ACTIONS) {
+                (keeper.sharedNetwork ? idleSharedNetwork : idle).offerFirst(keeper);
+                return;
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        Native.close(keeper.socket);
+    }
+
+    /** Passes SIGTERM, SIGINT or SIGHUP to the keeper of a request; nothing if it has ended. */
+    void signal(Request request, int signal) {
+        ByteBuffer b = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.nativeOrder());
+        b.putInt(MAGIC).putInt(SIGNAL).putLong(request.id()).putInt(signal).putInt(request.keeper().pid);
+        lock.readLock().lock();
+        try {
+            if (socket >= 0 && request.keeper().generation == generation)
+                Native.sendWithFds(socket, b.array(), new int[0]);
         } catch (Native.ErrnoException e) {
             // The server is gone, and every action with it.
         } finally {
@@ -108,8 +159,58 @@ public final class SpawnServer implements AutoCloseable {
         }
     }
 
+    /** False once a server failed to start: every action then runs one-shot. */
+    public boolean available() {
+        return unavailable == null;
+    }
+
     private static boolean peerGone(Native.ErrnoException e) {
         return e.errno() == Native.EPIPE || e.errno() == Native.ECONNRESET || e.errno() == Native.ENOTCONN;
+    }
+
+    /** Asks the server for a new keeper; starts a server if none runs, or if it has died. */
+    private Keeper newKeeper(boolean sharedNetwork) throws IOException {
+        ByteBuffer question = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.nativeOrder());
+        question.putInt(MAGIC).putInt(KEEPER).putLong(0).putInt(sharedNetwork ? 1 : 0).putInt(0);
+        for (int attempt = 0; ; attempt++) {
+            int used;
+            lock.readLock().lock();
+            try {
+                if (closed) throw new IllegalStateException("this Paddock is closed");
+                used = socket;
+                if (used >= 0) {
+                    keeperRequest.lock();
+                    try {
+                        Native.sendWithFds(used, question.array(), new int[0]);
+                        Native.Received answer = Native.receiveWithFd(used, HEADER_SIZE);
+                        if (answer != null) return keeper(answer, sharedNetwork);
+                    } catch (Native.ErrnoException e) {
+                        if (!peerGone(e)) throw e;
+                    } finally {
+                        keeperRequest.unlock();
+                    }
+                    if (attempt > 0) throw new IOException("the spawn server ended while starting a keeper");
+                }
+            } finally {
+                lock.readLock().unlock();
+            }
+            replace(used);
+        }
+    }
+
+    /** The keeper in the server's answer; called under the read lock. */
+    private Keeper keeper(Native.Received answer, boolean sharedNetwork) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(answer.data()).order(ByteOrder.nativeOrder());
+        if (answer.data().length < HEADER_SIZE || b.getInt(0) != MAGIC || b.getInt(4) != KEEPER) {
+            if (answer.fd() >= 0) Native.close(answer.fd());
+            throw new IOException("the spawn server answered a keeper request with something else");
+        }
+        if (answer.fd() < 0) {
+            int errno = b.getInt(20);
+            throw new IOException("the spawn server cannot start a keeper process: " + Errno.name(errno) + " ("
+                    + Errno.message(errno) + ")");
+        }
+        return new Keeper(answer.fd(), (int) b.getLong(8), sharedNetwork, generation);
     }
 
     /** Starts a server unless another thread already replaced the one on socket {@code dead}. */
@@ -124,6 +225,7 @@ public final class SpawnServer implements AutoCloseable {
                 socket = -1;
                 pid = -1;
             }
+            letIdleKeepersGo(); // they belonged to the dead server
             try {
                 start();
             } catch (IOException e) {
@@ -137,9 +239,10 @@ public final class SpawnServer implements AutoCloseable {
         }
     }
 
-    /** False once a server failed to start: every action then runs one-shot. */
-    public boolean available() {
-        return unavailable == null;
+    /** Closes every idle keeper's socket; called under the write lock. */
+    private void letIdleKeepersGo() {
+        for (Deque<Keeper> pool : List.of(idle, idleSharedNetwork))
+            for (Keeper k; (k = pool.pollFirst()) != null; ) Native.close(k.socket);
     }
 
     private void start() throws IOException {
@@ -171,6 +274,7 @@ public final class SpawnServer implements AutoCloseable {
         }
         socket = pair[0];
         pid = started;
+        generation++;
     }
 
     /** A dead server is reaped off the caller's thread: it may still be ending its keepers. */
@@ -197,7 +301,10 @@ public final class SpawnServer implements AutoCloseable {
         return out.toByteArray();
     }
 
-    /** Closes the socket: the server kills whatever still runs and exits; waits for it. */
+    /**
+     * Lets the idle keepers go and closes the server's socket: the server ends every keeper (each
+     * kills whatever its action left) and exits; waits for it.
+     */
     @Override
     public void close() {
         int ended;
@@ -205,6 +312,7 @@ public final class SpawnServer implements AutoCloseable {
         try {
             if (closed) return;
             closed = true;
+            letIdleKeepersGo();
             ended = pid;
             if (socket >= 0) Native.close(socket);
             socket = -1;
