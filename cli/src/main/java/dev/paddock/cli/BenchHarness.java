@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -49,19 +50,27 @@ final class BenchHarness {
 
     private final int spawns;
     private final int concurrency;
+    private final Duration warmup;
     private final Paddock paddock;
 
     /** paddock runs the C baselines too: it does not depend on the JDK's spawn helper, which pty4j upsets. */
-    BenchHarness(int spawns, int concurrency, Paddock paddock) {
+    BenchHarness(int spawns, int concurrency, Duration warmup, Paddock paddock) {
         this.spawns = spawns;
         this.concurrency = concurrency;
+        this.warmup = warmup;
         this.paddock = paddock;
     }
 
-    /** Warms every subject up, then measures them in alternating rounds; paddock first. */
+    /**
+     * Warms every subject up (batches of spawns for the warm-up time, at least one), then
+     * measures them in alternating rounds; paddock first.
+     */
     List<LatencyStats> run(Map<String, Subject> subjects) throws Exception {
-        int warmup = Math.min(500, Math.max(50, spawns / 5));
-        for (Subject subject : subjects.values()) subject.measure(warmup);
+        int batch = Math.min(500, Math.max(50, spawns / 5));
+        for (Subject subject : subjects.values()) {
+            long start = System.nanoTime();
+            do subject.measure(batch); while (System.nanoTime() - start < warmup.toNanos());
+        }
         Map<String, List<Measurement>> samples = new LinkedHashMap<>();
         subjects.keySet().forEach(name -> samples.put(name, new ArrayList<>()));
         for (int round = 0; round < ROUNDS; round++) {

@@ -4,6 +4,7 @@ import dev.paddock.Paddock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,12 @@ final class BenchOptions {
             description = "Spawning threads per subject (default: ${DEFAULT-VALUE}).")
     int concurrency;
 
+    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "3", description = {
+            "Spawn through each subject for this long before measuring, so that",
+            "the JVM has compiled its hot paths, as in a long-running build",
+            "daemon (default: ${DEFAULT-VALUE})."})
+    double warmupSeconds;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON to FILE.")
     Path json;
 
@@ -28,7 +35,9 @@ final class BenchOptions {
         if (spawns < BenchHarness.ROUNDS)
             throw new CommandLine.ParameterException(commandLine, "-n must be at least " + BenchHarness.ROUNDS);
         if (concurrency < 1) throw new CommandLine.ParameterException(commandLine, "-c must be at least 1");
-        return new BenchHarness(spawns, concurrency, paddock);
+        if (!(warmupSeconds >= 0 && warmupSeconds <= 3600))
+            throw new CommandLine.ParameterException(commandLine, "--warmup takes 0 to 3600 seconds, not " + warmupSeconds);
+        return new BenchHarness(spawns, concurrency, Duration.ofMillis(Math.round(warmupSeconds * 1000)), paddock);
     }
 
     /** With --json: the figures, after the benchmark's name, what it ran, and these options. */
@@ -39,6 +48,7 @@ final class BenchOptions {
         header.putAll(subject);
         header.put("spawns", spawns);
         header.put("concurrency", concurrency);
+        header.put("warmup_seconds", warmupSeconds);
         Files.writeString(json, BenchHarness.toJson(header, stats) + "\n");
     }
 }

@@ -106,9 +106,9 @@ final class SpawnBenchmark implements Callable<Integer> {
                 subjects.put(PROCESS_BUILDER, n -> harness.measure(n, () -> processBuilder.start().waitFor() == 0));
                 subjects.put(C_POSIX_SPAWN, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, List.of(command)));
             }
-            out.printf(Locale.ROOT, "spawning %s %d times per subject at concurrency %d, in %d alternating rounds, "
-                    + "paddock in %s mode%s%n", command, options.spawns, options.concurrency, BenchHarness.ROUNDS, mode,
-                    sandbox ? ", sandboxed, " + network + " network" : "");
+            out.printf(Locale.ROOT, "spawning %s %d times per subject at concurrency %d, in %d alternating rounds "
+                    + "after %s s of warm-up each, paddock in %s mode%s%n", command, options.spawns, options.concurrency,
+                    BenchHarness.ROUNDS, options.warmupSeconds, mode, sandbox ? ", sandboxed, " + network + " network" : "");
             out.flush();
             List<LatencyStats> stats = harness.run(subjects);
             BenchHarness.report(out, stats);
