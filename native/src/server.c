@@ -35,7 +35,7 @@
 #include "status.h"
 #include "supervise.h"
 
-#define SPAWN_FDS 4 /* status, stdin, stdout, stderr */
+#define SPAWN_FDS 3 /* stdin, stdout, stderr */
 
 extern char **environ;
 
@@ -239,24 +239,21 @@ static ssize_t receive_request(int sock, int flags, int fds[SPAWN_FDS], int *fd_
     return n;
 }
 
-/* A request that cannot run: one setup-failed record, if there is a status fd. */
-static void refuse(const int *fds, int fd_count, uint64_t id, const char *message) {
-    if (fd_count > 0) {
-        record_tag_request(id);
-        launcher_failed(fds[0], "request", NULL, EINVAL, NULL, message);
-    }
+/* A request that cannot run: its one record, a setup failure. */
+static void refuse(int status_fd, uint64_t id, const char *message) {
+    record_tag_request(id);
+    launcher_failed(status_fd, "request", NULL, EINVAL, NULL, message);
 }
 
-/* In a keeper: runs one request's action as one-shot mode would, to its last
- * status record. */
-static void keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS]) {
+/* In a keeper: runs one request's action as one-shot mode would, writing its
+ * status records to status_fd (the keeper's socket), to the last one. */
+static void keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS], int status_fd) {
     static bool joined; /* this keeper lives in the shared namespaces now */
     record_tag_request(h->id);
-    int status_fd = fds[0];
     for (int target = 0; target < 3; target++) {
-        if (dup2(fds[target + 1], target) < 0)
+        if (dup2(fds[target], target) < 0)
             launcher_failed(status_fd, "request", "dup2", errno, NULL, "cannot install the action's stdio");
-        close(fds[target + 1]);
+        close(fds[target]);
     }
     char *p = (char *)(h + 1);
     const char *end = (const char *)h + len;
@@ -284,7 +281,6 @@ static void keeper_serve(const struct request_header *h, size_t len, int fds[SPA
     }
     free(envp);
     free(argv);
-    close(status_fd);
 }
 
 /* A keeper's life: take requests from the owner until it closes the socket,
@@ -317,14 +313,14 @@ static _Noreturn void keeper_main(int sock) {
         if (getppid() != server_pid) _exit(0); /* the server died: the action would have no supervisor's parent */
         const struct request_header *h = (const struct request_header *)request;
         if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC || h->type != REQUEST_SPAWN)
-            refuse(fds, fd_count, (size_t)n < sizeof *h ? 0 : h->id, "not a paddock spawn request");
+            refuse(sock, (size_t)n < sizeof *h ? 0 : h->id, "not a paddock spawn request");
         else if (truncated)
-            refuse(fds, fd_count, h->id, "the spawn request is too large for the spawn server");
+            refuse(sock, h->id, "the spawn request is too large for the spawn server");
         else if (fd_count != SPAWN_FDS)
-            refuse(fds, fd_count, h->id, "a spawn request carries exactly four fds (status, stdin, stdout, stderr)");
+            refuse(sock, h->id, "a spawn request carries exactly three fds (stdin, stdout, stderr)");
         else {
             supervise_accept_tag((uint32_t)h->id);
-            keeper_serve(h, (size_t)n, fds);
+            keeper_serve(h, (size_t)n, fds, sock);
             /* Hold nothing of the action's: its pipes must reach end of file. */
             for (int target = 0; target < 3; target++) dup2(dev_null, target);
             continue;

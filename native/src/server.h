@@ -22,12 +22,13 @@
  * last record of the one before):
  * REQUEST_SPAWN: argc then envc NUL-terminated strings follow the header.
  *   argv is a one-shot command line (argv[0], options, "--", command); envp
- *   the action's environment. SCM_RIGHTS carries exactly four fds: the write
- *   end of the action's status pipe, then its stdin, stdout and stderr. The
- *   keeper runs the action as one-shot mode would and writes the status
- *   records, each tagged "request": id and without the "spawned" one, to that
- *   pipe; the pipe reaches end of file when the keeper is done with it. A
- *   request the keeper cannot read gets one setup-failed record.
+ *   the action's environment. SCM_RIGHTS carries exactly three fds: the
+ *   action's stdin, stdout and stderr. The keeper runs the action as one-shot
+ *   mode would and sends its status records back on the same socket, one
+ *   message each, tagged "request": id and without the "spawned" one; the last
+ *   is "exited", "setup-failed" or "exec-failed". A request the keeper cannot
+ *   read gets one setup-failed record. End of file before the last record
+ *   means the keeper died.
  * The owner closes a keeper's socket to let it go; the keeper then exits.
  * When the server ends, so does every keeper, killing its action's tree. */
 #ifndef PADDOCK_SERVER_H

@@ -32,6 +32,8 @@ import java.util.concurrent.TimeoutException;
 public final class LaunchedExecution implements Execution {
     /** User callbacks never run on the supervisor thread. */
     private static final Executor CALLBACKS = Executors.newVirtualThreadPerTaskExecutor();
+    /** The launcher's largest status record (status.h), with room to spare. */
+    static final int RECORD_BUFFER = 16384;
 
     /**
      * How the action's supervising process is reached: a one-shot launcher the JVM spawned (and
@@ -85,10 +87,11 @@ public final class LaunchedExecution implements Execution {
     }
 
     /**
-     * Reads what the status pipe holds; false at its end, when the caller (the one thread
-     * following the pipe) closes the fd and calls {@link #onLauncherExit()}. A spawn server's
-     * action ends with its final record: its keeper has nothing more to say, and waiting for
-     * the keeper to exit would only add its exit to every spawn's latency.
+     * Reads what the status fd holds; false at its end, when the caller (the one thread following
+     * it) stops watching it and calls {@link #onLauncherExit()}. A spawn server's action ends with
+     * its final record: its keeper has nothing more to say, and reads the next request from the
+     * same socket. A one-shot launcher's pipe ends at EOF. buffer must hold one whole record
+     * (status.h: 8 KiB): on a keeper's socket each record is one message.
      */
     boolean readStatus(MemorySegment buffer, MemorySegment state) {
         if (control.server != null && lastRecord != null) return false;
@@ -132,8 +135,8 @@ public final class LaunchedExecution implements Execution {
      */
     public Outcome follow(Supervisor supervisor) throws InterruptedException, IOException {
         try (Arena arena = Arena.ofConfined()) {
-            // Small: an action's records fit, and a large buffer would cost fresh pages per spawn.
-            MemorySegment buffer = arena.allocate(4096);
+            // A whole record fits; larger would cost fresh pages per spawn.
+            MemorySegment buffer = arena.allocate(RECORD_BUFFER);
             MemorySegment pollfd = arena.allocate(8);
             MemorySegment state = Native.allocateCallState(arena);
             for (;;) {
@@ -143,7 +146,6 @@ public final class LaunchedExecution implements Execution {
                 }
                 if (!Native.pollReadable(statusFd, 100, pollfd, state)) continue;
                 if (!readStatus(buffer, state)) {
-                    Native.close(statusFd);
                     onLauncherExit();
                     return outcome.join();
                 }
@@ -151,7 +153,11 @@ public final class LaunchedExecution implements Execution {
         }
     }
 
-    /** The status pipe reached EOF: the launcher has exited. Called by the one thread following it. */
+    /**
+     * The status records have ended: the launcher has exited, or the keeper is done with this
+     * action. Called by the one thread following them, which no longer watches the fd: the pipe
+     * is closed here, the keeper's socket given back.
+     */
     void onLauncherExit() {
         if (control.server != null) {
             // A keeper that reported a last record is fit for the next action, unless its server died.
@@ -160,6 +166,7 @@ public final class LaunchedExecution implements Execution {
             outcome.complete(StatusRecords.servedOutcome(lastRecord, sandboxNotes));
             return;
         }
+        Native.close(statusFd);
         Outcome result;
         try {
             int wait;

@@ -16,7 +16,8 @@ import java.util.Map;
 
 /**
  * Starts one action: through the {@link SpawnServer} when the Paddock has one, else by
- * posix_spawning a one-shot paddock-launch. Either way the JVM gets a status pipe to follow.
+ * posix_spawning a one-shot paddock-launch. Either way the JVM gets status records to follow: on
+ * the keeper's socket, or on a pipe from the launcher.
  */
 public final class Launcher {
     /** Where the launcher finds its status pipe and lifeline. */
@@ -58,27 +59,30 @@ public final class Launcher {
                 stdout = connect(action.stdout(), 1, shared, childEnds, parentEnds, fds);
                 stderr = connect(action.stderr(), 2, shared, childEnds, parentEnds, fds);
             }
-            int[] status = Native.pipe();
-            parentEnds.add(status[0]);
-            childEnds.add(status[1]);
             List<String> options = actionOptions(action);
             List<String> envp = environment(action);
             LaunchedExecution.Control control = null;
+            int statusFd = -1;
             if (shared.server() != null) {
-                int[] served = {status[1], source(fds, 0), source(fds, 1), source(fds, 2)};
+                int[] served = {source(fds, 0), source(fds, 1), source(fds, 2)};
                 List<String> argv = new ArrayList<>(options.size() + 1);
                 argv.add("paddock-launch");
                 argv.addAll(options);
                 try {
                     boolean sharedNetwork = action.sandbox().map(s -> s.network() == Sandbox.Network.SHARED)
                             .orElse(false);
-                    control = LaunchedExecution.served(shared.server(),
-                            shared.server().spawn(argv, envp, served, sharedNetwork));
+                    SpawnServer.Request request = shared.server().spawn(argv, envp, served, sharedNetwork);
+                    control = LaunchedExecution.served(shared.server(), request);
+                    statusFd = request.statusFd();
                 } catch (SpawnServer.NotServed e) {
                     // Runs one-shot below; the server said why once, if it cannot start.
                 }
             }
             if (control == null) {
+                int[] status = Native.pipe();
+                parentEnds.add(status[0]);
+                childEnds.add(status[1]);
+                statusFd = status[0];
                 fds.add(new Native.FdMapping(status[1], STATUS_FD));
                 fds.add(new Native.FdMapping(shared.lifelineReadFd(), LIFELINE_FD));
                 String launcher = NativeBinaries.path(NativeBinaries.LAUNCHER).toString();
@@ -89,7 +93,7 @@ public final class Launcher {
             }
             spawned = true;
             for (int fd : childEnds) Native.close(fd);
-            LaunchedExecution execution = new LaunchedExecution(control, status[0],
+            LaunchedExecution execution = new LaunchedExecution(control, statusFd,
                     stdin == null ? null : outputStream(stdin[0]),
                     stdout == null ? null : inputStream(stdout[0]),
                     stderr == null ? null : inputStream(stderr[0]),

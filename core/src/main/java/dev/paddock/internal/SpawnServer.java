@@ -63,8 +63,15 @@ public final class SpawnServer implements AutoCloseable {
         }
     }
 
-    /** A request handed to a keeper: where its signals go, and the keeper to give back. */
-    record Request(long id, Keeper keeper) {}
+    /**
+     * A request handed to a keeper: where its signals go, and the keeper to give back. Its status
+     * records arrive on the keeper's socket, which stays this JVM's: never close it.
+     */
+    record Request(long id, Keeper keeper) {
+        int statusFd() {
+            return keeper.socket;
+        }
+    }
 
     private final int devNullRead;
     private final int devNullWrite;
@@ -89,8 +96,8 @@ public final class SpawnServer implements AutoCloseable {
 
     /**
      * Hands a spawn request to an idle keeper (or a new one): argv is a one-shot command line, fds
-     * the status pipe's write end then the action's stdin, stdout and stderr. Starts the server
-     * first if none runs, and again if the running one turns out to be dead.
+     * the action's stdin, stdout and stderr. Starts the server first if none runs, and again if
+     * the running one turns out to be dead.
      */
     Request spawn(List<String> argv, List<String> envp, int[] fds, boolean sharedNetwork) throws IOException {
         if (unavailable != null) throw new NotServed("no spawn server", unavailable);
@@ -116,8 +123,9 @@ public final class SpawnServer implements AutoCloseable {
     }
 
     /**
-     * The action's last record has arrived, or its status pipe ended without one: the keeper goes
-     * back to the pool if it is fit for another action, else it is let go.
+     * The action's last record has arrived, or the keeper's socket ended without one: the keeper
+     * goes back to the pool if it is fit for another action, else it is let go. The caller has
+     * stopped watching the socket.
      */
     void finished(Request request, boolean keeperFit) {
         Keeper keeper = request.keeper();

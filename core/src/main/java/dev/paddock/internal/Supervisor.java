@@ -7,7 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One platform thread per {@link dev.paddock.Paddock} that watches every
- * launcher's status pipe with epoll, so that no thread per action is needed
+ * launcher's status pipe (or keeper's socket) with epoll, so that no thread per action is needed
  * and no caller's (virtual) thread blocks in native code while it waits.
  */
 public final class Supervisor implements AutoCloseable {
@@ -65,13 +65,12 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         if (!execution.readStatus(buffer, state)) {
-            // Forget the fd before closing it: once closed, a concurrent
-            // spawn may get the same number and register it anew.
+            // Forget the fd before its execution closes it or gives the keeper back: then a
+            // concurrent spawn may get the same number (or keeper) and register it anew.
             byStatusFd.remove(fd);
             try {
                 Native.epollControl(epollFd, Native.EPOLL_CTL_DEL, fd);
             } finally { // whatever epoll says, the outcome must complete
-                Native.close(fd);
                 execution.onLauncherExit();
             }
         }
