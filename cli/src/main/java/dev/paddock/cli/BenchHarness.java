@@ -148,6 +148,9 @@ final class BenchHarness {
         LatencyStats paddock = stats.get(0);
         for (LatencyStats other : stats.subList(1, stats.size()))
             out.printf(Locale.ROOT, "median ratio paddock/%s: %.2f%n", other.name(), paddock.medianUs() / other.medianUs());
+        for (LatencyStats other : stats.subList(1, stats.size()))
+            out.printf(Locale.ROOT, "throughput ratio paddock/%s: %.2f%n", other.name(),
+                    paddock.perSecond() / other.perSecond());
         out.flush();
     }
 
@@ -159,6 +162,11 @@ final class BenchHarness {
         for (LatencyStats other : stats.subList(1, stats.size()))
             ratios.put("paddock/" + other.name(), Math.round(stats.get(0).medianUs() / other.medianUs() * 1000) / 1000.0);
         root.put("median_ratios", ratios);
+        Map<String, Object> throughput = new LinkedHashMap<>();
+        for (LatencyStats other : stats.subList(1, stats.size()))
+            throughput.put("paddock/" + other.name(),
+                    Math.round(stats.get(0).perSecond() / other.perSecond() * 1000) / 1000.0);
+        root.put("throughput_ratios", throughput);
         return Json.write(root);
     }
 }

@@ -146,7 +146,7 @@ class CliTest {
     @Test
     void benchSpawnWritesFiguresForEverySubject(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
-        Result r = paddock(dir, "bench", "spawn", "-n", "50", "-c", "2", "--json", json.toString());
+        Result r = paddock(dir, "bench", "spawn", "-n", "50", "-c", "2", "--warmup", "0.5", "--json", json.toString());
         assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
         List<Map<String, Object>> subjects = benchSubjects(json);
         assertEquals(List.of("paddock", "processbuilder", "c-posix-spawn"), subjects.stream().map(s -> s.get("name")).toList());
@@ -156,12 +156,20 @@ class CliTest {
                 assertTrue(((Number) s.get(key)).doubleValue() > 0, key + " in " + s);
         }
         assertTrue(r.stdout().contains("median ratio paddock/processbuilder"), r.stdout());
+        assertTrue(r.stdout().contains("throughput ratio paddock/c-posix-spawn"), r.stdout());
+    }
+
+    @Test
+    void benchRefusesAWarmupOutOfRange(@TempDir Path dir) throws Exception {
+        Result r = paddock(dir, "bench", "spawn", "--warmup", "-1");
+        assertEquals(2, r.exitCode(), r.stdout() + r.stderr()); // a usage error
+        assertTrue(r.stderr().contains("--warmup takes 0 to 3600 seconds"), r.stderr());
     }
 
     @Test
     void benchSpawnSandboxComparesWithBwrap(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
-        Result r = paddock(dir, "bench", "spawn", "--sandbox", "-n", "20", "--json", json.toString());
+        Result r = paddock(dir, "bench", "spawn", "--sandbox", "-n", "20", "--warmup", "0", "--json", json.toString());
         assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
         List<Map<String, Object>> subjects = benchSubjects(json);
         assertEquals(List.of("paddock", "bwrap", "c-clone-sandbox"), subjects.stream().map(s -> s.get("name")).toList());
@@ -173,7 +181,7 @@ class CliTest {
     @Test
     void benchPtyChecksEverySpawnsOutput(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
-        Result r = paddock(dir, "bench", "pty", "-n", "40", "-c", "2", "--json", json.toString());
+        Result r = paddock(dir, "bench", "pty", "-n", "40", "-c", "2", "--warmup", "0", "--json", json.toString());
         assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
         List<Map<String, Object>> subjects = benchSubjects(json);
         assertEquals(List.of("paddock", "pty4j", "c-pty"), subjects.stream().map(s -> s.get("name")).toList());

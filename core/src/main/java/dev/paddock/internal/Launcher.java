@@ -141,11 +141,17 @@ public final class Launcher {
         return ms + "ms";
     }
 
+    /** This JVM's environment never changes, so every action that inherits it shares one list. */
+    private static final List<String> INHERITED_ENVIRONMENT = envp(System.getenv());
+
     private static List<String> environment(Action action) {
-        Map<String, String> env = action.environment().orElseGet(System::getenv);
+        return action.environment().map(Launcher::envp).orElse(INHERITED_ENVIRONMENT);
+    }
+
+    private static List<String> envp(Map<String, String> env) {
         List<String> envp = new ArrayList<>(env.size());
         env.forEach((k, v) -> envp.add(k + "=" + v));
-        return envp;
+        return List.copyOf(envp);
     }
 
     /**

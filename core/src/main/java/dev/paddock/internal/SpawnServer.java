@@ -296,17 +296,30 @@ public final class SpawnServer implements AutoCloseable {
         });
     }
 
-    private static byte[] spawnRequest(long id, List<String> argv, List<String> envp) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
-        ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.nativeOrder());
-        header.putInt(MAGIC).putInt(SPAWN).putLong(id).putInt(argv.size()).putInt(envp.size());
-        out.writeBytes(header.array());
-        for (List<String> strings : List.of(argv, envp))
+    /** Strings as the launcher reads them: each in UTF-8, NUL-terminated. */
+    private record EncodedStrings(List<String> strings, byte[] bytes) {
+        static EncodedStrings of(List<String> strings) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
             for (String s : strings) {
                 out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
                 out.write(0);
             }
-        return out.toByteArray();
+            return new EncodedStrings(strings, out.toByteArray());
+        }
+    }
+
+    /* Most actions pass the same environment list (the JVM's own): encode it once. */
+    private volatile EncodedStrings lastEnvironment = EncodedStrings.of(List.of());
+
+    private byte[] spawnRequest(long id, List<String> argv, List<String> envp) {
+        EncodedStrings environment = lastEnvironment;
+        if (environment.strings() != envp) // the same list, not an equal one: equals would cost a scan
+            lastEnvironment = environment = EncodedStrings.of(envp);
+        byte[] arguments = EncodedStrings.of(argv).bytes();
+        ByteBuffer request = ByteBuffer.allocate(HEADER_SIZE + arguments.length + environment.bytes().length)
+                .order(ByteOrder.nativeOrder());
+        request.putInt(MAGIC).putInt(SPAWN).putLong(id).putInt(argv.size()).putInt(envp.size());
+        return request.put(arguments).put(environment.bytes()).array();
     }
 
     /**
