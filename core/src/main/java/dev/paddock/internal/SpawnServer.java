@@ -299,7 +299,7 @@ public final class SpawnServer implements AutoCloseable {
     /** Strings as the launcher reads them: each in UTF-8, NUL-terminated. */
     private record EncodedStrings(List<String> strings, byte[] bytes) {
         static EncodedStrings of(List<String> strings) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(256);
             for (String s : strings) {
                 out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
                 out.write(0);
