@@ -215,9 +215,13 @@ static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
 static _Noreturn void run_under_init(const struct plan *plan, int report_fd, int exit_fd) {
     sigset_t mask;
     supervised_signals(&mask);
-    sigprocmask(SIG_BLOCK, &mask, NULL); /* before fork: no signal is missed */
-    pid_t action = fork();
-    if (action < 0) report_failure(report_fd, "init", errno, "fork", NULL, NULL);
+    sigprocmask(SIG_BLOCK, &mask, NULL); /* before vfork: no signal is missed */
+    /* vfork, as in the plain case: init waits anyway until the action has
+     * exec'd, and a copy of the address space (and its copy-on-write faults
+     * on both sides) would cost more than the rest of init. The action only
+     * touches its own fds, signals, credentials and environment. */
+    pid_t action = vfork();
+    if (action < 0) report_failure(report_fd, "init", errno, "vfork", NULL, NULL);
     if (action == 0) {
         close(exit_fd);
         if (setsid() < 0) report_failure(report_fd, "new-session", errno, "setsid", NULL, NULL);

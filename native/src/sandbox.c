@@ -103,8 +103,10 @@ static void write_id_maps(const struct plan *plan, int report_fd) {
     report_failure(report_fd, failed, errno, write_file_call, path, NULL);
 }
 
-/* mkdir -p, 0755. */
+/* mkdir -p, 0755. Most paths have their parent already: one call then. */
 static int make_dirs(const char *path) {
+    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+    if (errno != ENOENT) return -1;
     char buf[PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
         errno = ENAMETOOLONG;
