@@ -227,16 +227,20 @@ static void mount_pts(const char *dest, int report_fd) {
 /* A minimal /dev: the usual character devices bound from the host, a devpts
  * instance of our own, /dev/shm, and the fd symlinks. */
 static void mount_dev(const char *dest, int report_fd) {
+    /* nodev on this tmpfs is harmless: a bind mount keeps the flags of the
+     * host's /dev, so the bound devices work. */
     mount_tmpfs(dest, "dev", report_fd);
-    if (mount(NULL, dest, NULL, MS_REMOUNT | MS_NOSUID, "mode=0755") < 0) { /* device nodes must work */
-        /* Some kernels refuse dropping nodev on remount; bound devices keep working anyway. */
-    }
     static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
     for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
         char source[PATH_BUF], target[PATH_BUF];
         snprintf(source, sizeof source, OLD_ROOT "/dev/%s", devices[i]);
         join(target, sizeof target, dest, devices[i], report_fd);
-        bind_path(source, target, 0, "dev", false, report_fd);
+        /* Files in a directory we just made: no stat of the source or mkdir of the parent needed. */
+        int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) report_failure(report_fd, "dev", errno, "open", target + strlen(NEW_ROOT), NULL);
+        close(fd);
+        if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+            report_failure(report_fd, "dev", errno, "mount", source + strlen(OLD_ROOT), NULL);
     }
     mount_pts(dest, report_fd);
     char path[PATH_BUF];
