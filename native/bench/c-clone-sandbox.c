@@ -8,10 +8,13 @@
  * parent waits. That is the kernel work of paddock's sandboxed launcher
  * without the launcher's exec, its init process, or its supervision.
  *
- * With --shared-netns first, the program itself first moves into a new user
+ * With --shared-netns, the program itself first moves into a new user
  * namespace holding one empty network namespace with loopback up, and each
  * spawn clones into every namespace but the network one (which it shares),
  * as paddock's spawn server does for Sandbox.Network.SHARED.
+ *
+ * With --bind DIR, DIR is also bound writable at the same place, as
+ * Sandbox.hostReadOnly() does for the action's working directory.
  *
  * Output as harness.h says. */
 #define _GNU_SOURCE
@@ -19,6 +22,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +53,7 @@ struct mount_attr {
     (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 static char **command;
+static const char *bind_dir; /* --bind DIR, or NULL */
 static int namespaces = NAMESPACES;
 static uid_t outer_uid;
 static gid_t outer_gid;
@@ -156,6 +161,20 @@ static _Noreturn void child(void) {
     mount_proc();
     mount_dev();
     must(mount("tmpfs", "/newroot/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0, "mount", "/tmp");
+    if (bind_dir != NULL) {
+        char source[4096], target[4096];
+        snprintf(source, sizeof source, "/oldroot%s", bind_dir);
+        snprintf(target, sizeof target, "/newroot%s", bind_dir);
+        /* Below the fresh /tmp the mount point must be made first. */
+        for (char *p = target + strlen("/newroot") + 1; *p; p++)
+            if (*p == '/') {
+                *p = '\0';
+                mkdir(target, 0755);
+                *p = '/';
+            }
+        must(mkdir(target, 0755) == 0 || errno == EEXIST, "mkdir", target);
+        must(rbind_with(source, target, MOUNT_ATTR_NODEV), "bind", source);
+    }
 
     /* Drop the host root and make the assembled tree the root. */
     must(umount2("/oldroot", MNT_DETACH) == 0, "umount", "/oldroot");
@@ -176,12 +195,24 @@ static int spawn_once(void) {
 
 int main(int argc, char **argv) {
     struct bench b;
-    bench_parse(&b, argc, argv, "c-clone-sandbox", "[--shared-netns] COMMAND [ARGS...]", 1);
+    bench_parse(&b, argc, argv, "c-clone-sandbox", "[--shared-netns] [--bind DIR] COMMAND [ARGS...]", 1);
     command = b.args;
     outer_uid = getuid();
     outer_gid = getgid();
-    if (strcmp(command[0], "--shared-netns") == 0 && command[1] != NULL) {
-        command++;
+    bool shared_netns = false;
+    for (;;) {
+        if (strcmp(command[0], "--shared-netns") == 0 && command[1] != NULL) {
+            shared_netns = true;
+            command++;
+        } else if (strcmp(command[0], "--bind") == 0 && command[1] != NULL && command[2] != NULL) {
+            if (command[1][0] != '/') return fprintf(stderr, "c-clone-sandbox: --bind needs an absolute path\n"), 2;
+            bind_dir = command[1];
+            command += 2;
+        } else {
+            break;
+        }
+    }
+    if (shared_netns) {
         char map[64];
         if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) return perror("c-clone-sandbox: unshare"), 1;
         snprintf(map, sizeof map, "%u %u 1\n", outer_uid, outer_uid);

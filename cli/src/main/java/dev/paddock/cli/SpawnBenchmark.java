@@ -10,6 +10,7 @@ import java.io.File;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,8 +28,9 @@ import picocli.CommandLine.Option;
             "posix_spawn baseline, in rounds that alternate between them, and report",
             "median/p90/p99 latency, spawns per second, failures, and ratios.",
             "",
-            "With --sandbox, the subjects are paddock with Sandbox.hostReadOnly(),",
-            "bubblewrap with the same namespaces and mounts, and a C baseline that",
+            "With --sandbox, the subjects are paddock with Sandbox.hostReadOnly() (the",
+            "host read-only; fresh /proc, /dev and /tmp; the working directory",
+            "writable), bubblewrap with the same namespaces and mounts, and a C baseline that",
             "clones into those namespaces and builds the same mounts itself. With",
             "--network shared, paddock and the C baseline join one empty network",
             "namespace instead of creating one per spawn; bwrap always creates one.",
@@ -96,7 +98,9 @@ final class SpawnBenchmark implements Callable<Integer> {
             if (sandbox) {
                 // bwrap is spawned from the C harness, like c-posix-spawn: its figures carry no JVM overhead.
                 subjects.put(BWRAP, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, bwrap));
-                List<String> cloneArgs = shared ? List.of("--shared-netns", command) : List.of(command);
+                List<String> cloneArgs = new ArrayList<>();
+                if (shared) cloneArgs.add("--shared-netns");
+                cloneArgs.addAll(List.of("--bind", workingDirectory(), command));
                 subjects.put(C_CLONE_SANDBOX, n -> harness.measureC(C_CLONE_SANDBOX, n, cloneArgs));
             } else {
                 ProcessBuilder processBuilder = new ProcessBuilder(command)
@@ -126,6 +130,11 @@ final class SpawnBenchmark implements Callable<Integer> {
         }
     }
 
+    /** Sandbox.hostReadOnly() binds the action's working directory writable; so do the other subjects. */
+    private static String workingDirectory() {
+        return Path.of("").toAbsolutePath().toString();
+    }
+
     /** The bubblewrap equivalent of Sandbox.hostReadOnly(), running the command. */
     private List<String> bwrapCommand() {
         String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
@@ -133,7 +142,8 @@ final class SpawnBenchmark implements Callable<Integer> {
             Path bwrap = Path.of(dir.isEmpty() ? "." : dir, "bwrap");
             if (Files.isRegularFile(bwrap) && Files.isExecutable(bwrap))
                 return List.of(bwrap.toString(), "--unshare-all", "--die-with-parent", "--new-session",
-                        "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", command);
+                        "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                        "--bind", workingDirectory(), workingDirectory(), command);
         }
         throw new IllegalStateException("--sandbox compares paddock with bubblewrap, but there is no bwrap in PATH="
                 + path + " (install it: apt-get install bubblewrap)");
