@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "child.h"
 #include "landlock.h"
+#include "run.h"
 #include "sandbox.h"
+#include "supervise.h"
 
 #include <dirent.h>
 #include <sched.h>
@@ -15,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,6 +25,11 @@ extern char **environ;
 
 struct child_report *vfork_report;
 static sigset_t inherited_ignored;
+
+/* Under the sandbox's init, which writes the action's records itself, notes
+ * become records at once (-1: on stderr); else they go to the launcher. */
+#define NO_NOTES_FD (-2)
+static int notes_status_fd = NO_NOTES_FD;
 
 /* glibc's execvp uses this PATH when none is set; so do we. */
 #define DEFAULT_PATH "/bin:/usr/bin"
@@ -53,15 +61,6 @@ void supervised_signals(sigset_t *mask) {
     sigaddset(mask, SIGHUP);
 }
 
-void report_send(int fd, int kind, int wait_status) {
-    struct child_report r;
-    memset(&r, 0, sizeof r);
-    r.kind = kind;
-    r.wait_status = wait_status;
-    ssize_t ignored = write(fd, &r, sizeof r);
-    (void)ignored;
-}
-
 void report_note(int fd, int kind, const char *step, const char *path, const char *detail, int err,
                  const char *syscall_name) {
     struct child_report r;
@@ -72,6 +71,10 @@ void report_note(int fd, int kind, const char *step, const char *path, const cha
     if (syscall_name != NULL) snprintf(r.syscall, sizeof r.syscall, "%s", syscall_name);
     snprintf(r.path, sizeof r.path, "%s", path);
     snprintf(r.detail, sizeof r.detail, "%s", detail);
+    if (notes_status_fd != NO_NOTES_FD) {
+        emit_note(notes_status_fd, &r);
+        return;
+    }
     ssize_t ignored = write(fd, &r, sizeof r);
     (void)ignored;
 }
@@ -207,36 +210,79 @@ static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
     exec_action(plan->argv, report_fd);
 }
 
-/* As pid 1 of a new pid namespace: fork the action, then be its init. The
- * action reports a setup or exec failure to the launcher itself, and init lets
- * go of the report pipe at once, so the launcher sees the action start (EOF at
- * its exec) without waiting for init to pass the news on. The action's real
- * wait status goes out on exit_fd when it ends. */
-static _Noreturn void run_under_init(const struct plan *plan, int report_fd, int exit_fd) {
-    sigset_t mask;
-    supervised_signals(&mask);
-    sigprocmask(SIG_BLOCK, &mask, NULL); /* before vfork: no signal is missed */
+/* Every fd but the ones in keep (-1 entries ignored) is closed. */
+static void close_all_but(int keep[], int count) {
+    for (int i = 1; i < count; i++) /* ascending; a handful of entries */
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    unsigned next = 0;
+    for (int i = 0; i < count; i++) {
+        if (keep[i] < 0 || (unsigned)keep[i] < next) continue;
+        if ((unsigned)keep[i] > next && syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0U) < 0)
+            for (unsigned fd = next; fd < (unsigned)keep[i]; fd++) close((int)fd); /* kernels before 5.9 */
+        next = (unsigned)keep[i] + 1;
+    }
+    if (syscall(SYS_close_range, next, ~0U, 0U) < 0)
+        for (unsigned fd = next; fd < 1024; fd++) close((int)fd);
+}
+
+/* This process's pid outside its new pid namespace, from the host's /proc,
+ * which is still mounted: for the spawned record. */
+static pid_t outer_pid(void) {
+    char link[32];
+    ssize_t n = readlink("/proc/self", link, sizeof link - 1);
+    if (n <= 0) return 0;
+    link[n] = '\0';
+    return (pid_t)atoi(link);
+}
+
+/* As pid 1 of a new pid namespace: start the action, then be its init and
+ * its supervisor. Init reaps every orphan, passes signals on, kills what is
+ * left in the namespace when the action ends, and writes the action's
+ * records itself, so the outcome is out before the namespace is torn down
+ * and the launcher's part ends once the action runs. The launcher hears of a
+ * failure to start over the report pipe, like any setup failure; end of file
+ * means the action runs. */
+static _Noreturn void run_under_init(const struct plan *plan, int report_fd, int64_t spawn_us, pid_t outer,
+                                     pid_t launcher_pid) {
     /* vfork, as in the plain case: init waits anyway until the action has
      * exec'd, and a copy of the address space (and its copy-on-write faults
      * on both sides) would cost more than the rest of init. The action only
-     * touches its own fds, signals, credentials and environment. */
+     * touches its own fds, signals, credentials and environment, and leaves
+     * a failure report in our memory. */
+    struct child_report failure;
+    failure.kind = 0;
+    vfork_report = &failure;
     pid_t action = vfork();
-    if (action < 0) report_failure(report_fd, "init", errno, "vfork", NULL, NULL);
     if (action == 0) {
-        close(exit_fd);
         if (setsid() < 0) report_failure(report_fd, "new-session", errno, "setsid", NULL, NULL);
         exec_prepared(plan, report_fd);
     }
-    /* Keep nothing of the launcher's but the exit pipe (one call each side of
-     * it: a close per possible fd costs more than the rest of init). */
-    if ((exit_fd > 3 && syscall(SYS_close_range, 3U, (unsigned)exit_fd - 1, 0U) < 0) ||
-        syscall(SYS_close_range, (unsigned)exit_fd + 1, ~0U, 0U) < 0)
-        for (int fd = 3; fd < 1024; fd++) /* kernels before 5.9 */
-            if (fd != exit_fd) close(fd);
-    sandbox_init(action, exit_fd);
+    vfork_report = NULL;
+    if (action < 0) report_failure(report_fd, "init", errno, "vfork", NULL, NULL);
+    if (failure.kind == REPORT_FAILED) {
+        waitpid(action, NULL, 0);
+        ssize_t ignored = write(report_fd, &failure, sizeof failure);
+        (void)ignored;
+        _exit(125);
+    }
+    if (!plan->omit_spawned) emit_spawned(plan->status_fd, outer, launcher_pid);
+    /* Keep only what supervising takes: the report pipe's end of file tells
+     * the launcher the action runs; stdio is the action's (stderr stays for
+     * messages when there are no records). */
+    int keep[] = {plan->status_fd, plan->lifeline_fd, supervise_signal_fd(), plan->status_fd < 0 ? 2 : -1};
+    close_all_but(keep, (int)(sizeof keep / sizeof keep[0]));
+    supervise_as_init();
+    struct outcome out;
+    supervise(plan, action, spawn_us, &out);
+    _exit(finish_action(plan, &out));
 }
 
-_Noreturn void child_run(const struct plan *plan, int report_fd, int exit_fd, pid_t launcher_pid) {
+_Noreturn void child_run(const struct plan *plan, int report_fd, bool under_init, int64_t spawn_us,
+                         pid_t launcher_pid) {
     /* Own session and process group first: nothing may refer to another
      * action's group (a stale group is the classic EPERM on the next spawn). */
     if (setsid() < 0) report_failure(report_fd, "new-session", errno, "setsid", NULL, NULL);
@@ -246,8 +292,10 @@ _Noreturn void child_run(const struct plan *plan, int report_fd, int exit_fd, pi
     pid_t parent = getppid(); /* 0 in a new pid namespace: the launcher is outside it */
     if (parent != launcher_pid && parent != 0) _exit(125); /* the launcher died before prctl took effect */
     if (plan->clone_flags != 0 && plan->landlock_abi == 0) {
+        pid_t outer = under_init && !plan->omit_spawned ? outer_pid() : 0;
+        if (under_init) notes_status_fd = plan->status_fd;
         sandbox_enter(plan, report_fd);
-        if (exit_fd >= 0) run_under_init(plan, report_fd, exit_fd);
+        if (under_init) run_under_init(plan, report_fd, spawn_us, outer, launcher_pid);
     }
     exec_prepared(plan, report_fd);
 }

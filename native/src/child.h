@@ -4,6 +4,8 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "plan.h"
@@ -12,7 +14,6 @@
  * plain case exec success shows as EOF with nothing sent). */
 enum report_kind {
     REPORT_FAILED = 1,  /* setup or exec failed; the action never ran */
-    REPORT_EXITED,      /* sandbox init: the action ended; wait_status is its raw status */
     REPORT_MOUNTED,     /* an overlay is up: path, and detail names the implementation */
     REPORT_DEGRADED,    /* a setup step fell back: step, path, the failed call, detail "from->to" */
 };
@@ -20,7 +21,6 @@ enum report_kind {
 struct child_report {
     int kind;
     int err;
-    int wait_status;
     char step[32];           /* "chdir", "exec", "bind", "uid-map", ... */
     char syscall[16];
     char path[PATH_MAX];     /* the path the failing call was given */
@@ -45,18 +45,16 @@ void supervised_signals(sigset_t *mask);
 _Noreturn void report_failure(int fd, const char *step, int err, const char *syscall_name, const char *path,
                               const char *search_path);
 
-/* Sends a report of another kind; returns. */
-void report_send(int fd, int kind, int wait_status);
-
 /* Sends a REPORT_MOUNTED or REPORT_DEGRADED note; returns. err and
  * syscall_name describe the failed call (0 and NULL for REPORT_MOUNTED). */
 void report_note(int fd, int kind, const char *step, const char *path, const char *detail, int err,
                  const char *syscall_name);
 
 /* Runs in the freshly forked (or cloned) child; never returns. report_fd is
- * the close-on-exec write end of the report pipe; exit_fd, when not -1, the
- * one on which the sandbox's init reports the action's end (and the child
- * then runs the action under init); launcher_pid is the parent. */
-_Noreturn void child_run(const struct plan *plan, int report_fd, int exit_fd, pid_t launcher_pid);
+ * the close-on-exec write end of the report pipe; with under_init, the child
+ * is pid 1 of a new pid namespace and supervises the action as its init,
+ * timing it from spawn_us; launcher_pid is the parent. */
+_Noreturn void child_run(const struct plan *plan, int report_fd, bool under_init, int64_t spawn_us,
+                         pid_t launcher_pid);
 
 #endif

@@ -73,6 +73,7 @@ struct plan {
     bool shared_netns;       /* join the spawn server's empty network namespace (one-shot: a fresh one) */
     bool pty;                /* fds 0-2 are a pty slave: make it the action's controlling terminal */
     bool omit_spawned;       /* no "spawned" record: a spawn server's client has no use for it */
+    bool return_at_start;    /* a keeper: once a sandbox's init supervises the action, serve on */
     enum sandbox_mode sandbox_mode;
     /* Set by the launcher when AUTO falls back to Landlock: no namespaces. */
     int landlock_abi;        /* 0: namespaces as planned */

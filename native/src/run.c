@@ -88,11 +88,6 @@ static void emit_exited(int status_fd, int exit_code, const struct outcome *out)
     record_emit(&r, status_fd);
 }
 
-/* What the bind fallback gives up, for the record that says it was used. */
-#define BIND_OVERLAY_EFFECT                                                                                 \
-    "no overlay filesystem: the layers' entries are bound read-only on a private tmpfs, so only new "    \
-    "top-level entries can be written, and they are discarded"
-
 /* A setup step that fell back to something weaker: once in the records and,
  * for standalone use, once on stderr. */
 static void emit_degraded(int status_fd, const char *step, const char *path, const char *from, const char *to,
@@ -172,6 +167,33 @@ static int report_child_failure(int status_fd, const struct child_report *f, con
     return exit_code;
 }
 
+void emit_spawned(int status_fd, pid_t pid, pid_t launcher_pid) {
+    struct record r;
+    record_begin(&r, "spawned");
+    record_int(&r, "pid", pid);
+    record_int(&r, "pgid", pid);
+    record_int(&r, "sid", pid);
+    record_int(&r, "launcher_pid", launcher_pid);
+    record_emit(&r, status_fd);
+}
+
+int finish_action(const struct plan *plan, const struct outcome *out) {
+    int exit_code = outcome_exit_code(out);
+    if (plan->status_fd < 0 && out->timed_out)
+        fprintf(stderr, "paddock-launch: timed out after %lld ms; the process tree was %s\n",
+                (long long)plan->timeout_ms, out->escalated ? "killed (SIGKILL after the grace period)" : "terminated");
+    emit_exited(plan->status_fd, exit_code, out);
+    return exit_code;
+}
+
+void emit_init_lost(int status_fd, int init_status, int64_t start_us) {
+    struct outcome out;
+    memset(&out, 0, sizeof out);
+    out.wait_status = init_status;
+    out.wall_us = monotonic_us() - start_us;
+    emit_exited(status_fd, outcome_exit_code(&out), &out);
+}
+
 /* Reads one report from the child; returns 1 if one arrived, 0 at EOF
  * (in the plain case: exec succeeded, the pipe closed on exec). */
 static int read_child_report(int fd, struct child_report *f) {
@@ -207,10 +229,8 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
     int report[2] = {-1, -1};
     if (uses_namespaces(plan) && pipe2(report, O_CLOEXEC) < 0)
         return launcher_failed(plan->status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
-    /* With a pid namespace, paddock's init reports the action's real end here. */
-    int exits[2] = {-1, -1};
-    if (uses_namespaces(plan) && (plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1 && pipe2(exits, O_CLOEXEC) < 0)
-        return launcher_failed(plan->status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
+    /* With a pid namespace, paddock's init supervises the action from inside. */
+    bool under_init = uses_namespaces(plan) && (plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1;
     pid_t launcher = getpid();
     int64_t spawn_us = monotonic_us();
     struct child_report failure;
@@ -224,10 +244,6 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
             int err = errno;
             close(report[0]);
             close(report[1]);
-            if (exits[0] >= 0) {
-                close(exits[0]);
-                close(exits[1]);
-            }
             if (refused != NULL && namespaces_refused("clone", "clone", err)) {
                 *refused = (struct refusal){.step = "clone", .syscall = "clone", .err = err};
                 return REFUSED;
@@ -249,13 +265,11 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
     }
     if (pid == 0) {
         if (report[0] >= 0) close(report[0]);
-        if (exits[0] >= 0) close(exits[0]);
-        child_run(plan, report[1], exits[1], launcher);
+        child_run(plan, report[1], under_init, spawn_us, launcher);
     }
-    if (exits[1] >= 0) close(exits[1]);
     if (report[0] >= 0) {
-        /* Notes about the sandbox's setup come first, then a failure, or EOF:
-         * exec closed the pipe. */
+        /* Notes about the sandbox's setup come first (init writes them as
+         * records itself), then a failure, or EOF: the action runs. */
         close(report[1]);
         for (;;) {
             if (!read_child_report(report[0], &failure)) {
@@ -269,7 +283,6 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
     }
     bool failed = failure.kind == REPORT_FAILED;
     if (failed) {
-        if (exits[0] >= 0) close(exits[0]);
         struct outcome out;
         supervise(plan, pid, spawn_us, &out);
         if (refused != NULL && namespaces_refused(failure.step, failure.syscall, failure.err)) {
@@ -280,30 +293,19 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
         }
         return report_child_failure(plan->status_fd, &failure, &out);
     }
-    if (!plan->omit_spawned) {
-        struct record r;
-        record_begin(&r, "spawned");
-        record_int(&r, "pid", pid);
-        record_int(&r, "pgid", pid);
-        record_int(&r, "sid", pid);
-        record_int(&r, "launcher_pid", launcher);
-        record_emit(&r, plan->status_fd);
+    if (under_init) {
+        supervise_hand_over(pid, record_request_tag(), spawn_us);
+        if (plan->return_at_start) return HANDED_OVER;
+        /* One-shot mode: init's exit status is the outcome's exit code. */
+        int status = supervise_await_init(pid);
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        emit_init_lost(plan->status_fd, status, spawn_us); /* killed before it could say */
+        return 128 + WTERMSIG(status);
     }
-
+    if (!plan->omit_spawned) emit_spawned(plan->status_fd, pid, launcher);
     struct outcome out;
     supervise(plan, pid, spawn_us, &out);
-    /* Under the sandbox's init, the action's real status comes from init. */
-    struct child_report last;
-    if (exits[0] >= 0) {
-        if (read_child_report(exits[0], &last) && last.kind == REPORT_EXITED) out.wait_status = last.wait_status;
-        close(exits[0]);
-    }
-    int exit_code = outcome_exit_code(&out);
-    if (plan->status_fd < 0 && out.timed_out)
-        fprintf(stderr, "paddock-launch: timed out after %lld ms; the process tree was %s\n",
-                (long long)plan->timeout_ms, out.escalated ? "killed (SIGKILL after the grace period)" : "terminated");
-    emit_exited(plan->status_fd, exit_code, &out);
-    return exit_code;
+    return finish_action(plan, &out);
 }
 
 /* The host refused the namespaces and auto mode may degrade: the same plan

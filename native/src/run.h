@@ -4,10 +4,26 @@
 
 #include "child.h"
 #include "plan.h"
+#include "supervise.h"
 
 /* Runs the action the plan describes and supervises it to the end; returns
- * the GNU-convention exit code. Call supervise_prepare() first. */
+ * the GNU-convention exit code. Call supervise_prepare() first. With
+ * plan->return_at_start, returns HANDED_OVER once a sandbox's init (which
+ * supervises and reports the action itself) has started it. */
 int run_action(struct plan *plan);
+
+#define HANDED_OVER (-2)
+
+/* The record that says the action runs (one-shot mode). */
+void emit_spawned(int status_fd, pid_t pid, pid_t launcher_pid);
+
+/* The action's end: its exited record (and, without records, a line on
+ * stderr for a timeout). Returns the GNU-convention exit code. */
+int finish_action(const struct plan *plan, const struct outcome *out);
+
+/* The exited record for an action whose sandbox init was killed before it
+ * wrote one: the init's own wait status stands for the action's. */
+void emit_init_lost(int status_fd, int init_status, int64_t start_us);
 
 /* A failure of the launcher itself, before anything was started: a
  * setup-failed record (and a line on stderr); returns 125. */

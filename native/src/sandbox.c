@@ -17,7 +17,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -611,33 +610,4 @@ void sandbox_drop_privileges(int report_fd) {
     struct cap_data data[2];
     memset(data, 0, sizeof data);
     if (syscall(SYS_capset, &header, data) < 0) report_failure(report_fd, "drop-privileges", errno, "capset", NULL, NULL);
-}
-
-/* pid 1 of the sandbox: reaps every zombie, passes SIGTERM, SIGINT and SIGHUP
- * to the action, and when the action ends tells the launcher its real wait
- * status (pid 1 cannot die of its own signals) and exits, which kills
- * everything left in the namespace. */
-_Noreturn void sandbox_init(pid_t action, int report_fd) {
-    sigset_t mask;
-    supervised_signals(&mask);
-    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-    for (;;) {
-        struct signalfd_siginfo info;
-        if (sfd < 0 || read(sfd, &info, sizeof info) != sizeof info) {
-            if (sfd >= 0 && errno == EINTR) continue;
-            /* Without a signalfd, fall back to plain blocking waits. */
-        } else if (info.ssi_signo != SIGCHLD) {
-            kill(action, (int)info.ssi_signo);
-            continue;
-        }
-        for (;;) {
-            int status;
-            pid_t pid = waitpid(-1, &status, sfd < 0 ? 0 : WNOHANG);
-            if (pid <= 0) break;
-            if (pid == action) {
-                report_send(report_fd, REPORT_EXITED, status);
-                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-            }
-        }
-    }
 }

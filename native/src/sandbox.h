@@ -1,4 +1,4 @@
-/* The rootless sandbox (namespaces, mounts, init). */
+/* The rootless sandbox (namespaces, mounts). */
 #ifndef PADDOCK_SANDBOX_H
 #define PADDOCK_SANDBOX_H
 
@@ -12,8 +12,6 @@ void sandbox_prepare(void);
 void sandbox_enter(const struct plan *plan, int report_fd);
 /* Right before exec: no capabilities, no_new_privs. */
 void sandbox_drop_privileges(int report_fd);
-/* pid 1 of the sandbox's pid namespace; never returns. */
-_Noreturn void sandbox_init(pid_t action, int report_fd);
 /* One-line maps in a new user namespace: the ids sandbox_prepare() recorded
  * outside to inner_uid and inner_gid inside (setgroups denied first, as an
  * unprivileged gid_map needs). Returns NULL, or the failed step with errno set. */

@@ -272,6 +272,7 @@ static void keeper_serve(const struct request_header *h, size_t len, int fds[SPA
             plan.lifeline_fd = -1; /* the server's death is the keeper's lifeline */
             plan.die_with_parent = false;
             plan.omit_spawned = true;
+            plan.return_at_start = true; /* a sandbox's init reports; this keeper serves on */
             if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) {
                 if (joined) plan.clone_flags &= ~CLONE_NEWNET;
                 else joined = join_shared_netns(&plan);
@@ -283,49 +284,112 @@ static void keeper_serve(const struct request_header *h, size_t len, int fds[SPA
     free(argv);
 }
 
+/* Keeper signals that came before their request was read (the owner sends
+ * the request, then asks the server to signal): kept for that request. */
+struct early_signal {
+    int signo;
+    uint32_t tag;
+};
+static struct early_signal early[8];
+static size_t early_count;
+
+/* Queues the early signals for request id to ourselves again, now that its
+ * supervisor exists; the others were for requests that have ended. */
+static void replay_early_signals(uint64_t id) {
+    for (size_t i = 0; i < early_count; i++)
+        if (early[i].tag == (uint32_t)id) sigqueue(getpid(), early[i].signo, (union sigval){.sival_int = (int)early[i].tag});
+    early_count = 0;
+}
+
+/* An init that ended without writing its exited record (it was killed): one
+ * for it, tagged with its request. */
+static void init_ended(const struct reaped_init *reaped, int sock, uint64_t serving) {
+    if (WIFEXITED(reaped->status)) return;
+    record_tag_request(reaped->request);
+    emit_init_lost(sock, reaped->status, reaped->start_us);
+    record_tag_request(serving);
+}
+
+/* Signals while no action of this keeper's own is supervised here: sandbox
+ * inits get theirs passed on, finished inits are reaped. Returns false when
+ * the owner is gone (the server died or shut down). */
+static bool idle_signals(int signal_fd, int sock, uint64_t serving) {
+    struct signalfd_siginfo info;
+    bool owner_gone = false;
+    while (read(signal_fd, &info, sizeof info) == sizeof info) {
+        int sig = (int)info.ssi_signo;
+        if (sig == SIGCHLD) {
+            struct reaped_init reaped;
+            while (supervise_reap_init(WNOHANG, &reaped) > 0) init_ended(&reaped, sock, serving);
+        } else if (sig == OWNER_DEATH_SIGNAL) {
+            supervise_pass_on(&info);
+            owner_gone = true;
+        } else if (sig >= KEEPER_SIGNAL_BASE && sig <= KEEPER_SIGNAL_BASE + 2 && !supervise_pass_on(&info) &&
+                   early_count < sizeof early / sizeof early[0]) {
+            early[early_count++] = (struct early_signal){sig, (uint32_t)info.ssi_int};
+        } /* anything else was not meant for an idle keeper */
+    }
+    return !owner_gone;
+}
+
+/* The keeper ends: its sandbox inits first (they are writing or have written
+ * their actions' last records), then itself. */
+static _Noreturn void keeper_exit(int sock, uint64_t serving) {
+    struct reaped_init reaped;
+    while (supervise_handed_over() > 0 && supervise_reap_init(0, &reaped) > 0) init_ended(&reaped, sock, serving);
+    _exit(0);
+}
+
 /* A keeper's life: take requests from the owner until it closes the socket,
  * or the server goes (OWNER_DEATH_SIGNAL, from PR_SET_PDEATHSIG or the
- * server's shutdown: while an action runs, supervise() kills its tree). */
+ * server's shutdown: a running action's tree is killed, here or by its
+ * sandbox's init). A sandboxed action's init supervises it and writes its
+ * records: the keeper serves on, passing signals on to that init. */
 static _Noreturn void keeper_main(int sock) {
     prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
     if (getppid() != server_pid) _exit(0);
     int dev_null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    /* Only the owner-death signal, so that waiting here never takes a cancel
-     * meant for the request about to arrive. */
-    sigset_t owner_death;
-    sigemptyset(&owner_death);
-    sigaddset(&owner_death, OWNER_DEATH_SIGNAL);
-    int death_fd = signalfd(-1, &owner_death, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (dev_null < 0 || death_fd < 0) _exit(125);
+    if (dev_null < 0) _exit(125);
+    int signal_fd = supervise_signal_fd();
+    uint64_t serving = 0;
     for (;;) {
-        struct pollfd polled[2] = {{.fd = sock, .events = POLLIN}, {.fd = death_fd, .events = POLLIN}};
+        struct pollfd polled[2] = {{.fd = sock, .events = POLLIN}, {.fd = signal_fd, .events = POLLIN}};
         if (poll(polled, 2, -1) < 0) {
             if (errno == EINTR) continue;
             _exit(125);
         }
-        if (polled[1].revents & POLLIN) _exit(0);
-        int fds[SPAWN_FDS];
-        int fd_count;
-        bool truncated = false;
-        ssize_t n = receive_request(sock, MSG_DONTWAIT, fds, &fd_count, &truncated);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (n <= 0) _exit(0); /* the owner let this keeper go, or died */
-        if (getppid() != server_pid) _exit(0); /* the server died: the action would have no supervisor's parent */
-        const struct request_header *h = (const struct request_header *)request;
-        if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC || h->type != REQUEST_SPAWN)
-            refuse(sock, (size_t)n < sizeof *h ? 0 : h->id, "not a paddock spawn request");
-        else if (truncated)
-            refuse(sock, h->id, "the spawn request is too large for the spawn server");
-        else if (fd_count != SPAWN_FDS)
-            refuse(sock, h->id, "a spawn request carries exactly three fds (stdin, stdout, stderr)");
-        else {
-            supervise_accept_tag((uint32_t)h->id);
-            keeper_serve(h, (size_t)n, fds, sock);
-            /* Hold nothing of the action's: its pipes must reach end of file. */
-            for (int target = 0; target < 3; target++) dup2(dev_null, target);
+        /* Requests first: a cancel may already wait for the request read here. */
+        if (polled[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            int fds[SPAWN_FDS];
+            int fd_count;
+            bool truncated = false;
+            ssize_t n = receive_request(sock, MSG_DONTWAIT, fds, &fd_count, &truncated);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            if (n <= 0) keeper_exit(sock, serving); /* the owner let this keeper go, or died */
+            if (getppid() != server_pid) { /* the server died: the action would have no supervisor's parent */
+                for (int i = 0; i < fd_count; i++) close(fds[i]);
+                keeper_exit(sock, serving);
+            }
+            const struct request_header *h = (const struct request_header *)request;
+            if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC || h->type != REQUEST_SPAWN)
+                refuse(sock, (size_t)n < sizeof *h ? 0 : h->id, "not a paddock spawn request");
+            else if (truncated)
+                refuse(sock, h->id, "the spawn request is too large for the spawn server");
+            else if (fd_count != SPAWN_FDS)
+                refuse(sock, h->id, "a spawn request carries exactly three fds (stdin, stdout, stderr)");
+            else {
+                serving = h->id;
+                supervise_accept_tag((uint32_t)h->id);
+                replay_early_signals(h->id);
+                keeper_serve(h, (size_t)n, fds, sock);
+                /* Hold nothing of the action's: its pipes must reach end of file. */
+                for (int target = 0; target < 3; target++) dup2(dev_null, target);
+                continue;
+            }
+            for (int i = 0; i < fd_count; i++) close(fds[i]);
             continue;
         }
-        for (int i = 0; i < fd_count; i++) close(fds[i]);
+        if ((polled[1].revents & POLLIN) && !idle_signals(signal_fd, sock, serving)) keeper_exit(sock, serving);
     }
 }
 

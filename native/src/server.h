@@ -26,9 +26,11 @@
  *   action's stdin, stdout and stderr. The keeper runs the action as one-shot
  *   mode would and sends its status records back on the same socket, one
  *   message each, tagged "request": id and without the "spawned" one; the last
- *   is "exited", "setup-failed" or "exec-failed". A request the keeper cannot
- *   read gets one setup-failed record. End of file before the last record
- *   means the keeper died.
+ *   is "exited", "setup-failed" or "exec-failed". A sandbox with a pid
+ *   namespace writes its records from its init (child.c), on the same socket:
+ *   the keeper serves on once the action runs, passes cancels on to that init
+ *   and reaps it. A request the keeper cannot read gets one setup-failed
+ *   record. End of file before the last record means the keeper died.
  * The owner closes a keeper's socket to let it go; the keeper then exits.
  * When the server ends, so does every keeper, killing its action's tree. */
 #ifndef PADDOCK_SERVER_H

@@ -55,6 +55,8 @@ void record_tag_request(uint64_t id) {
     request_id = id;
 }
 
+uint64_t record_request_tag(void) { return tagged ? request_id : 0; }
+
 void record_begin(struct record *r, const char *type) {
     r->len = 0;
     r->overflow = false;

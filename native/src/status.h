@@ -17,6 +17,8 @@ struct record {
 void record_begin(struct record *r, const char *type);
 /* From now on every record carries "request": id (a spawn server's keeper). */
 void record_tag_request(uint64_t id);
+/* The request records are tagged with, or 0 (one-shot mode). */
+uint64_t record_request_tag(void);
 void record_str(struct record *r, const char *key, const char *value); /* NULL -> null */
 void record_int(struct record *r, const char *key, int64_t value);
 void record_bool(struct record *r, const char *key, bool value);

@@ -21,6 +21,17 @@
 
 static int signal_fd = -1;
 static uint32_t signal_tag; /* the request a keeper serves now: its tagged signals count */
+static bool as_init;        /* supervising as pid 1 of the action's pid namespace */
+
+/* Sandbox inits this process handed actions over to (supervise_hand_over):
+ * its children, but no action's own, so reaping one counts for no outcome. */
+struct handed_over {
+    pid_t pid;
+    uint64_t request;
+    int64_t start_us;
+};
+static struct handed_over inits[8];
+static size_t init_count;
 
 int64_t monotonic_us(void) {
     struct timespec ts;
@@ -56,6 +67,94 @@ static int requested_signal(const struct signalfd_siginfo *info) {
     if ((uint32_t)info->ssi_int != signal_tag) return 0;
     static const int meaning[] = {SIGTERM, SIGINT, SIGHUP};
     return meaning[sig - KEEPER_SIGNAL_BASE];
+}
+
+void supervise_as_init(void) {
+    as_init = true;
+    init_count = 0; /* the launcher's inits are not ours, and our pids are another namespace's */
+}
+
+/* ---- actions supervised by their sandbox's init ---- */
+
+void supervise_hand_over(pid_t init, uint64_t request, int64_t start_us) {
+    if (init_count == sizeof inits / sizeof inits[0]) { /* only finished inits linger: wait for one */
+        struct reaped_init ignored;
+        supervise_reap_init(0, &ignored);
+    }
+    inits[init_count++] = (struct handed_over){init, request, start_us};
+}
+
+size_t supervise_handed_over(void) { return init_count; }
+
+/* Forgets init if it is one; whether it was. */
+static bool forget_init(pid_t pid) {
+    for (size_t i = 0; i < init_count; i++)
+        if (inits[i].pid == pid) {
+            inits[i] = inits[--init_count];
+            return true;
+        }
+    return false;
+}
+
+/* The init that supervises the request a keeper signal is tagged with, or 0. */
+static pid_t init_for(uint32_t tag) {
+    for (size_t i = 0; i < init_count; i++)
+        if ((uint32_t)inits[i].request == tag) return inits[i].pid;
+    return 0;
+}
+
+bool supervise_pass_on(const struct signalfd_siginfo *info) {
+    int sig = (int)info->ssi_signo;
+    if (sig == OWNER_DEATH_SIGNAL) {
+        for (size_t i = 0; i < init_count; i++) kill(inits[i].pid, sig);
+        return true;
+    }
+    pid_t init = 0;
+    if (sig >= KEEPER_SIGNAL_BASE && sig <= KEEPER_SIGNAL_BASE + 2) {
+        static const int meaning[] = {SIGTERM, SIGINT, SIGHUP};
+        init = init_for((uint32_t)info->ssi_int);
+        sig = meaning[sig - KEEPER_SIGNAL_BASE];
+    } else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+        init = init_count == 1 ? inits[0].pid : 0; /* one-shot mode: the launcher was signalled */
+    }
+    if (init == 0) return false;
+    kill(init, sig);
+    return true;
+}
+
+pid_t supervise_reap_init(int flags, struct reaped_init *reaped) {
+    for (;;) {
+        pid_t pid = waitpid(-1, &reaped->status, flags);
+        if (pid <= 0) return pid;
+        for (size_t i = 0; i < init_count; i++)
+            if (inits[i].pid == pid) {
+                reaped->request = inits[i].request;
+                reaped->start_us = inits[i].start_us;
+            }
+        if (forget_init(pid)) return pid;
+    }
+}
+
+int supervise_await_init(pid_t init) {
+    for (;;) {
+        struct pollfd polled = {.fd = signal_fd, .events = POLLIN};
+        if (poll(&polled, 1, -1) < 0 && errno != EINTR) {
+            struct reaped_init reaped; /* cannot wait for signals: wait for init alone */
+            while (supervise_reap_init(0, &reaped) != init) {}
+            return reaped.status;
+        }
+        struct signalfd_siginfo info;
+        while (read(signal_fd, &info, sizeof info) == sizeof info) {
+            if (info.ssi_signo != SIGCHLD) {
+                supervise_pass_on(&info);
+                continue;
+            }
+            struct reaped_init reaped;
+            pid_t pid;
+            while ((pid = supervise_reap_init(WNOHANG, &reaped)) > 0)
+                if (pid == init) return reaped.status;
+        }
+    }
 }
 
 /* ---- the process tree ---- */
@@ -118,6 +217,11 @@ static void collect_descendants(struct pids *out) {
  * (as GNU timeout does); otherwise a stopped action never sees the SIGTERM and
  * always waits out the grace period. */
 static void signal_tree(pid_t group, int sig) {
+    if (as_init) { /* everything in the namespace but ourselves */
+        kill(-1, sig);
+        if (sig != SIGKILL) kill(-1, SIGCONT);
+        return;
+    }
     kill(-group, sig);
     if (sig != SIGKILL) kill(-group, SIGCONT);
     struct pids tree = {0};
@@ -148,7 +252,7 @@ static void add_usage(struct rusage *sum, const struct rusage *one) {
 static pid_t reap(pid_t which, int *status, int flags, struct outcome *out) {
     struct rusage usage;
     pid_t pid = wait4(which, status, flags, &usage);
-    if (pid > 0) add_usage(&out->usage, &usage);
+    if (pid > 0 && !forget_init(pid)) add_usage(&out->usage, &usage);
     return pid;
 }
 
@@ -168,6 +272,11 @@ static void reap_available(pid_t main_pid, bool *main_done, struct outcome *out)
  * until nothing remains to reap. Each round catches the processes that were
  * re-parented to us when their parents died in the previous one. */
 static void kill_remaining(pid_t group, struct outcome *out) {
+    while (as_init) { /* orphans come to us: kill and reap until none is left */
+        kill(-1, SIGKILL);
+        int status;
+        if (reap(-1, &status, 0, out) < 0 && errno == ECHILD) return;
+    }
     for (;;) {
         kill(-group, SIGKILL);
         int status;

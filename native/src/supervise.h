@@ -4,7 +4,9 @@
 
 #include <stdbool.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -42,6 +44,37 @@ int supervise_signal_fd(void);
 void supervise_accept_tag(uint32_t tag);
 
 void supervise(const struct plan *plan, pid_t pid, int64_t start_us, struct outcome *out);
+
+/* In a sandbox's init (pid 1 of the action's pid namespace): the tree is
+ * everything in the namespace, signalled with kill(-1) and reaped by us. */
+void supervise_as_init(void);
+
+/* The sandbox's init with this pid now supervises the action of request
+ * (0 in one-shot mode) and writes its records; this process only passes
+ * signals on to it and reaps it. Its reaping counts for no action's usage. */
+void supervise_hand_over(pid_t init, uint64_t request, int64_t start_us);
+
+/* How many inits handed over to are still to be reaped. */
+size_t supervise_handed_over(void);
+
+/* Passes a signal read from the signalfd on to the init it is meant for: a
+ * tagged keeper signal to its request's init, TERM, INT, HUP and QUIT to the only
+ * init (one-shot mode), the owner-death signal to every init. Returns whether
+ * it went to one. */
+bool supervise_pass_on(const struct signalfd_siginfo *info);
+
+struct reaped_init {
+    int status;       /* its wait status: exited with the action's exit code, or killed */
+    uint64_t request; /* its request */
+    int64_t start_us; /* when its action was spawned */
+};
+
+/* Reaps one init handed over to (waitpid flags; other children are reaped
+ * and skipped). Returns its pid, or 0 or -1 as waitpid does. */
+pid_t supervise_reap_init(int flags, struct reaped_init *reaped);
+
+/* One-shot mode: passes signals on to init until it exits; its wait status. */
+int supervise_await_init(pid_t init);
 
 /* The GNU-convention exit code for an outcome. */
 int outcome_exit_code(const struct outcome *out);

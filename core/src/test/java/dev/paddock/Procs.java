@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** Helpers for tests that look at real processes. */
 final class Procs {
@@ -39,6 +40,24 @@ final class Procs {
             if (System.nanoTime() > deadline)
                 throw new AssertionError("the action did not write " + n + " pids to " + file + " within " + limit);
             Thread.sleep(5); // polling a file the action writes; the event is the file's content
+        }
+    }
+
+    /**
+     * The host's pids of live processes whose command line starts with prefix:
+     * for sandboxed actions, whose own pids belong to their pid namespace.
+     */
+    static List<Long> startedAs(String prefix) throws IOException {
+        try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
+            return entries.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
+                    .map(Long::parseLong).filter(pid -> {
+                        try {
+                            String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+                            return cmdline.startsWith(prefix) && alive(pid, prefix);
+                        } catch (IOException | RuntimeException e) {
+                            return false; // exited meanwhile
+                        }
+                    }).toList();
         }
     }
 

@@ -65,6 +65,19 @@ class SandboxTest extends SandboxedTest {
     }
 
     @Test
+    void cancelReachesTheActionThroughInit(@TempDir Path work) throws Exception {
+        Execution e = paddock.start(Action.newBuilder("sh", "-c",
+                "trap 'echo term > trapped; exit 7' TERM; sleep 600 & echo $$ > ready; wait")
+                .directory(work).sandbox(Sandbox.hostReadOnly()).build());
+        Procs.awaitPids(work.resolve("ready"), 1, Duration.ofSeconds(20));
+        e.cancel();
+        Outcome o = e.await(Duration.ofSeconds(20)).orElseThrow(() -> new AssertionError("no outcome after cancel"));
+        assertEquals(7, o.exitCode(), "the action got SIGTERM first and could clean up: " + o);
+        assertEquals("SIGTERM", o.cancelledBy().orElseThrow());
+        assertEquals("term\n", Files.readString(work.resolve("trapped")));
+    }
+
+    @Test
     void actionsSignalAndStatusComeThroughInit() throws Exception {
         Outcome killed = paddock.run(Action.newBuilder("sh", "-c", "kill -9 $$").sandbox(Sandbox.hostReadOnly()).build());
         assertEquals(137, killed.exitCode());

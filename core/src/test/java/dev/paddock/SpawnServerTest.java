@@ -57,6 +57,39 @@ class SpawnServerTest {
     }
 
     @Test
+    void killedServerEndsEverySandboxedAction(@TempDir Path dir) throws Exception {
+        String max = Files.readAllLines(Path.of("/proc/sys/user/max_user_namespaces")).get(0).trim();
+        assumeTrue(!max.equals("0"), "the kernel allows no user namespaces (user.max_user_namespaces=0)");
+        // A sandboxed action's pids are its namespace's: find its processes on the host by a marker.
+        String marker = "600." + System.nanoTime();
+        try (Paddock paddock = Paddock.create(SpawnMode.SERVER)) {
+            List<Execution> running = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Path work = Files.createDirectory(dir.resolve("work-" + i));
+                Sandbox sandbox = i % 2 == 0 ? Sandbox.hostReadOnly()
+                        : Sandbox.newBuilder().network(Sandbox.Network.SHARED).build();
+                running.add(paddock.start(Action.newBuilder("sh", "-c",
+                        "sleep " + marker + " & (sleep " + marker + " &) ; echo $$ > ready; wait")
+                        .directory(work).sandbox(sandbox).build()));
+            }
+            for (int i = 0; i < 4; i++) Procs.awaitPids(dir.resolve("work-" + i).resolve("ready"), 1, WAIT);
+            List<Long> sleeps = Procs.startedAs("sleep " + marker);
+            assertEquals(8, sleeps.size(), "two sleeps per action: " + sleeps);
+
+            assertTrue(ProcessHandle.of(paddock.spawnServerPid()).orElseThrow().destroyForcibly(), "SIGKILL to the server");
+
+            for (Execution e : running) {
+                Outcome o = e.await(WAIT).orElseThrow(() -> new AssertionError("no outcome after the server died"));
+                assertTrue(o.ownerLost(), "the outcome must say the action lost its owner: " + o);
+                assertFalse(o.succeeded(), o.toString());
+            }
+            assertEquals(List.of(), Procs.survivors(sleeps, marker, Duration.ZERO),
+                    "processes of the sandboxed actions survived the server");
+            assertTrue(paddock.run(TRUE).succeeded(), "a new server runs the next spawn");
+        }
+    }
+
+    @Test
     void fiftyThousandSpawnsAtConcurrencyEightWithoutGrowthInTheServer() throws Exception {
         try (Paddock paddock = Paddock.create(SpawnMode.SERVER);
                 ExecutorService threads = Executors.newFixedThreadPool(8)) {
