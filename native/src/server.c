@@ -313,22 +313,26 @@ static void init_ended(const struct reaped_init *reaped, int sock, uint64_t serv
 /* Signals while no action of this keeper's own is supervised here: sandbox
  * inits get theirs passed on, finished inits are reaped. Returns false when
  * the owner is gone (the server died or shut down). */
-static bool idle_signals(int signal_fd, int sock, uint64_t serving) {
-    struct signalfd_siginfo info;
+static bool idle_signals(int sock, uint64_t serving) {
+    struct signalfd_siginfo infos[SIGNAL_BATCH];
+    size_t count;
     bool owner_gone = false;
-    while (read(signal_fd, &info, sizeof info) == sizeof info) {
-        int sig = (int)info.ssi_signo;
-        if (sig == SIGCHLD) {
-            struct reaped_init reaped;
-            while (supervise_reap_init(WNOHANG, &reaped) > 0) init_ended(&reaped, sock, serving);
-        } else if (sig == OWNER_DEATH_SIGNAL) {
-            supervise_pass_on(&info);
-            owner_gone = true;
-        } else if (sig >= KEEPER_SIGNAL_BASE && sig <= KEEPER_SIGNAL_BASE + 2 && !supervise_pass_on(&info) &&
-                   early_count < sizeof early / sizeof early[0]) {
-            early[early_count++] = (struct early_signal){sig, (uint32_t)info.ssi_int};
-        } /* anything else was not meant for an idle keeper */
-    }
+    do {
+        count = read_signals(infos);
+        for (size_t k = 0; k < count; k++) {
+            int sig = (int)infos[k].ssi_signo;
+            if (sig == SIGCHLD) {
+                struct reaped_init reaped;
+                while (supervise_reap_init(WNOHANG, &reaped) > 0) init_ended(&reaped, sock, serving);
+            } else if (sig == OWNER_DEATH_SIGNAL) {
+                supervise_pass_on(&infos[k]);
+                owner_gone = true;
+            } else if (sig >= KEEPER_SIGNAL_BASE && sig <= KEEPER_SIGNAL_BASE + 2 && !supervise_pass_on(&infos[k]) &&
+                       early_count < sizeof early / sizeof early[0]) {
+                early[early_count++] = (struct early_signal){sig, (uint32_t)infos[k].ssi_int};
+            } /* anything else was not meant for an idle keeper */
+        }
+    } while (count == SIGNAL_BATCH);
     return !owner_gone;
 }
 
@@ -389,7 +393,7 @@ static _Noreturn void keeper_main(int sock) {
             for (int i = 0; i < fd_count; i++) close(fds[i]);
             continue;
         }
-        if ((polled[1].revents & POLLIN) && !idle_signals(signal_fd, sock, serving)) keeper_exit(sock, serving);
+        if ((polled[1].revents & POLLIN) && !idle_signals(sock, serving)) keeper_exit(sock, serving);
     }
 }
 
@@ -530,12 +534,16 @@ int server_main(int argc, char **argv) {
             return shut_down(sock);
         }
         if (polled[1].revents & POLLIN) {
-            struct signalfd_siginfo info;
+            struct signalfd_siginfo infos[SIGNAL_BATCH];
+            size_t count;
             bool stop = false;
-            while (read(signal_fd, &info, sizeof info) == sizeof info) {
-                if (info.ssi_signo == SIGCHLD) reap_keepers();
-                else if (info.ssi_signo != OWNER_DEATH_SIGNAL) stop = true; /* TERM, INT, HUP, QUIT */
-            }
+            do {
+                count = read_signals(infos);
+                for (size_t k = 0; k < count; k++) {
+                    if (infos[k].ssi_signo == SIGCHLD) reap_keepers();
+                    else if (infos[k].ssi_signo != OWNER_DEATH_SIGNAL) stop = true; /* TERM, INT, HUP, QUIT */
+                }
+            } while (count == SIGNAL_BATCH);
             if (stop) return shut_down(sock);
         }
         if (polled[0].revents & (POLLIN | POLLHUP | POLLERR) && !serve_requests(sock)) return shut_down(sock);

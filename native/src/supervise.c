@@ -55,6 +55,11 @@ int supervise_prepare(void) {
 
 int supervise_signal_fd(void) { return signal_fd; }
 
+size_t read_signals(struct signalfd_siginfo infos[SIGNAL_BATCH]) {
+    ssize_t got = read(signal_fd, infos, SIGNAL_BATCH * sizeof infos[0]);
+    return got > 0 ? (size_t)got / sizeof infos[0] : 0;
+}
+
 void supervise_accept_tag(uint32_t tag) { signal_tag = tag; }
 
 /* The signal a delivery asks for: a standard one as is, a keeper signal only
@@ -143,17 +148,21 @@ int supervise_await_init(pid_t init) {
             while (supervise_reap_init(0, &reaped) != init) {}
             return reaped.status;
         }
-        struct signalfd_siginfo info;
-        while (read(signal_fd, &info, sizeof info) == sizeof info) {
-            if (info.ssi_signo != SIGCHLD) {
-                supervise_pass_on(&info);
-                continue;
+        struct signalfd_siginfo infos[SIGNAL_BATCH];
+        size_t count;
+        do {
+            count = read_signals(infos);
+            for (size_t k = 0; k < count; k++) {
+                if (infos[k].ssi_signo != SIGCHLD) {
+                    supervise_pass_on(&infos[k]);
+                    continue;
+                }
+                struct reaped_init reaped;
+                pid_t pid;
+                while ((pid = supervise_reap_init(WNOHANG, &reaped)) > 0)
+                    if (pid == init) return reaped.status;
             }
-            struct reaped_init reaped;
-            pid_t pid;
-            while ((pid = supervise_reap_init(WNOHANG, &reaped)) > 0)
-                if (pid == init) return reaped.status;
-        }
+        } while (count == SIGNAL_BATCH);
     }
 }
 
@@ -256,11 +265,12 @@ static pid_t reap(pid_t which, int *status, int flags, struct outcome *out) {
     return pid;
 }
 
-static void reap_available(pid_t main_pid, bool *main_done, struct outcome *out) {
+/* Reaps every child that has ended. Returns whether none is left at all. */
+static bool reap_available(pid_t main_pid, bool *main_done, struct outcome *out) {
     for (;;) {
         int status;
         pid_t pid = reap(-1, &status, WNOHANG, out);
-        if (pid <= 0) return;
+        if (pid <= 0) return pid < 0 && errno == ECHILD;
         if (pid == main_pid) {
             out->wait_status = status;
             *main_done = true;
@@ -308,6 +318,8 @@ void supervise(const struct plan *plan, pid_t pid, int64_t start_us, struct outc
     }
     enum phase phase = RUNNING;
     bool main_done = false;
+    /* No child left: no descendant either (orphans come to us), so nothing to kill. */
+    bool none_left = false;
     bool watch_lifeline = plan->lifeline_fd >= 0;
 
     /* Begins SIGTERM -> grace -> SIGKILL, or goes straight to SIGKILL. */
@@ -340,23 +352,27 @@ void supervise(const struct plan *plan, pid_t pid, int64_t start_us, struct outc
             break; /* cannot supervise any more: fall through to the kill below */
         }
         if (fds[0].revents & POLLIN) {
-            struct signalfd_siginfo info;
-            while (read(signal_fd, &info, sizeof info) == sizeof info) {
-                int sig = requested_signal(&info);
-                if (sig == 0) {
-                    continue;
-                } else if (sig == SIGCHLD) {
-                    reap_available(pid, &main_done, out);
-                } else if (sig == OWNER_DEATH_SIGNAL) {
-                    out->owner_lost = true;
-                    signal_tree(pid, SIGKILL);
-                    phase = KILLED;
-                } else {
-                    if (out->cancelled_by == 0 && !out->timed_out) out->cancelled_by = sig;
-                    if (phase == RUNNING) TERMINATE(sig);
-                    else if (phase == GRACE) signal_tree(pid, sig); /* pass repeated ^C along */
+            struct signalfd_siginfo infos[SIGNAL_BATCH];
+            size_t count;
+            do {
+                count = read_signals(infos);
+                for (size_t k = 0; k < count; k++) {
+                    int sig = requested_signal(&infos[k]);
+                    if (sig == 0) {
+                        continue;
+                    } else if (sig == SIGCHLD) {
+                        none_left = reap_available(pid, &main_done, out);
+                    } else if (sig == OWNER_DEATH_SIGNAL) {
+                        out->owner_lost = true;
+                        signal_tree(pid, SIGKILL);
+                        phase = KILLED;
+                    } else {
+                        if (out->cancelled_by == 0 && !out->timed_out) out->cancelled_by = sig;
+                        if (phase == RUNNING) TERMINATE(sig);
+                        else if (phase == GRACE) signal_tree(pid, sig); /* pass repeated ^C along */
+                    }
                 }
-            }
+            } while (count == SIGNAL_BATCH);
         }
         if (timer_index >= 0 && (fds[timer_index].revents & POLLIN)) {
             uint64_t expirations;
@@ -389,7 +405,7 @@ void supervise(const struct plan *plan, pid_t pid, int64_t start_us, struct outc
         signal_tree(pid, SIGKILL);
         reap(pid, &out->wait_status, 0, out);
     }
-    kill_remaining(pid, out);
+    if (!none_left) kill_remaining(pid, out);
     if (timer_fd >= 0) close(timer_fd);
 }
 

@@ -33,6 +33,11 @@ int supervise_prepare(void);
 /* The signalfd supervise_prepare() set up (the spawn server polls it too). */
 int supervise_signal_fd(void);
 
+/* Reads what the signalfd holds, up to SIGNAL_BATCH signals in one call;
+ * returns how many (fewer than SIGNAL_BATCH: it is empty now). */
+#define SIGNAL_BATCH 8
+size_t read_signals(struct signalfd_siginfo infos[SIGNAL_BATCH]);
+
 /* Supervises the action whose main process is pid (leader of its own process
  * group) until it and every descendant are gone. */
 /* The spawn server signals a keeper with these real-time signals (TERM, INT,
