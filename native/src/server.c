@@ -336,9 +336,11 @@ static bool idle_signals(int sock, uint64_t serving) {
     return !owner_gone;
 }
 
-/* The keeper ends: its sandbox inits first (they are writing or have written
- * their actions' last records), then itself. */
+/* The keeper ends, because the owner let it go or is gone: nobody waits for
+ * an outcome any more, so its sandbox inits end their trees (those already
+ * done just exit), and it waits for them. */
 static _Noreturn void keeper_exit(int sock, uint64_t serving) {
+    supervise_end_inits();
     struct reaped_init reaped;
     while (supervise_handed_over() > 0 && supervise_reap_init(0, &reaped) > 0) init_ended(&reaped, sock, serving);
     _exit(0);

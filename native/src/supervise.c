@@ -108,10 +108,14 @@ static pid_t init_for(uint32_t tag) {
     return 0;
 }
 
+void supervise_end_inits(void) {
+    for (size_t i = 0; i < init_count; i++) kill(inits[i].pid, OWNER_DEATH_SIGNAL);
+}
+
 bool supervise_pass_on(const struct signalfd_siginfo *info) {
     int sig = (int)info->ssi_signo;
     if (sig == OWNER_DEATH_SIGNAL) {
-        for (size_t i = 0; i < init_count; i++) kill(inits[i].pid, sig);
+        supervise_end_inits();
         return true;
     }
     pid_t init = 0;

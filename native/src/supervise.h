@@ -59,6 +59,10 @@ void supervise_as_init(void);
  * signals on to it and reaps it. Its reaping counts for no action's usage. */
 void supervise_hand_over(pid_t init, uint64_t request, int64_t start_us);
 
+/* Tells every init handed over to that the owner is gone: each kills its
+ * tree and reports owner_lost (one that is done already just exits). */
+void supervise_end_inits(void);
+
 /* How many inits handed over to are still to be reaped. */
 size_t supervise_handed_over(void);
 
