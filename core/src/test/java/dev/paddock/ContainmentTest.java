@@ -62,6 +62,24 @@ class ContainmentTest extends PaddockTest {
     }
 
     @Test
+    void cancelRightAfterStartIsNotLost() throws Exception {
+        cancelRightAfterStart(Action.newBuilder("sleep", "600"));
+    }
+
+    /**
+     * Cancels actions the moment they start: the cancel may reach the launcher before it reads
+     * signals, or a keeper before it has read the request.
+     */
+    static void cancelRightAfterStart(Action.Builder action) throws Exception {
+        for (int i = 0; i < 20; i++) {
+            Execution e = paddock.start(action.build());
+            e.cancel();
+            Outcome o = e.await(WAIT).orElseThrow(() -> new AssertionError("no outcome: the cancel was lost"));
+            assertEquals("SIGTERM", o.cancelledBy().orElseThrow(() -> new AssertionError(o.toString())));
+        }
+    }
+
+    @Test
     void graceRunsOutThenSigkill() throws Exception {
         Outcome o = paddock.run(Action.newBuilder("sh", "-c", "trap '' TERM; while :; do sleep 1; done")
                 .timeout(Duration.ofMillis(200)).killGrace(Duration.ofMillis(200)).build());

@@ -78,6 +78,12 @@ class SandboxTest extends SandboxedTest {
     }
 
     @Test
+    void cancelRightAfterStartIsNotLost() throws Exception {
+        // Here the cancel may also come while init is still setting the sandbox up.
+        ContainmentTest.cancelRightAfterStart(Action.newBuilder("sleep", "600").sandbox(Sandbox.hostReadOnly()));
+    }
+
+    @Test
     void actionsSignalAndStatusComeThroughInit() throws Exception {
         Outcome killed = paddock.run(Action.newBuilder("sh", "-c", "kill -9 $$").sandbox(Sandbox.hostReadOnly()).build());
         assertEquals(137, killed.exitCode());

@@ -109,6 +109,13 @@ public final class Native {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle SIGEMPTYSET = function("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle SIGFILLSET = function("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle SIGADDSET = function("sigaddset", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    /**
+     * Blocked in a new launcher until it has set up its signalfd, where it then reads them: a
+     * cancel (TERM, INT, HUP, QUIT) or the owner-death signal (USR2) sent right after the spawn
+     * waits for it instead of killing it. The launcher clears its action's mask before exec.
+     */
+    private static final int[] LAUNCHER_BLOCKED_SIGNALS = {1, 2, 3, 12, 15};
 
     private static final MethodHandle PIPE2 = withErrno("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle OPEN = withErrno("open",
@@ -152,10 +159,10 @@ public final class Native {
     }
 
     /**
-     * posix_spawns {@code path} with the given argv and envp. The child gets
-     * exactly the mapped fds (every other fd is closed), default signal
-     * dispositions, an empty signal mask, and its own process group, so that
-     * a terminal's signals reach it only through its owner. Returns the pid.
+     * posix_spawns the launcher at {@code path} with the given argv and envp. The child gets
+     * exactly the mapped fds (every other fd is closed), default signal dispositions, the
+     * signals it supervises blocked (it reads them from a signalfd), and its own process group,
+     * so that a terminal's signals reach it only through its owner. Returns the pid.
      */
     public static int spawn(String path, List<String> argv, List<String> envp, List<FdMapping> fds) throws ErrnoException {
         int highest = fds.stream().mapToInt(FdMapping::target).max().orElse(2);
@@ -177,6 +184,7 @@ public final class Native {
                 rc = (int) FA_ADDCLOSEFROM.invokeExact(actions, highest + 1);
                 if (rc != 0) throw new ErrnoException("posix_spawn_file_actions_addclosefrom_np", rc);
                 rc = (int) SIGEMPTYSET.invokeExact(sigset);
+                for (int sig : LAUNCHER_BLOCKED_SIGNALS) rc = (int) SIGADDSET.invokeExact(sigset, sig);
                 rc = (int) ATTR_SETSIGMASK.invokeExact(attr, sigset);
                 rc = (int) SIGFILLSET.invokeExact(sigset);
                 rc = (int) ATTR_SETSIGDEFAULT.invokeExact(attr, sigset);
