@@ -270,10 +270,12 @@ static _Noreturn void run_under_init(const struct plan *plan, int report_fd, int
         _exit(125);
     }
     if (!plan->omit_spawned) emit_spawned(plan->status_fd, outer, launcher_pid);
-    /* Keep only what supervising takes: the report pipe's end of file tells
-     * the launcher the action runs; stdio is the action's (stderr stays for
-     * messages when there are no records). */
-    int keep[] = {plan->status_fd, plan->lifeline_fd, supervise_signal_fd(), plan->status_fd < 0 ? 2 : -1};
+    /* Keep only what supervising takes, and stdio: the report pipe's end of
+     * file tells the launcher the action runs. Stdio goes when init exits,
+     * right after the outcome: releasing a pty slave here, while the action
+     * runs, made the owner's master see end of output early and hang the
+     * action up (one spawn in six under the spawn server). */
+    int keep[] = {plan->status_fd, plan->lifeline_fd, supervise_signal_fd(), 0, 1, 2};
     close_all_but(keep, (int)(sizeof keep / sizeof keep[0]));
     supervise_as_init();
     struct outcome out;

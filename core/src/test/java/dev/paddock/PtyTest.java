@@ -105,13 +105,18 @@ class PtyTest extends SandboxedTest {
     @ParameterizedTest(name = "sandboxed={0}")
     @ValueSource(booleans = {false, true})
     void endOfFileEndsCat(boolean sandboxed) throws Exception {
-        Execution e = paddock.start(action(sandboxed, "cat").build());
-        e.pty().input().write("typed\n".getBytes(StandardCharsets.US_ASCII));
-        Screen screen = new Screen(e.pty());
-        screen.until("typed\r\ntyped\r\n"); // the terminal's echo, then cat's copy
-        e.pty().sendEof();
-        screen.toEnd();
-        assertEquals(0, e.await().exitCode());
+        // Repeated: the end of output must come only after cat has exited, never before (which
+        // would hang cat up, SIGHUP), however the launcher's processes are scheduled.
+        for (int i = 0; i < 20; i++) {
+            Execution e = paddock.start(action(sandboxed, "cat").build());
+            e.pty().input().write("typed\n".getBytes(StandardCharsets.US_ASCII));
+            Screen screen = new Screen(e.pty());
+            screen.until("typed\r\ntyped\r\n"); // the terminal's echo, then cat's copy
+            e.pty().sendEof();
+            screen.toEnd();
+            Outcome o = e.await();
+            assertEquals(0, o.exitCode(), o.toString());
+        }
     }
 
     @ParameterizedTest(name = "sandboxed={0}")
