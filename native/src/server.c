@@ -327,7 +327,7 @@ static bool idle_signals(int sock, uint64_t serving) {
             } else if (sig == OWNER_DEATH_SIGNAL) {
                 supervise_pass_on(&infos[k]);
                 owner_gone = true;
-            } else if (sig >= KEEPER_SIGNAL_BASE && sig <= KEEPER_SIGNAL_BASE + 2 && !supervise_pass_on(&infos[k]) &&
+            } else if (keeper_signal_meaning(sig) != 0 && !supervise_pass_on(&infos[k]) &&
                        early_count < sizeof early / sizeof early[0]) {
                 early[early_count++] = (struct early_signal){sig, (uint32_t)infos[k].ssi_int};
             } /* anything else was not meant for an idle keeper */

@@ -67,11 +67,14 @@ void supervise_accept_tag(uint32_t tag) { signal_tag = tag; }
  * an earlier action). Keeper signals are real-time ones, so they queue with
  * their tags instead of merging into one pending signal. */
 static int requested_signal(const struct signalfd_siginfo *info) {
-    int sig = (int)info->ssi_signo;
-    if (sig < KEEPER_SIGNAL_BASE || sig > KEEPER_SIGNAL_BASE + 2) return sig;
-    if ((uint32_t)info->ssi_int != signal_tag) return 0;
+    int meaning = keeper_signal_meaning((int)info->ssi_signo);
+    if (meaning == 0) return (int)info->ssi_signo;
+    return (uint32_t)info->ssi_int == signal_tag ? meaning : 0;
+}
+
+int keeper_signal_meaning(int sig) {
     static const int meaning[] = {SIGTERM, SIGINT, SIGHUP};
-    return meaning[sig - KEEPER_SIGNAL_BASE];
+    return sig >= KEEPER_SIGNAL_BASE && sig <= KEEPER_SIGNAL_BASE + 2 ? meaning[sig - KEEPER_SIGNAL_BASE] : 0;
 }
 
 void supervise_as_init(void) {
@@ -91,10 +94,12 @@ void supervise_hand_over(pid_t init, uint64_t request, int64_t start_us) {
 
 size_t supervise_handed_over(void) { return init_count; }
 
-/* Forgets init if it is one; whether it was. */
-static bool forget_init(pid_t pid) {
+/* Forgets init if it is one (its entry into *forgotten, when not NULL);
+ * whether it was. */
+static bool forget_init(pid_t pid, struct handed_over *forgotten) {
     for (size_t i = 0; i < init_count; i++)
         if (inits[i].pid == pid) {
+            if (forgotten != NULL) *forgotten = inits[i];
             inits[i] = inits[--init_count];
             return true;
         }
@@ -119,10 +124,10 @@ bool supervise_pass_on(const struct signalfd_siginfo *info) {
         return true;
     }
     pid_t init = 0;
-    if (sig >= KEEPER_SIGNAL_BASE && sig <= KEEPER_SIGNAL_BASE + 2) {
-        static const int meaning[] = {SIGTERM, SIGINT, SIGHUP};
+    int meaning = keeper_signal_meaning(sig);
+    if (meaning != 0) {
         init = init_for((uint32_t)info->ssi_int);
-        sig = meaning[sig - KEEPER_SIGNAL_BASE];
+        sig = meaning;
     } else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
         init = init_count == 1 ? inits[0].pid : 0; /* one-shot mode: the launcher was signalled */
     }
@@ -135,12 +140,12 @@ pid_t supervise_reap_init(int flags, struct reaped_init *reaped) {
     for (;;) {
         pid_t pid = waitpid(-1, &reaped->status, flags);
         if (pid <= 0) return pid;
-        for (size_t i = 0; i < init_count; i++)
-            if (inits[i].pid == pid) {
-                reaped->request = inits[i].request;
-                reaped->start_us = inits[i].start_us;
-            }
-        if (forget_init(pid)) return pid;
+        struct handed_over entry;
+        if (forget_init(pid, &entry)) {
+            reaped->request = entry.request;
+            reaped->start_us = entry.start_us;
+            return pid;
+        }
     }
 }
 
@@ -265,7 +270,7 @@ static void add_usage(struct rusage *sum, const struct rusage *one) {
 static pid_t reap(pid_t which, int *status, int flags, struct outcome *out) {
     struct rusage usage;
     pid_t pid = wait4(which, status, flags, &usage);
-    if (pid > 0 && !forget_init(pid)) add_usage(&out->usage, &usage);
+    if (pid > 0 && !forget_init(pid, NULL)) add_usage(&out->usage, &usage);
     return pid;
 }
 

@@ -45,6 +45,10 @@ size_t read_signals(struct signalfd_siginfo infos[SIGNAL_BATCH]);
  * for an action that has already ended cannot reach the keeper's next one. */
 #define KEEPER_SIGNAL_BASE (SIGRTMIN + 0)
 
+/* What a keeper signal stands for (SIGTERM, SIGINT or SIGHUP); 0 for any
+ * other signal. */
+int keeper_signal_meaning(int sig);
+
 /* In a keeper: from now on only keeper signals tagged with tag count. */
 void supervise_accept_tag(uint32_t tag);
 
