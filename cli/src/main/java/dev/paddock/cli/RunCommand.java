@@ -67,32 +67,30 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--env", paramLabel = "NAME=VALUE", description = "Set an environment variable (repeatable).")
     List<String> env = List.of();
 
-    @Option(names = "--pty", description = {
-            "Run the command under a fresh pseudo-terminal (colours, progress bars and",
-            "prompts behave as on a terminal). When stdin is a terminal: interactive,",
-            "with your terminal in raw mode until paddock exits and the window size",
-            "followed; otherwise the command's terminal output is copied to stdout."})
+    @Option(names = "--pty",
+            description = "Run the command under a fresh pseudo-terminal (colours, progress bars and prompts "
+                    + "behave as on a terminal). When stdin is a terminal: interactive, with your terminal "
+                    + "in raw mode until paddock exits and the window size followed; otherwise the "
+                    + "command's terminal output is copied to stdout.")
     boolean pty;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write the outcome record (JSON) to FILE.")
     Path json;
 
     @Option(names = "--sandbox", paramLabel = "MODE", arity = "0..1", fallbackValue = "auto", defaultValue = "off",
-            description = {
-            "Run in a rootless sandbox: host / read-only, fresh /proc, /dev and /tmp,",
-            "the working directory writable, loopback only, no capabilities.",
-            "MODE auto (what --sandbox alone means): where the host refuses a part,",
-            "degrade one step and say so (fresh /proc -> the host's /proc; kernel",
-            "overlay -> fuse-overlayfs -> binds; no user namespaces -> Landlock:",
-            "read-only but for the writable paths, no_new_privs). required: fail with",
-            "the cause and the remedy instead. off: no sandbox (the default).",
-            "Give MODE as --sandbox=MODE; put the command after --."})
+            description = "Run in a rootless sandbox: host / read-only, fresh /proc, /dev and /tmp, the working "
+                    + "directory writable, loopback only, no capabilities. MODE auto (what --sandbox alone "
+                    + "means): where the host refuses a part, degrade one step and say so (fresh /proc -> "
+                    + "the host's /proc; kernel overlay -> fuse-overlayfs -> binds; no user namespaces -> "
+                    + "Landlock: read-only but for the writable paths, no_new_privs). required: fail with "
+                    + "the cause and the remedy instead. off: no sandbox (the default). Give MODE as "
+                    + "--sandbox=MODE; put the command after --.")
     String sandbox;
 
-    @Option(names = "--hermetic", description = {
-            "With --sandbox: show only the system directories (/usr, /bin, /lib*, /etc)",
-            "read-only, the working directory (the input root) and what --ro, --rw,",
-            "--tmpfs and --overlay declare; nothing else of the host."})
+    @Option(names = "--hermetic",
+            description = "With --sandbox: show only the system directories (/usr, /bin, /lib*, /etc) "
+                    + "read-only, the working directory (the input root) and what --ro, --rw, --tmpfs and "
+                    + "--overlay declare; nothing else of the host.")
     boolean hermetic;
 
     @Option(names = "--ro", paramLabel = "PATH[:DEST]", description = "With --sandbox: also show PATH read-only (at DEST).")
@@ -104,21 +102,21 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--tmpfs", paramLabel = "PATH", description = "With --sandbox: an empty private tmpfs at PATH.")
     List<Path> tmpfs = List.of();
 
-    @Option(names = "--overlay", paramLabel = "LOWER[:LOWER2...]:DEST", description = {
-            "With --sandbox: the union of the LOWER directories (first is lowest) at DEST;",
-            "writes land in a private tmpfs and are discarded, the LOWERs stay unchanged."})
+    @Option(names = "--overlay", paramLabel = "LOWER[:LOWER2...]:DEST",
+            description = "With --sandbox: the union of the LOWER directories (first is lowest) at DEST; writes "
+                    + "land in a private tmpfs and are discarded, the LOWERs stay unchanged.")
     List<String> overlays = List.of();
 
-    @Option(names = "--overlay-impl", paramLabel = "auto|kernel|fuse|bind", defaultValue = "auto", description = {
-            "With --sandbox: how overlays are mounted. auto (the default) tries kernel",
-            "overlayfs, then fuse-overlayfs, then read-only binds on a tmpfs, and says",
-            "on stderr when it falls back; the others force one."})
+    @Option(names = "--overlay-impl", paramLabel = "auto|kernel|fuse|bind", defaultValue = "auto",
+            description = "With --sandbox: how overlays are mounted. auto (the default) tries kernel overlayfs, "
+                    + "then fuse-overlayfs, then read-only binds on a tmpfs, and says on stderr when it "
+                    + "falls back; the others force one.")
     String overlayImpl;
 
-    @Option(names = "--network", paramLabel = "none|loopback|shared|host", defaultValue = "loopback", description = {
-            "With --sandbox: loopback (own namespace with only lo up; the default),",
-            "none (not even lo), shared (one namespace with lo up that every 'shared'",
-            "action of this paddock joins: cheaper, but they see each other on lo) or host."})
+    @Option(names = "--network", paramLabel = "none|loopback|shared|host", defaultValue = "loopback",
+            description = "With --sandbox: loopback (own namespace with only lo up; the default), none (not "
+                    + "even lo), shared (one namespace with lo up that every 'shared' action of this "
+                    + "paddock joins: cheaper, but they see each other on lo) or host.")
     String network;
 
     @Option(names = "--hostname", paramLabel = "NAME", description = "With --sandbox: the hostname inside.")
