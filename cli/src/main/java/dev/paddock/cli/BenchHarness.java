@@ -10,6 +10,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,25 +54,46 @@ final class BenchHarness {
     private final int concurrency;
     private final Duration warmup;
     private final Paddock paddock;
+    private final PrintWriter out;
 
     /** paddock runs the C baselines too: it does not depend on the JDK's spawn helper, which pty4j upsets. */
-    BenchHarness(int spawns, int concurrency, Duration warmup, Paddock paddock) {
+    BenchHarness(int spawns, int concurrency, Duration warmup, Paddock paddock, PrintWriter out) {
         this.spawns = spawns;
         this.concurrency = concurrency;
         this.warmup = warmup;
         this.paddock = paddock;
+        this.out = out;
     }
 
     /**
-     * Warms every subject up (batches of spawns for the warm-up time, at least one), then
-     * measures them in alternating rounds; paddock first.
+     * Warms the subjects up, then measures them in alternating rounds; paddock first.
+     *
+     * <p>The warm-up alternates batches between the subjects as the rounds do, because the C
+     * baselines run through paddock too, with their output piped: a paddock warmed on discarded
+     * output alone is deoptimized by the first piped run and recompiled during the measured rounds.
+     * It lasts the warm-up time per subject, then goes on until a whole cycle of batches spent under
+     * 1% of its time compiling (a daemon that has run for a while has compiled its hot paths; on two
+     * cores the JIT finishes paddock's largest methods seconds after they became hot), but at most
+     * three times as long. It says how long it took.
      */
     List<LatencyStats> run(Map<String, Subject> subjects) throws Exception {
         int batch = Math.min(500, Math.max(50, spawns / 5));
-        for (Subject subject : subjects.values()) {
-            long start = System.nanoTime();
-            do subject.measure(batch); while (System.nanoTime() - start < warmup.toNanos());
-        }
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long minimum = warmup.toNanos() * subjects.size();
+        long start = System.nanoTime();
+        boolean jitQuiet = false;
+        do {
+            long cycleStart = System.nanoTime();
+            long compiledMillis = jitTimed ? jit.getTotalCompilationTime() : 0;
+            for (Subject subject : subjects.values()) subject.measure(batch);
+            long cycleMillis = (System.nanoTime() - cycleStart) / 1_000_000;
+            jitQuiet = jitTimed && (jit.getTotalCompilationTime() - compiledMillis) * 100 < cycleMillis;
+        } while (System.nanoTime() - start < minimum || (!jitQuiet && jitTimed && System.nanoTime() - start < 3 * minimum));
+        out.printf(Locale.ROOT, "warm-up: %.1f s, %s%n", (System.nanoTime() - start) / 1e9, !jitTimed
+                ? "this JVM does not time its JIT compiler"
+                : jitQuiet ? "until the JIT had gone quiet" : "the JIT was still compiling at the limit");
+        out.flush();
         Map<String, List<Measurement>> samples = new LinkedHashMap<>();
         subjects.keySet().forEach(name -> samples.put(name, new ArrayList<>()));
         for (int round = 0; round < ROUNDS; round++) {

@@ -21,10 +21,11 @@ final class BenchOptions {
             description = "Spawning threads per subject (default: ${DEFAULT-VALUE}).")
     int concurrency;
 
-    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "3", description = {
-            "Spawn through each subject for this long before measuring, so that",
-            "the JVM has compiled its hot paths, as in a long-running build",
-            "daemon (default: ${DEFAULT-VALUE})."})
+    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "3",
+            description = "Spawn through each subject for at least this long, in alternating batches, before "
+                    + "measuring, then on until the JIT compiler has gone quiet (at most three times as long), "
+                    + "so that the JVM has compiled its hot paths, as in a long-running build daemon "
+                    + "(default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON to FILE.")
@@ -37,7 +38,8 @@ final class BenchOptions {
         if (concurrency < 1) throw new CommandLine.ParameterException(commandLine, "-c must be at least 1");
         if (!(warmupSeconds >= 0 && warmupSeconds <= 3600))
             throw new CommandLine.ParameterException(commandLine, "--warmup takes 0 to 3600 seconds, not " + warmupSeconds);
-        return new BenchHarness(spawns, concurrency, Duration.ofMillis(Math.round(warmupSeconds * 1000)), paddock);
+        return new BenchHarness(spawns, concurrency, Duration.ofMillis(Math.round(warmupSeconds * 1000)), paddock,
+                commandLine.getOut());
     }
 
     /** With --json: the figures, after the benchmark's name, what it ran, and these options. */

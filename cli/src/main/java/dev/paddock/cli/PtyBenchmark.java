@@ -54,7 +54,7 @@ final class PtyBenchmark implements Callable<Integer> {
             subjects.put(PTY4J, n -> harness.measure(n, () -> pty4j(env)));
             subjects.put(C_PTY, n -> harness.measureC(C_PTY, n, List.of(TOKEN, ECHO, TOKEN)));
             out.printf(Locale.ROOT, "spawning %s under a fresh pty %d times per subject at concurrency %d, "
-                    + "in %d alternating rounds after %s s of warm-up each%n", ECHO, options.spawns, options.concurrency,
+                    + "in %d alternating rounds after at least %s s of warm-up each%n", ECHO, options.spawns, options.concurrency,
                     BenchHarness.ROUNDS, options.warmupSeconds);
             out.flush();
             List<LatencyStats> stats = harness.run(subjects);

@@ -55,14 +55,14 @@ final class SpawnBenchmark implements Callable<Integer> {
             description = "Compare sandboxed spawns: paddock, bwrap (bubblewrap) and a C clone baseline.")
     boolean sandbox;
 
-    @Option(names = "--mode", paramLabel = "server|oneshot", defaultValue = "server", description = {
-            "How paddock starts actions: through its spawn server (the library's",
-            "default) or one launcher process per spawn (default: ${DEFAULT-VALUE})."})
+    @Option(names = "--mode", paramLabel = "server|oneshot", defaultValue = "server",
+            description = "How paddock starts actions: through its spawn server (the library's default) or one "
+                    + "launcher process per spawn (default: ${DEFAULT-VALUE}).")
     String mode;
 
-    @Option(names = "--network", paramLabel = "loopback|shared", defaultValue = "loopback", description = {
-            "With --sandbox: a fresh network namespace per spawn (loopback), or one",
-            "shared empty namespace (shared) (default: ${DEFAULT-VALUE})."})
+    @Option(names = "--network", paramLabel = "loopback|shared", defaultValue = "loopback",
+            description = "With --sandbox: a fresh network namespace per spawn (loopback), or one shared empty "
+                    + "namespace (shared) (default: ${DEFAULT-VALUE}).")
     String network;
 
     @CommandLine.Spec
@@ -111,7 +111,7 @@ final class SpawnBenchmark implements Callable<Integer> {
                 subjects.put(C_POSIX_SPAWN, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, List.of(command)));
             }
             out.printf(Locale.ROOT, "spawning %s %d times per subject at concurrency %d, in %d alternating rounds "
-                    + "after %s s of warm-up each, paddock in %s mode%s%n", command, options.spawns, options.concurrency,
+                    + "after at least %s s of warm-up each, paddock in %s mode%s%n", command, options.spawns, options.concurrency,
                     BenchHarness.ROUNDS, options.warmupSeconds, mode, sandbox ? ", sandboxed, " + network + " network" : "");
             out.flush();
             List<LatencyStats> stats = harness.run(subjects);
