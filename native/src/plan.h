@@ -74,6 +74,13 @@ struct plan {
     bool pty;                /* fds 0-2 are a pty slave: make it the action's controlling terminal */
     bool omit_spawned;       /* no "spawned" record: a spawn server's client has no use for it */
     bool return_at_start;    /* a keeper: once a sandbox's init supervises the action, serve on */
+    /* A keeper's spare sandbox (server.c) that took this request: a child
+     * already cloned into the plan's namespaces, which runs child_run itself. */
+    struct prestarted {
+        int pid;             /* 0: none, clone one */
+        int report_fd;       /* read end of its report pipe */
+        int64_t spawn_us;    /* when its request arrived */
+    } prestarted;
     enum sandbox_mode sandbox_mode;
     /* Set by the launcher when AUTO falls back to Landlock: no namespaces. */
     int landlock_abi;        /* 0: namespaces as planned */

@@ -227,8 +227,6 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
     /* A sandbox's child reports over a pipe (notes, then a failure or EOF at
      * exec); a vforked child only ever reports a failure, in our memory. */
     int report[2] = {-1, -1};
-    if (uses_namespaces(plan) && pipe2(report, O_CLOEXEC) < 0)
-        return launcher_failed(plan->status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
     /* With a pid namespace, paddock's init supervises the action from inside. */
     bool under_init = uses_namespaces(plan) && (plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1;
     pid_t launcher = getpid();
@@ -236,7 +234,15 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
     struct child_report failure;
     failure.kind = 0;
     pid_t pid;
-    if (uses_namespaces(plan)) {
+    if (uses_namespaces(plan) && plan->prestarted.pid > 0) {
+        /* A spare sandbox has the request: it is the child, already cloned. */
+        pid = plan->prestarted.pid;
+        report[0] = plan->prestarted.report_fd;
+        spawn_us = plan->prestarted.spawn_us;
+        plan->prestarted.pid = 0;
+    } else if (uses_namespaces(plan)) {
+        if (pipe2(report, O_CLOEXEC) < 0)
+            return launcher_failed(plan->status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
         sandbox_prepare();
         /* Like fork, but the child starts in its new namespaces (and is pid 1 of a new pid namespace). */
         pid = (pid_t)syscall(SYS_clone, SIGCHLD | plan->clone_flags, NULL, NULL, NULL, NULL);
@@ -270,7 +276,7 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
     if (report[0] >= 0) {
         /* Notes about the sandbox's setup come first (init writes them as
          * records itself), then a failure, or EOF: the action runs. */
-        close(report[1]);
+        if (report[1] >= 0) close(report[1]);
         for (;;) {
             if (!read_child_report(report[0], &failure)) {
                 failure.kind = 0;

@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,10 +246,12 @@ static void refuse(int status_fd, uint64_t id, const char *message) {
     launcher_failed(status_fd, "request", NULL, EINVAL, NULL, message);
 }
 
-/* In a keeper: runs one request's action as one-shot mode would, writing its
- * status records to status_fd (the keeper's socket), to the last one. */
-static void keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS], int status_fd) {
-    static bool joined; /* this keeper lives in the shared namespaces now */
+/* The request's plan, as a keeper (or its spare) runs it: with the action's
+ * stdio on fds 0-2 and records to status_fd (the keeper's socket). argv and
+ * envp hold the strings the plan points into; the caller frees them. Returns
+ * false after writing the failure record. */
+static bool request_plan(const struct request_header *h, size_t len, int fds[SPAWN_FDS], int status_fd,
+                         struct plan *plan, char ***argv, char ***envp) {
     record_tag_request(h->id);
     for (int target = 0; target < 3; target++) {
         if (dup2(fds[target], target) < 0)
@@ -257,31 +260,187 @@ static void keeper_serve(const struct request_header *h, size_t len, int fds[SPA
     }
     char *p = (char *)(h + 1);
     const char *end = (const char *)h + len;
-    char **argv = split_strings(&p, end, h->argc);
-    char **envp = argv == NULL ? NULL : split_strings(&p, end, h->envc);
-    struct plan plan;
-    char err[1024];
-    if (argv == NULL || envp == NULL || h->argc < 1) {
+    *argv = split_strings(&p, end, h->argc);
+    *envp = *argv == NULL ? NULL : split_strings(&p, end, h->envc);
+    if (*argv == NULL || *envp == NULL || h->argc < 1) {
         launcher_failed(status_fd, "request", NULL, EINVAL, NULL, "malformed spawn request");
-    } else {
-        environ = envp;
-        if (plan_parse((int)h->argc, argv, &plan, err, sizeof err) < 0) {
-            launcher_failed(status_fd, "options", NULL, 0, NULL, err);
-        } else {
-            plan.status_fd = status_fd;
-            plan.lifeline_fd = -1; /* the server's death is the keeper's lifeline */
-            plan.die_with_parent = false;
-            plan.omit_spawned = true;
-            plan.return_at_start = true; /* a sandbox's init reports; this keeper serves on */
-            if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) {
-                if (joined) plan.clone_flags &= ~CLONE_NEWNET;
-                else joined = join_shared_netns(&plan);
-            }
-            run_action(&plan);
+        return false;
+    }
+    environ = *envp;
+    char err[1024];
+    if (plan_parse((int)h->argc, *argv, plan, err, sizeof err) < 0) {
+        launcher_failed(status_fd, "options", NULL, 0, NULL, err);
+        return false;
+    }
+    plan->status_fd = status_fd;
+    plan->lifeline_fd = -1; /* the server's death is the keeper's lifeline */
+    plan->die_with_parent = false;
+    plan->omit_spawned = true;
+    plan->return_at_start = true; /* a sandbox's init reports; this keeper serves on */
+    return true;
+}
+
+/* ---- spare sandboxes ----
+ *
+ * After a sandboxed action has started, its keeper clones the next one's
+ * child ahead, into the same namespaces: the spare. Creating a user, mount,
+ * pid, ipc, uts and cgroup namespace costs about a tenth of a sandboxed spawn
+ * (a network namespace five times that again), and this way it is paid while
+ * the previous action runs, not after the next request has come. The spare
+ * waits on its own socket; when the next request wants the same namespaces,
+ * the keeper passes it on there with the action's stdio, and the spare sets up
+ * the sandbox and becomes the action's init as a freshly cloned child would.
+ * When the request wants anything else, the spare is killed first. */
+
+struct spare {
+    pid_t pid;   /* 0: none */
+    int pidfd;   /* kills and reaps it without racing pid reuse */
+    int sock;    /* the keeper's end: the request goes here */
+    int report;  /* read end of its report pipe */
+    int clone_flags;
+};
+static struct spare spare = {.pid = 0, .pidfd = -1, .sock = -1, .report = -1};
+
+/* Whether a plan's child could be a spare: a sandbox with paddock's init. */
+static bool spare_fits(const struct plan *plan) {
+    return plan->clone_flags != 0 && (plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1 &&
+           plan->landlock_abi == 0;
+}
+
+/* In the spare: wait for the request, then be its sandbox's child. The request
+ * arrives after the keeper parsed it and found the namespaces to be ours. */
+static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t keeper, int clone_flags) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int64_t spawn_us;
+    int fds[SPAWN_FDS];
+    int fd_count = 0;
+    struct iovec iov[2] = {{&spawn_us, sizeof spawn_us}, {request, sizeof request}};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    ssize_t n;
+    do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= (ssize_t)sizeof spawn_us) _exit(0); /* let go: the keeper ended, or wants other namespaces */
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+            for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && fd_count < SPAWN_FDS; i++)
+                memcpy(&fds[fd_count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+    close(sock);
+    if (fd_count != SPAWN_FDS) report_failure(report_fd, "request", EINVAL, "recvmsg", NULL, NULL);
+    const struct request_header *h = (const struct request_header *)request;
+    struct plan plan;
+    char **argv, **envp;
+    if (!request_plan(h, (size_t)n - sizeof spawn_us, fds, status_fd, &plan, &argv, &envp))
+        report_failure(report_fd, "request", EINVAL, "plan", NULL, NULL);
+    plan.clone_flags = clone_flags; /* the keeper's, after it joined the shared network namespace */
+    supervise_accept_tag((uint32_t)h->id);
+    child_run(&plan, report_fd, true, spawn_us, keeper);
+}
+
+/* After a sandboxed action started: a spare with its namespaces, if the
+ * kernel allows (no spare otherwise; the next request clones its own). */
+static void spare_start(int clone_flags, int status_fd) {
+    int pair[2], report[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return;
+    if (pipe2(report, O_CLOEXEC) < 0) {
+        close(pair[0]);
+        close(pair[1]);
+        return;
+    }
+    pid_t keeper = getpid();
+    int pidfd = -1;
+    sandbox_prepare();
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | CLONE_PIDFD | clone_flags, NULL, &pidfd, NULL, NULL);
+    if (pid == 0) {
+        close(pair[0]);
+        close(report[0]);
+        spare_main(pair[1], report[1], status_fd, keeper, clone_flags);
+    }
+    close(pair[1]);
+    close(report[1]);
+    if (pid < 0) {
+        close(pair[0]);
+        close(report[0]);
+        return;
+    }
+    spare = (struct spare){.pid = pid, .pidfd = pidfd, .sock = pair[0], .report = report[0], .clone_flags = clone_flags};
+}
+
+static void spare_forget(void) {
+    close(spare.pidfd);
+    close(spare.sock);
+    spare = (struct spare){.pid = 0, .pidfd = -1, .sock = -1, .report = -1};
+}
+
+/* Kills the spare and reaps it, so that no supervision of another action
+ * counts it as one of its own. It may have been reaped already (it died, and a
+ * keeper reaps any child): the pidfd then refers to nothing. */
+static void spare_discard(void) {
+    if (spare.pid == 0) return;
+    syscall(SYS_pidfd_send_signal, spare.pidfd, SIGKILL, NULL, 0);
+    siginfo_t info;
+    while (waitid(P_PIDFD, (id_t)spare.pidfd, &info, WEXITED) < 0 && errno == EINTR) {}
+    close(spare.report);
+    spare_forget();
+}
+
+/* Passes the request (with the action's stdio, now on fds 0-2) to a spare
+ * that has the plan's namespaces, and points the plan at it; any other spare
+ * is discarded. */
+static void spare_take(const struct request_header *h, size_t len, struct plan *plan) {
+    if (spare.pid == 0) return;
+    if (!spare_fits(plan) || plan->clone_flags != spare.clone_flags) {
+        spare_discard();
+        return;
+    }
+    int64_t spawn_us = monotonic_us();
+    struct iovec iov[2] = {{&spawn_us, sizeof spawn_us}, {(void *)h, len}};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * SPAWN_FDS);
+    int stdio[SPAWN_FDS] = {0, 1, 2};
+    memcpy(CMSG_DATA(c), stdio, sizeof stdio);
+    if (sendmsg(spare.sock, &msg, MSG_NOSIGNAL) < 0) { /* it died: clone afresh */
+        spare_discard();
+        return;
+    }
+    plan->prestarted = (struct prestarted){.pid = spare.pid, .report_fd = spare.report, .spawn_us = spawn_us};
+    spare_forget(); /* from now on it is the action's init, reaped as one */
+}
+
+/* In a keeper: runs one request's action as one-shot mode would, writing its
+ * status records to status_fd (the keeper's socket), to the last one. Returns
+ * the namespaces (clone flags) for a spare when the action's sandbox started
+ * under paddock's init, else 0. */
+static int keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS], int status_fd) {
+    static bool joined; /* this keeper lives in the shared namespaces now */
+    struct plan plan;
+    char **argv = NULL, **envp = NULL;
+    int spare_flags = 0;
+    if (request_plan(h, len, fds, status_fd, &plan, &argv, &envp)) {
+        if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) {
+            if (joined) plan.clone_flags &= ~CLONE_NEWNET;
+            else joined = join_shared_netns(&plan);
         }
+        spare_take(h, len, &plan);
+        int flags = plan.clone_flags;
+        if (run_action(&plan) == HANDED_OVER && spare_fits(&plan)) spare_flags = flags;
     }
     free(envp);
     free(argv);
+    return spare_flags;
 }
 
 /* Keeper signals that came before their request was read (the owner sends
@@ -340,6 +499,7 @@ static bool idle_signals(int sock, uint64_t serving) {
  * an outcome any more, so its sandbox inits end their trees (those already
  * done just exit), and it waits for them. */
 static _Noreturn void keeper_exit(int sock, uint64_t serving) {
+    spare_discard();
     supervise_end_inits();
     struct reaped_init reaped;
     while (supervise_handed_over() > 0 && supervise_reap_init(0, &reaped) > 0) init_ended(&reaped, sock, serving);
@@ -387,9 +547,10 @@ static _Noreturn void keeper_main(int sock) {
                 serving = h->id;
                 supervise_accept_tag((uint32_t)h->id);
                 replay_early_signals(h->id);
-                keeper_serve(h, (size_t)n, fds, sock);
+                int spare_flags = keeper_serve(h, (size_t)n, fds, sock);
                 /* Hold nothing of the action's: its pipes must reach end of file. */
                 for (int target = 0; target < 3; target++) dup2(dev_null, target);
+                if (spare_flags != 0) spare_start(spare_flags, sock);
                 continue;
             }
             for (int i = 0; i < fd_count; i++) close(fds[i]);

@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -122,6 +124,132 @@ class SpawnServerTest {
             assertNotEquals(first, own, "a LOOPBACK action has its own");
             assertNotEquals(first, host, "the shared namespace is not the host's");
         }
+    }
+
+    @Test
+    void everySandboxedActionGetsTheNamespacesItAsksForWhateverCameBefore() throws Exception {
+        String max = Files.readAllLines(Path.of("/proc/sys/user/max_user_namespaces")).get(0).trim();
+        assumeTrue(!max.equals("0"), "the kernel allows no user namespaces (user.max_user_namespaces=0)");
+        String hostNet = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+        String hostPid = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        Sandbox own = Sandbox.hostReadOnly();
+        Sandbox onHostNetwork = Sandbox.newBuilder(Sandbox.Base.HOST_READ_ONLY).network(Sandbox.Network.HOST).build();
+        // One at a time, so one keeper serves them all: after each sandboxed one a spare sandbox
+        // with its namespaces waits, and must serve only a request that wants the same ones.
+        List<Sandbox> order = new ArrayList<>(List.of(own, own, onHostNetwork, own, onHostNetwork, onHostNetwork, own));
+        order.add(3, null); // a plain action in between
+        order.add(1, null);
+        try (Paddock paddock = Paddock.create(SpawnMode.SERVER)) {
+            List<String> ownNets = new ArrayList<>();
+            List<String> pids = new ArrayList<>();
+            for (Sandbox sandbox : order) {
+                List<String> ns = namespaces(paddock, sandbox);
+                if (sandbox == null) {
+                    assertEquals(List.of(hostNet, hostPid), ns, "a plain action runs in the host's namespaces");
+                    continue;
+                }
+                pids.add(ns.get(1));
+                if (sandbox == own) ownNets.add(ns.get(0));
+                else assertEquals(hostNet, ns.get(0), "Network.HOST keeps the host's network namespace");
+            }
+            assertEquals(ownNets.size(), ownNets.stream().distinct().count(), "each LOOPBACK action has its own: " + ownNets);
+            assertFalse(ownNets.contains(hostNet), "a LOOPBACK action is not in the host's network namespace");
+            assertEquals(pids.size(), pids.stream().distinct().count(), "each sandbox has its own pid namespace: " + pids);
+            assertFalse(pids.contains(hostPid));
+        }
+    }
+
+    @Test
+    void aSpareSandboxBecomesTheNextActionsInitAndEndsWithItsPaddock() throws Exception {
+        String max = Files.readAllLines(Path.of("/proc/sys/user/max_user_namespaces")).get(0).trim();
+        assumeTrue(!max.equals("0"), "the kernel allows no user namespaces (user.max_user_namespaces=0)");
+        Action sandboxedTrue = Action.newBuilder("/bin/true").sandbox(Sandbox.hostReadOnly())
+                .stdout(Stdio.discard()).stderr(Stdio.discard()).build();
+        Action cat = Action.newBuilder("cat").sandbox(Sandbox.hostReadOnly())
+                .stdin(Stdio.pipe()).stdout(Stdio.discard()).build();
+        List<Long> spares;
+        try (Paddock paddock = Paddock.create(SpawnMode.SERVER)) {
+            assertTrue(paddock.run(sandboxedTrue).succeeded());
+            long spare = awaitSpare(paddock.spawnServerPid(), 0);
+
+            Execution e = paddock.start(cat);
+            awaitChild(spare, "cat"); // the spare runs cat: it is cat's sandbox and init
+            long next = awaitSpare(paddock.spawnServerPid(), spare); // and the keeper readied another
+            e.stdin().close();
+            Outcome o = e.await(WAIT).orElseThrow(() -> new AssertionError("cat did not end"));
+            assertTrue(o.succeeded(), o.toString());
+            spares = List.of(spare, next);
+        }
+        assertEquals(List.of(), Procs.survivors(spares, "paddock-launch", WAIT), "a spare sandbox outlived its paddock");
+    }
+
+    /** The net and pid namespaces an action (sandboxed, or plain for null) finds itself in. */
+    private static List<String> namespaces(Paddock paddock, Sandbox sandbox) throws Exception {
+        Action.Builder action = Action.newBuilder("readlink", "/proc/self/ns/net", "/proc/self/ns/pid").stdout(Stdio.pipe());
+        if (sandbox != null) action.sandbox(sandbox);
+        Execution e = paddock.start(action.build());
+        String out = new String(e.stdout().readAllBytes(), StandardCharsets.UTF_8);
+        Outcome o = e.await();
+        assertEquals(0, o.exitCode(), o + " output " + out);
+        assertEquals(List.of(), o.degradations());
+        return out.lines().toList();
+    }
+
+    /**
+     * A spare sandbox of the server's keepers other than notThis: a keeper's child in a pid
+     * namespace of its own that runs nothing yet and sleeps. A keeper readies one after it started a
+     * sandboxed action; this waits for it (bounded).
+     */
+    private static long awaitSpare(long server, long notThis) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        for (;;) {
+            Map<Long, Long> parents = parents();
+            String ourPidNs = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+            for (Map.Entry<Long, Long> p : parents.entrySet()) {
+                long pid = p.getKey();
+                boolean keepersChild = parents.getOrDefault(p.getValue(), -1L) == server;
+                if (!keepersChild || pid == notThis || parents.containsValue(pid)) continue;
+                try {
+                    // Asleep (waiting for its request): not an init that wrote its outcome and is exiting.
+                    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                    boolean asleep = stat.charAt(stat.lastIndexOf(')') + 2) == 'S';
+                    if (asleep && !Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")).toString().equals(ourPidNs)
+                            && Procs.alive(pid, "paddock-launch")) return pid;
+                } catch (IOException gone) {
+                    // exited meanwhile
+                }
+            }
+            if (System.nanoTime() > deadline) throw new AssertionError("no spare sandbox appeared within " + WAIT);
+            Thread.sleep(5); // polling /proc: the event is the spare's appearance
+        }
+    }
+
+    /** Waits (bounded) until pid has a child whose command line starts with command. */
+    private static void awaitChild(long pid, String command) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (parents().entrySet().stream().noneMatch(p -> p.getValue() == pid && Procs.alive(p.getKey(), command)))  {
+            if (System.nanoTime() > deadline) throw new AssertionError(pid + " started no " + command + " within " + WAIT);
+            Thread.sleep(5);
+        }
+    }
+
+    /** Every live process's parent, by pid. */
+    private static Map<Long, Long> parents() throws IOException {
+        Map<Long, Long> parents = new HashMap<>();
+        try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
+            for (Path entry : (Iterable<Path>) entries::iterator) {
+                String name = entry.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) continue;
+                try {
+                    String stat = Files.readString(entry.resolve("stat"));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    parents.put(Long.parseLong(name), Long.parseLong(fields[1]));
+                } catch (IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        return parents;
     }
 
     /** The action's network namespace, after checking that nothing fell back. */
