@@ -90,18 +90,6 @@ const char *sandbox_map_ids(uid_t inner_uid, gid_t inner_gid) {
     return NULL;
 }
 
-static void write_id_maps(const struct plan *plan, int report_fd) {
-    uid_t inner_uid = plan->sandbox_uid >= 0 ? (uid_t)plan->sandbox_uid : outer_uid;
-    gid_t inner_gid = plan->sandbox_gid >= 0 ? (gid_t)plan->sandbox_gid : outer_gid;
-    const char *failed = sandbox_map_ids(inner_uid, inner_gid);
-    if (failed == NULL) return;
-    char path[32];
-    snprintf(path, sizeof path, "/proc/self/%s", strcmp(failed, "setgroups") == 0 ? "setgroups"
-                                                 : strcmp(failed, "uid-map") == 0   ? "uid_map"
-                                                                                    : "gid_map");
-    report_failure(report_fd, failed, errno, write_file_call, path, NULL);
-}
-
 /* mkdir -p, 0755. Most paths have their parent already: one call then. */
 static int make_dirs(const char *path) {
     if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
@@ -189,14 +177,20 @@ static void mount_proc(const char *dest, enum sandbox_mode mode, int report_fd) 
 }
 
 /* The action's terminal as the host names it ("/dev/pts/3"), when --pty
- * gave it one; read before the host's /proc is gone. */
+ * gave it one; read from the host's /proc under /oldroot. That names it from
+ * our root, the scratch tmpfs ("/oldroot/dev/pts/3"), when the terminal's
+ * mount is our copy of the host's, and as the host does when it is the host's
+ * own (fds received after clone: a spare sandbox's). */
 static char pty_slave[PATH_MAX];
 
 static void remember_pty_slave(const struct plan *plan) {
     if (!plan->pty) return;
-    ssize_t n = readlink("/proc/self/fd/0", pty_slave, sizeof pty_slave - 1);
-    pty_slave[n > 0 ? n : 0] = '\0';
-    if (strncmp(pty_slave, "/dev/pts/", 9) != 0 || strchr(pty_slave + 9, '/') != NULL) pty_slave[0] = '\0';
+    char link[PATH_MAX];
+    ssize_t n = readlink(OLD_ROOT "/proc/self/fd/0", link, sizeof link - 1);
+    link[n > 0 ? n : 0] = '\0';
+    const char *host = strncmp(link, OLD_ROOT "/", strlen(OLD_ROOT "/")) == 0 ? link + strlen(OLD_ROOT) : link;
+    bool pts = strncmp(host, "/dev/pts/", 9) == 0 && strchr(host + 9, '/') == NULL;
+    snprintf(pty_slave, sizeof pty_slave, "%s", pts ? host : "");
 }
 
 /* /dev/pts: a devpts instance of our own, so the action's new ptys are
@@ -567,9 +561,20 @@ static void bring_up_loopback(int report_fd) {
     if (failed != NULL) report_failure(report_fd, "loopback", errno, failed, "lo", NULL);
 }
 
-void sandbox_enter(const struct plan *plan, int report_fd) {
-    remember_pty_slave(plan);
-    write_id_maps(plan, report_fd);
+/* Whether sandbox_enter_base() ran already: a spare sandbox does it ahead. */
+static bool base_entered;
+
+void sandbox_enter_base(int sandbox_uid, int sandbox_gid, int report_fd) {
+    uid_t inner_uid = sandbox_uid >= 0 ? (uid_t)sandbox_uid : outer_uid;
+    gid_t inner_gid = sandbox_gid >= 0 ? (gid_t)sandbox_gid : outer_gid;
+    const char *failed = sandbox_map_ids(inner_uid, inner_gid);
+    if (failed != NULL) {
+        char path[32];
+        snprintf(path, sizeof path, "/proc/self/%s", strcmp(failed, "setgroups") == 0 ? "setgroups"
+                                                     : strcmp(failed, "uid-map") == 0   ? "uid_map"
+                                                                                        : "gid_map");
+        report_failure(report_fd, failed, errno, write_file_call, path, NULL);
+    }
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         report_failure(report_fd, "make-private", errno, "mount", "/", NULL);
@@ -583,6 +588,12 @@ void sandbox_enter(const struct plan *plan, int report_fd) {
     if (syscall(SYS_pivot_root, BASE, BASE "/oldroot") < 0)
         report_failure(report_fd, "pivot-root", errno, "pivot_root", BASE, NULL);
     if (chdir("/") < 0) report_failure(report_fd, "pivot-root", errno, "chdir", "/", NULL);
+    base_entered = true;
+}
+
+void sandbox_enter(const struct plan *plan, int report_fd) {
+    if (!base_entered) sandbox_enter_base(plan->sandbox_uid, plan->sandbox_gid, report_fd);
+    remember_pty_slave(plan);
 
     for (int i = 0; i < plan->op_count; i++) apply_op(&plan->ops[i], plan, report_fd);
 

@@ -8,7 +8,12 @@
 
 /* Records the caller's ids; call before clone() (inside, they are unmapped). */
 void sandbox_prepare(void);
-/* In the cloned child: id maps, new root, setup operations, loopback, hostname. */
+/* In the cloned child, before the plan is known (a spare sandbox): the id
+ * maps (sandbox_uid and sandbox_gid as in a plan: -1 for the caller's), then a
+ * scratch tmpfs as the root, the host's at /oldroot, an empty one at /newroot. */
+void sandbox_enter_base(int sandbox_uid, int sandbox_gid, int report_fd);
+/* In the cloned child: sandbox_enter_base() unless done, then the setup
+ * operations, the assembled tree as the root, loopback, hostname. */
 void sandbox_enter(const struct plan *plan, int report_fd);
 /* Right before exec: no capabilities, no_new_privs. */
 void sandbox_drop_privileges(int report_fd);

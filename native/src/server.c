@@ -297,7 +297,7 @@ struct spare {
     int pidfd;   /* kills and reaps it without racing pid reuse */
     int sock;    /* the keeper's end: the request goes here */
     int report;  /* read end of its report pipe */
-    int clone_flags;
+    int clone_flags, uid, gid; /* the namespaces it has and the ids it maps (as in a plan) */
 };
 static struct spare spare = {.pid = 0, .pidfd = -1, .sock = -1, .report = -1};
 
@@ -307,10 +307,14 @@ static bool spare_fits(const struct plan *plan) {
            plan->landlock_abi == 0;
 }
 
-/* In the spare: wait for the request, then be its sandbox's child. The request
- * arrives after the keeper parsed it and found the namespaces to be ours. */
-static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t keeper, int clone_flags) {
+/* In the spare: map the ids and make the scratch root, wait for the request,
+ * then be its sandbox's child. The request arrives after the keeper parsed it
+ * and found the namespaces and ids to be ours. A failure here is reported to
+ * the request that comes; if the spare died, the keeper clones afresh. */
+static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t keeper, const struct spare *self) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int clone_flags = self->clone_flags;
+    sandbox_enter_base(self->uid, self->gid, report_fd);
     int64_t spawn_us;
     int fds[SPAWN_FDS];
     int fd_count = 0;
@@ -341,9 +345,9 @@ static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t k
     child_run(&plan, report_fd, true, spawn_us, keeper);
 }
 
-/* After a sandboxed action started: a spare with its namespaces, if the
- * kernel allows (no spare otherwise; the next request clones its own). */
-static void spare_start(int clone_flags, int status_fd) {
+/* After a sandboxed action started: a spare with its namespaces and ids, if
+ * the kernel allows (no spare otherwise; the next request clones its own). */
+static void spare_start(const struct spare *wanted, int status_fd) {
     int pair[2], report[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return;
     if (pipe2(report, O_CLOEXEC) < 0) {
@@ -352,22 +356,23 @@ static void spare_start(int clone_flags, int status_fd) {
         return;
     }
     pid_t keeper = getpid();
-    int pidfd = -1;
+    struct spare ready = {.pidfd = -1, .sock = pair[0], .report = report[0], .clone_flags = wanted->clone_flags,
+                          .uid = wanted->uid, .gid = wanted->gid};
     sandbox_prepare();
-    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | CLONE_PIDFD | clone_flags, NULL, &pidfd, NULL, NULL);
-    if (pid == 0) {
+    ready.pid = (pid_t)syscall(SYS_clone, SIGCHLD | CLONE_PIDFD | ready.clone_flags, NULL, &ready.pidfd, NULL, NULL);
+    if (ready.pid == 0) {
         close(pair[0]);
         close(report[0]);
-        spare_main(pair[1], report[1], status_fd, keeper, clone_flags);
+        spare_main(pair[1], report[1], status_fd, keeper, &ready);
     }
     close(pair[1]);
     close(report[1]);
-    if (pid < 0) {
+    if (ready.pid < 0) {
         close(pair[0]);
         close(report[0]);
         return;
     }
-    spare = (struct spare){.pid = pid, .pidfd = pidfd, .sock = pair[0], .report = report[0], .clone_flags = clone_flags};
+    spare = ready;
 }
 
 static void spare_forget(void) {
@@ -393,7 +398,8 @@ static void spare_discard(void) {
  * is discarded. */
 static void spare_take(const struct request_header *h, size_t len, struct plan *plan) {
     if (spare.pid == 0) return;
-    if (!spare_fits(plan) || plan->clone_flags != spare.clone_flags) {
+    if (!spare_fits(plan) || plan->clone_flags != spare.clone_flags || plan->sandbox_uid != spare.uid ||
+        plan->sandbox_gid != spare.gid) {
         spare_discard();
         return;
     }
@@ -422,25 +428,26 @@ static void spare_take(const struct request_header *h, size_t len, struct plan *
 
 /* In a keeper: runs one request's action as one-shot mode would, writing its
  * status records to status_fd (the keeper's socket), to the last one. Returns
- * the namespaces (clone flags) for a spare when the action's sandbox started
- * under paddock's init, else 0. */
-static int keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS], int status_fd) {
+ * whether the action's sandbox started under paddock's init: then *next holds
+ * its namespaces and ids, for a spare. */
+static bool keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS], int status_fd,
+                         struct spare *next) {
     static bool joined; /* this keeper lives in the shared namespaces now */
     struct plan plan;
     char **argv = NULL, **envp = NULL;
-    int spare_flags = 0;
+    bool handed_over = false;
     if (request_plan(h, len, fds, status_fd, &plan, &argv, &envp)) {
         if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) {
             if (joined) plan.clone_flags &= ~CLONE_NEWNET;
             else joined = join_shared_netns(&plan);
         }
         spare_take(h, len, &plan);
-        int flags = plan.clone_flags;
-        if (run_action(&plan) == HANDED_OVER && spare_fits(&plan)) spare_flags = flags;
+        *next = (struct spare){.clone_flags = plan.clone_flags, .uid = plan.sandbox_uid, .gid = plan.sandbox_gid};
+        handed_over = run_action(&plan) == HANDED_OVER && spare_fits(&plan);
     }
     free(envp);
     free(argv);
-    return spare_flags;
+    return handed_over;
 }
 
 /* Keeper signals that came before their request was read (the owner sends
@@ -547,10 +554,11 @@ static _Noreturn void keeper_main(int sock) {
                 serving = h->id;
                 supervise_accept_tag((uint32_t)h->id);
                 replay_early_signals(h->id);
-                int spare_flags = keeper_serve(h, (size_t)n, fds, sock);
+                struct spare next;
+                bool sandboxed = keeper_serve(h, (size_t)n, fds, sock, &next);
                 /* Hold nothing of the action's: its pipes must reach end of file. */
                 for (int target = 0; target < 3; target++) dup2(dev_null, target);
-                if (spare_flags != 0) spare_start(spare_flags, sock);
+                if (sandboxed) spare_start(&next, sock);
                 continue;
             }
             for (int i = 0; i < fd_count; i++) close(fds[i]);

@@ -31,6 +31,8 @@
  *   the keeper serves on once the action runs, passes cancels on to that init
  *   and reaps it. A request the keeper cannot read gets one setup-failed
  *   record. End of file before the last record means the keeper died.
+ *   After a sandboxed action has started, the keeper readies a spare sandbox
+ *   child for the next request (server.c); the owner sees no difference.
  * The owner closes a keeper's socket to let it go; the keeper then exits.
  * When the server ends, so does every keeper, killing its action's tree. */
 #ifndef PADDOCK_SERVER_H

@@ -134,28 +134,28 @@ class SpawnServerTest {
         String hostPid = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
         Sandbox own = Sandbox.hostReadOnly();
         Sandbox onHostNetwork = Sandbox.newBuilder(Sandbox.Base.HOST_READ_ONLY).network(Sandbox.Network.HOST).build();
+        Sandbox asOtherUser = Sandbox.newBuilder(Sandbox.Base.HOST_READ_ONLY).uid(4321).gid(4321).build();
+        String ourUid = Files.getAttribute(Path.of("/proc/self"), "unix:uid").toString();
         // One at a time, so one keeper serves them all: after each sandboxed one a spare sandbox
-        // with its namespaces waits, and must serve only a request that wants the same ones.
-        List<Sandbox> order = new ArrayList<>(List.of(own, own, onHostNetwork, own, onHostNetwork, onHostNetwork, own));
+        // with its namespaces and ids waits, and must serve only a request that wants the same.
+        List<Sandbox> order = new ArrayList<>(
+                List.of(own, own, onHostNetwork, own, asOtherUser, own, onHostNetwork, onHostNetwork, own));
         order.add(3, null); // a plain action in between
         order.add(1, null);
+        // Namespace inode numbers are reused once a namespace is gone, so each action's are compared
+        // with the host's, which live on.
         try (Paddock paddock = Paddock.create(SpawnMode.SERVER)) {
-            List<String> ownNets = new ArrayList<>();
-            List<String> pids = new ArrayList<>();
             for (Sandbox sandbox : order) {
                 List<String> ns = namespaces(paddock, sandbox);
                 if (sandbox == null) {
-                    assertEquals(List.of(hostNet, hostPid), ns, "a plain action runs in the host's namespaces");
+                    assertEquals(List.of(hostNet, hostPid, ourUid), ns, "a plain action runs in the host's namespaces");
                     continue;
                 }
-                pids.add(ns.get(1));
-                if (sandbox == own) ownNets.add(ns.get(0));
-                else assertEquals(hostNet, ns.get(0), "Network.HOST keeps the host's network namespace");
+                assertEquals(sandbox == asOtherUser ? "4321" : ourUid, ns.get(2), "the uid inside");
+                assertNotEquals(hostPid, ns.get(1), "a sandbox has a pid namespace of its own");
+                if (sandbox == onHostNetwork) assertEquals(hostNet, ns.get(0), "Network.HOST keeps the host's network namespace");
+                else assertNotEquals(hostNet, ns.get(0), "a LOOPBACK action has a network namespace of its own");
             }
-            assertEquals(ownNets.size(), ownNets.stream().distinct().count(), "each LOOPBACK action has its own: " + ownNets);
-            assertFalse(ownNets.contains(hostNet), "a LOOPBACK action is not in the host's network namespace");
-            assertEquals(pids.size(), pids.stream().distinct().count(), "each sandbox has its own pid namespace: " + pids);
-            assertFalse(pids.contains(hostPid));
         }
     }
 
@@ -183,9 +183,10 @@ class SpawnServerTest {
         assertEquals(List.of(), Procs.survivors(spares, "paddock-launch", WAIT), "a spare sandbox outlived its paddock");
     }
 
-    /** The net and pid namespaces an action (sandboxed, or plain for null) finds itself in. */
+    /** The net and pid namespaces an action (sandboxed, or plain for null) finds itself in, and its uid. */
     private static List<String> namespaces(Paddock paddock, Sandbox sandbox) throws Exception {
-        Action.Builder action = Action.newBuilder("readlink", "/proc/self/ns/net", "/proc/self/ns/pid").stdout(Stdio.pipe());
+        Action.Builder action = Action.newBuilder("sh", "-c", "readlink /proc/self/ns/net /proc/self/ns/pid; id -u")
+                .stdout(Stdio.pipe());
         if (sandbox != null) action.sandbox(sandbox);
         Execution e = paddock.start(action.build());
         String out = new String(e.stdout().readAllBytes(), StandardCharsets.UTF_8);
