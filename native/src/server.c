@@ -334,12 +334,14 @@ static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t k
             for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && fd_count < SPAWN_FDS; i++)
                 memcpy(&fds[fd_count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
     close(sock);
-    if (fd_count != SPAWN_FDS) report_failure(report_fd, "request", EINVAL, "recvmsg", NULL, NULL);
+    /* The keeper sent three fds and a request it parsed itself: neither check
+     * fails but for a lack of fds or memory. */
+    if (fd_count != SPAWN_FDS) report_failure(report_fd, "request", EMFILE, "recvmsg", NULL, NULL);
     const struct request_header *h = (const struct request_header *)request;
     struct plan plan;
     char **argv, **envp;
-    if (!request_plan(h, (size_t)n - sizeof spawn_us, fds, status_fd, &plan, &argv, &envp))
-        report_failure(report_fd, "request", EINVAL, "plan", NULL, NULL);
+    /* Its failure record is written: exit as an init whose record is out. */
+    if (!request_plan(h, (size_t)n - sizeof spawn_us, fds, status_fd, &plan, &argv, &envp)) _exit(125);
     plan.clone_flags = clone_flags; /* the keeper's, after it joined the shared network namespace */
     supervise_accept_tag((uint32_t)h->id);
     child_run(&plan, report_fd, true, spawn_us, keeper);
@@ -375,17 +377,23 @@ static void spare_start(const struct spare *wanted, int status_fd) {
     spare = ready;
 }
 
+/* Lets go of the spare's fds but its report pipe (the one taking the request
+ * reads that). */
 static void spare_forget(void) {
     close(spare.pidfd);
     close(spare.sock);
     spare = (struct spare){.pid = 0, .pidfd = -1, .sock = -1, .report = -1};
 }
 
-/* Kills the spare and reaps it, so that no supervision of another action
- * counts it as one of its own. It may have been reaped already (it died, and a
- * keeper reaps any child): the pidfd then refers to nothing. */
+/* Ends the spare and reaps it, so that no supervision of another action
+ * counts it as one of its own. End of file on its socket makes it exit by
+ * itself, even where signals by pidfd are refused; SIGKILL only hurries it.
+ * It may have been reaped already (it died, and a keeper reaps any child):
+ * the pidfd then refers to nothing. */
 static void spare_discard(void) {
     if (spare.pid == 0) return;
+    close(spare.sock);
+    spare.sock = -1;
     syscall(SYS_pidfd_send_signal, spare.pidfd, SIGKILL, NULL, 0);
     siginfo_t info;
     while (waitid(P_PIDFD, (id_t)spare.pidfd, &info, WEXITED) < 0 && errno == EINTR) {}
