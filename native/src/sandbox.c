@@ -614,9 +614,12 @@ void sandbox_enter(const struct plan *plan, int report_fd) {
 void sandbox_drop_privileges(int report_fd) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
-    for (int cap = 0; cap <= 63 && !getenv("NOBSET"); cap++)
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+    /* Capabilities are numbered from 0 up: the first EINVAL is past the kernel's last. */
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+            if (errno == EINVAL) break;
             report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
+        }
     struct cap_header header = {CAP_VERSION_3, 0};
     struct cap_data data[2];
     memset(data, 0, sizeof data);
