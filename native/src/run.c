@@ -227,8 +227,6 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
     /* A sandbox's child reports over a pipe (notes, then a failure or EOF at
      * exec); a vforked child only ever reports a failure, in our memory. */
     int report[2] = {-1, -1};
-    /* With a pid namespace, paddock's init supervises the action from inside. */
-    bool under_init = uses_namespaces(plan) && (plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1;
     pid_t launcher = getpid();
     int64_t spawn_us = monotonic_us();
     struct child_report failure;
@@ -271,7 +269,7 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
     }
     if (pid == 0) {
         if (report[0] >= 0) close(report[0]);
-        child_run(plan, report[1], under_init, spawn_us, launcher);
+        child_run(plan, report[1], runs_under_init(plan), spawn_us, launcher);
     }
     if (report[0] >= 0) {
         /* Notes about the sandbox's setup come first (init writes them as
@@ -299,7 +297,7 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
         }
         return report_child_failure(plan->status_fd, &failure, &out);
     }
-    if (under_init) {
+    if (runs_under_init(plan)) {
         supervise_hand_over(pid, record_request_tag(), spawn_us);
         if (plan->return_at_start) return HANDED_OVER;
         /* One-shot mode: init's exit status is the outcome's exit code. */

@@ -2,6 +2,9 @@
 #ifndef PADDOCK_RUN_H
 #define PADDOCK_RUN_H
 
+#include <sched.h>
+#include <stdbool.h>
+
 #include "child.h"
 #include "plan.h"
 #include "supervise.h"
@@ -13,6 +16,12 @@
 int run_action(struct plan *plan);
 
 #define HANDED_OVER (-2)
+
+/* Whether the plan's action runs under paddock's init: a sandbox with a pid
+ * namespace, which supervises the action from inside. */
+static inline bool runs_under_init(const struct plan *plan) {
+    return plan->clone_flags != 0 && plan->landlock_abi == 0 && (plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1;
+}
 
 /* The record that says the action runs (one-shot mode). */
 void emit_spawned(int status_fd, pid_t pid, pid_t launcher_pid);

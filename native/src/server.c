@@ -212,17 +212,18 @@ static char **split_strings(char **p, const char *end, uint32_t count) {
     return items;
 }
 
-/* Receives one request into `request`, with at most SPAWN_FDS fds (any more
- * are closed). Returns recvmsg's result; *truncated says whether the message
- * or its fds did not fit. */
-static ssize_t receive_request(int sock, int flags, int fds[SPAWN_FDS], int *fd_count, bool *truncated) {
-    struct iovec iov = {request, sizeof request};
+/* Receives one request into `request` (after prefix_len bytes into prefix,
+ * when given), with at most SPAWN_FDS fds (any more are closed). Returns
+ * recvmsg's result; *truncated says whether the message or its fds did not fit. */
+static ssize_t receive_request(int sock, int flags, void *prefix, size_t prefix_len, int fds[SPAWN_FDS],
+                               int *fd_count, bool *truncated) {
+    struct iovec iov[2] = {{prefix, prefix_len}, {request, sizeof request}};
     union {
         char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
         struct cmsghdr align;
     } control;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof control.buf};
+    struct msghdr msg = {.msg_iov = prefix != NULL ? iov : iov + 1, .msg_iovlen = prefix != NULL ? 2 : 1,
+                         .msg_control = control.buf, .msg_controllen = sizeof control.buf};
     *fd_count = 0;
     ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
     if (n <= 0) return n;
@@ -238,6 +239,26 @@ static ssize_t receive_request(int sock, int flags, int fds[SPAWN_FDS], int *fd_
     }
     *truncated = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
     return n;
+}
+
+/* Sends iov with fds (count of them, none for 0) by SCM_RIGHTS; sendmsg's result. */
+static ssize_t send_with_fds(int sock, const struct iovec *iov, size_t iov_count, const int *fds, size_t count) {
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
+    if (count > 0) {
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * count);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * count);
+    }
+    return sendmsg(sock, &msg, MSG_NOSIGNAL);
 }
 
 /* A request that cannot run: its one record, a setup failure. */
@@ -301,12 +322,6 @@ struct spare {
 };
 static struct spare spare = {.pid = 0, .pidfd = -1, .sock = -1, .report = -1};
 
-/* Whether a plan's child could be a spare: a sandbox with paddock's init. */
-static bool spare_fits(const struct plan *plan) {
-    return plan->clone_flags != 0 && (plan->clone_flags & CLONE_NEWPID) && !plan->as_pid_1 &&
-           plan->landlock_abi == 0;
-}
-
 /* In the spare: map the ids and make the scratch root, wait for the request,
  * then be its sandbox's child. The request arrives after the keeper parsed it
  * and found the namespaces and ids to be ours. A failure here is reported to
@@ -317,22 +332,12 @@ static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t k
     sandbox_enter_base(self->uid, self->gid, report_fd);
     int64_t spawn_us;
     int fds[SPAWN_FDS];
-    int fd_count = 0;
-    struct iovec iov[2] = {{&spawn_us, sizeof spawn_us}, {request, sizeof request}};
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
-        struct cmsghdr align;
-    } control;
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf,
-                         .msg_controllen = sizeof control.buf};
+    int fd_count;
+    bool truncated;
     ssize_t n;
-    do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    do n = receive_request(sock, 0, &spawn_us, sizeof spawn_us, fds, &fd_count, &truncated);
     while (n < 0 && errno == EINTR);
     if (n <= (ssize_t)sizeof spawn_us) _exit(0); /* let go: the keeper ended, or wants other namespaces */
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-            for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && fd_count < SPAWN_FDS; i++)
-                memcpy(&fds[fd_count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
     close(sock);
     /* The keeper sent three fds and a request it parsed itself: neither check
      * fails but for a lack of fds or memory. */
@@ -406,27 +411,15 @@ static void spare_discard(void) {
  * is discarded. */
 static void spare_take(const struct request_header *h, size_t len, struct plan *plan) {
     if (spare.pid == 0) return;
-    if (!spare_fits(plan) || plan->clone_flags != spare.clone_flags || plan->sandbox_uid != spare.uid ||
+    if (!runs_under_init(plan) || plan->clone_flags != spare.clone_flags || plan->sandbox_uid != spare.uid ||
         plan->sandbox_gid != spare.gid) {
         spare_discard();
         return;
     }
     int64_t spawn_us = monotonic_us();
     struct iovec iov[2] = {{&spawn_us, sizeof spawn_us}, {(void *)h, len}};
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
-        struct cmsghdr align;
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf,
-                         .msg_controllen = sizeof control.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * SPAWN_FDS);
-    int stdio[SPAWN_FDS] = {0, 1, 2};
-    memcpy(CMSG_DATA(c), stdio, sizeof stdio);
-    if (sendmsg(spare.sock, &msg, MSG_NOSIGNAL) < 0) { /* it died: clone afresh */
+    const int stdio[SPAWN_FDS] = {0, 1, 2};
+    if (send_with_fds(spare.sock, iov, 2, stdio, SPAWN_FDS) < 0) { /* it died: clone afresh */
         spare_discard();
         return;
     }
@@ -451,7 +444,7 @@ static bool keeper_serve(const struct request_header *h, size_t len, int fds[SPA
         }
         spare_take(h, len, &plan);
         *next = (struct spare){.clone_flags = plan.clone_flags, .uid = plan.sandbox_uid, .gid = plan.sandbox_gid};
-        handed_over = run_action(&plan) == HANDED_OVER && spare_fits(&plan);
+        handed_over = run_action(&plan) == HANDED_OVER && runs_under_init(&plan);
     }
     free(envp);
     free(argv);
@@ -544,7 +537,7 @@ static _Noreturn void keeper_main(int sock) {
             int fds[SPAWN_FDS];
             int fd_count;
             bool truncated = false;
-            ssize_t n = receive_request(sock, MSG_DONTWAIT, fds, &fd_count, &truncated);
+            ssize_t n = receive_request(sock, MSG_DONTWAIT, NULL, 0, fds, &fd_count, &truncated);
             if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
             if (n <= 0) keeper_exit(sock, serving); /* the owner let this keeper go, or died */
             if (getppid() != server_pid) { /* the server died: the action would have no supervisor's parent */
@@ -619,22 +612,8 @@ static void new_keeper(const struct request_header *h, int sock) {
         reply.envc = (uint32_t)errno;
     }
     struct iovec iov = {&reply, sizeof reply};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (keeper_sock >= 0) {
-        msg.msg_control = control.buf;
-        msg.msg_controllen = sizeof control.buf;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &keeper_sock, sizeof(int));
-    }
-    ssize_t ignored = sendmsg(sock, &msg, MSG_NOSIGNAL); /* if the owner is gone, so is the keeper soon */
+    /* if the owner is gone, so is the keeper soon */
+    ssize_t ignored = send_with_fds(sock, &iov, 1, &keeper_sock, keeper_sock >= 0 ? 1 : 0);
     (void)ignored;
     if (keeper_sock >= 0) close(keeper_sock);
 }
@@ -657,7 +636,7 @@ static bool serve_requests(int sock) {
         int fds[SPAWN_FDS];
         int fd_count;
         bool truncated = false;
-        ssize_t n = receive_request(sock, MSG_DONTWAIT, fds, &fd_count, &truncated);
+        ssize_t n = receive_request(sock, MSG_DONTWAIT, NULL, 0, fds, &fd_count, &truncated);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return true;
         if (n <= 0) return false; /* end of file: the owner closed its end or died */
