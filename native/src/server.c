@@ -311,7 +311,12 @@ static bool request_plan(const struct request_header *h, size_t len, int fds[SPA
  * waits on its own socket; when the next request wants the same namespaces,
  * the keeper passes it on there with the action's stdio, and the spare sets up
  * the sandbox and becomes the action's init as a freshly cloned child would.
- * When the request wants anything else, the spare is killed first. */
+ * When the request wants anything else, the spare is killed first.
+ *
+ * The owner asks for a spare (REQUEST_READY_SPARE) only while its spawns
+ * leave a core idle: with every core busy, readying a spare costs more CPU
+ * than it saves (a tenth of the throughput of two sandboxed spawns at a time
+ * on two cores), and takes it from the action running beside it. */
 
 struct spare {
     pid_t pid;   /* 0: none */
@@ -545,7 +550,8 @@ static _Noreturn void keeper_main(int sock) {
                 keeper_exit(sock, serving);
             }
             const struct request_header *h = (const struct request_header *)request;
-            if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC || h->type != REQUEST_SPAWN)
+            if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC ||
+                (h->type & ~REQUEST_READY_SPARE) != REQUEST_SPAWN)
                 refuse(sock, (size_t)n < sizeof *h ? 0 : h->id, "not a paddock spawn request");
             else if (truncated)
                 refuse(sock, h->id, "the spawn request is too large for the spawn server");
@@ -555,11 +561,12 @@ static _Noreturn void keeper_main(int sock) {
                 serving = h->id;
                 supervise_accept_tag((uint32_t)h->id);
                 replay_early_signals(h->id);
+                bool ready_spare = (h->type & REQUEST_READY_SPARE) != 0;
                 struct spare next;
                 bool sandboxed = keeper_serve(h, (size_t)n, fds, sock, &next);
                 /* Hold nothing of the action's: its pipes must reach end of file. */
                 for (int target = 0; target < 3; target++) dup2(dev_null, target);
-                if (sandboxed) spare_start(&next, sock);
+                if (sandboxed && ready_spare) spare_start(&next, sock);
                 continue;
             }
             for (int i = 0; i < fd_count; i++) close(fds[i]);

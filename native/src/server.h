@@ -31,7 +31,8 @@
  *   the keeper serves on once the action runs, passes cancels on to that init
  *   and reaps it. A request the keeper cannot read gets one setup-failed
  *   record. End of file before the last record means the keeper died.
- *   After a sandboxed action has started, the keeper readies a spare sandbox
+ *   With REQUEST_READY_SPARE set in type, the owner has a core to spare:
+ *   after a sandboxed action has started, the keeper readies a spare sandbox
  *   child for the next request (server.c); the owner sees no difference.
  * The owner closes a keeper's socket to let it go; the keeper then exits.
  * When the server ends, so does every keeper, killing its action's tree. */
@@ -44,6 +45,8 @@
 #define SERVER_READY 0x59444552u  /* "REDY" */
 
 enum request_type { REQUEST_SPAWN = 1, REQUEST_SIGNAL = 2, REQUEST_KEEPER = 3 };
+/* A flag in a REQUEST_SPAWN's type: ready a spare after this action. */
+#define REQUEST_READY_SPARE 0x10000u
 
 struct request_header {
     uint32_t magic;

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -27,6 +28,8 @@ public final class SpawnServer implements AutoCloseable {
     private static final int MAGIC = 0x314b4450;
     private static final int READY = 0x59444552;
     private static final int SPAWN = 1;
+    /** In a spawn request's type: ready a spare sandbox after this action (server.h). */
+    private static final int READY_SPARE = 0x10000;
     private static final int SIGNAL = 2;
     private static final int KEEPER = 3;
     private static final int HEADER_SIZE = 24;
@@ -76,6 +79,10 @@ public final class SpawnServer implements AutoCloseable {
     private final int devNullRead;
     private final int devNullWrite;
     private final AtomicLong ids = new AtomicLong();
+    /* Requests sent whose last record has not come yet. Only a hint (keepers ready spare
+     * sandboxes while it leaves a core idle), so a count gone astray costs speed, not function. */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final int sparesUpTo = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     /* Users of the server's socket and of the idle pools share the read lock; replacing the server
      * or closing takes the write lock, so that no fd is closed (and its number reused) while
      * another thread still uses it. */
@@ -102,7 +109,8 @@ public final class SpawnServer implements AutoCloseable {
     Request spawn(List<String> argv, List<String> envp, int[] fds, boolean sharedNetwork) throws IOException {
         if (unavailable != null) throw new NotServed("no spawn server", unavailable);
         long id = ids.incrementAndGet();
-        byte[] request = spawnRequest(id, argv, envp);
+        // A spare sandbox is made while the action runs: worth it only with a core to spare for it.
+        byte[] request = spawnRequest(id, argv, envp, inFlight.get() < sparesUpTo);
         if (request.length > MAX_REQUEST)
             throw new NotServed("spawn request of " + request.length + " bytes exceeds the spawn server's "
                     + MAX_REQUEST, null);
@@ -114,6 +122,7 @@ public final class SpawnServer implements AutoCloseable {
             }
             try {
                 Native.sendWithFds(keeper.socket, request, fds);
+                inFlight.incrementAndGet();
                 return new Request(id, keeper);
             } catch (Native.ErrnoException e) {
                 Native.close(keeper.socket); // that keeper has gone (its server died, or it was let go)
@@ -130,6 +139,7 @@ public final class SpawnServer implements AutoCloseable {
     void finished(Request request, boolean keeperFit) {
         Keeper keeper = request.keeper();
         keeper.served++;
+        inFlight.decrementAndGet();
         lock.readLock().lock();
         try {
             if (keeperFit && !closed && keeper.generation == generation && keeper.served < KEEPER_ACTIONS) {
@@ -311,14 +321,14 @@ public final class SpawnServer implements AutoCloseable {
     /* Most actions pass the same environment list (the JVM's own): encode it once. */
     private volatile EncodedStrings lastEnvironment = EncodedStrings.of(List.of());
 
-    private byte[] spawnRequest(long id, List<String> argv, List<String> envp) {
+    private byte[] spawnRequest(long id, List<String> argv, List<String> envp, boolean readySpare) {
         EncodedStrings environment = lastEnvironment;
         if (environment.strings() != envp) // the same list, not an equal one: equals would cost a scan
             lastEnvironment = environment = EncodedStrings.of(envp);
         byte[] arguments = EncodedStrings.of(argv).bytes();
         ByteBuffer request = ByteBuffer.allocate(HEADER_SIZE + arguments.length + environment.bytes().length)
                 .order(ByteOrder.nativeOrder());
-        request.putInt(MAGIC).putInt(SPAWN).putLong(id).putInt(argv.size()).putInt(envp.size());
+        request.putInt(MAGIC).putInt(readySpare ? SPAWN | READY_SPARE : SPAWN).putLong(id).putInt(argv.size()).putInt(envp.size());
         return request.put(arguments).put(environment.bytes()).array();
     }
 
