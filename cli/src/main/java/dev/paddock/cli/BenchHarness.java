@@ -14,8 +14,10 @@ import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,6 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BenchHarness {
     static final int ROUNDS = 5;
+    /** The warm-up ends once this many cycles of batches in a row spent under 1% of their time compiling. */
+    static final int QUIET_CYCLES = 3;
     static final String PADDOCK = "paddock";
 
     /** One subject's latencies (ns), failures and wall time for a batch of spawns. */
@@ -71,10 +75,11 @@ final class BenchHarness {
      * <p>The warm-up alternates batches between the subjects as the rounds do, because the C
      * baselines run through paddock too, with their output piped: a paddock warmed on discarded
      * output alone is deoptimized by the first piped run and recompiled during the measured rounds.
-     * It lasts the warm-up time per subject, then goes on until a whole cycle of batches spent under
-     * 1% of its time compiling (a daemon that has run for a while has compiled its hot paths; on two
-     * cores the JIT finishes paddock's largest methods seconds after they became hot), but at most
-     * three times as long. It says how long it took.
+     * It lasts the warm-up time per subject, then goes on until the last three cycles of batches
+     * together spent under 1% of their time compiling (a daemon that has run for a while has
+     * compiled its hot paths; on two cores the JIT compiles in bursts for 15 seconds or more, with
+     * quiet cycles between them, and one quiet cycle ended the warm-up in the middle of them), but
+     * at most three times as long. It says how long it took.
      */
     List<LatencyStats> run(Map<String, Subject> subjects) throws Exception {
         int batch = Math.min(500, Math.max(50, spawns / 5));
@@ -83,12 +88,16 @@ final class BenchHarness {
         long minimum = warmup.toNanos() * subjects.size();
         long start = System.nanoTime();
         boolean jitQuiet = false;
+        Deque<long[]> recent = new ArrayDeque<>(); // {cycle ms, compiling ms} of the last cycles
         do {
             long cycleStart = System.nanoTime();
             long compiledMillis = jitTimed ? jit.getTotalCompilationTime() : 0;
             for (Subject subject : subjects.values()) subject.measure(batch);
-            long cycleMillis = (System.nanoTime() - cycleStart) / 1_000_000;
-            jitQuiet = jitTimed && (jit.getTotalCompilationTime() - compiledMillis) * 100 < cycleMillis;
+            recent.addLast(new long[] {(System.nanoTime() - cycleStart) / 1_000_000,
+                    jitTimed ? jit.getTotalCompilationTime() - compiledMillis : 0});
+            if (recent.size() > QUIET_CYCLES) recent.removeFirst();
+            jitQuiet = jitTimed && recent.size() == QUIET_CYCLES
+                    && recent.stream().mapToLong(c -> c[1]).sum() * 100 < recent.stream().mapToLong(c -> c[0]).sum();
         } while (System.nanoTime() - start < minimum || (!jitQuiet && jitTimed && System.nanoTime() - start < 3 * minimum));
         out.printf(Locale.ROOT, "warm-up: %.1f s, %s%n", (System.nanoTime() - start) / 1e9, !jitTimed
                 ? "this JVM does not time its JIT compiler"
