@@ -183,6 +183,63 @@ class SpawnServerTest {
         assertEquals(List.of(), Procs.survivors(spares, "paddock-launch", WAIT), "a spare sandbox outlived its paddock");
     }
 
+    /**
+     * A spare is readied only while the Paddock's spawns in flight leave a core idle: with one
+     * more sandboxed action running than that, every keeper but the last has a spare. Each keeper
+     * has made its choice once it is back in poll(2) for its next request, after its action started.
+     */
+    @Test
+    void sparesOnlyWhileTheSpawnsInFlightLeaveACoreIdle() throws Exception {
+        String max = Files.readAllLines(Path.of("/proc/sys/user/max_user_namespaces")).get(0).trim();
+        assumeTrue(!max.equals("0"), "the kernel allows no user namespaces (user.max_user_namespaces=0)");
+        int withSpare = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+        Action upThenCat = Action.newBuilder("sh", "-c", "echo up; exec cat").sandbox(Sandbox.hostReadOnly())
+                .stdin(Stdio.pipe()).stdout(Stdio.pipe()).build();
+        try (Paddock paddock = Paddock.create(SpawnMode.SERVER)) {
+            List<Execution> running = new ArrayList<>();
+            for (int i = 0; i <= withSpare; i++) {
+                Execution e = paddock.start(upThenCat);
+                running.add(e);
+                byte[] up = e.stdout().readNBytes(3);
+                assertEquals("up\n", new String(up, StandardCharsets.UTF_8), "action " + i + " did not start");
+            }
+            List<Long> keepers = awaitIdleKeepers(paddock.spawnServerPid(), withSpare + 1);
+            Map<Long, Long> parents = parents();
+            long spares = parents.entrySet().stream()
+                    .filter(p -> keepers.contains(p.getValue()) && !parents.containsValue(p.getKey())).count();
+            assertEquals(withSpare, spares, "spare sandboxes with " + (withSpare + 1) + " actions in flight on "
+                    + Runtime.getRuntime().availableProcessors() + " cores");
+            for (Execution e : running) {
+                e.stdin().close();
+                Outcome o = e.await(WAIT).orElseThrow(() -> new AssertionError("cat did not end"));
+                assertTrue(o.succeeded(), o.toString());
+            }
+        }
+    }
+
+    /**
+     * The server's keepers, once there are count of them and each is back in poll(2) (x86_64: 7,
+     * or ppoll: 271; aarch64 has only ppoll: 73), waiting for its next request (bounded).
+     */
+    private static List<Long> awaitIdleKeepers(long server, int count) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        for (;;) {
+            List<Long> keepers = parents().entrySet().stream().filter(p -> p.getValue() == server).map(Map.Entry::getKey).toList();
+            boolean idle = keepers.size() == count && keepers.stream().allMatch(k -> {
+                try {
+                    String call = Files.readString(Path.of("/proc/" + k + "/syscall")).split(" ")[0].trim();
+                    return call.equals("7") || call.equals("271") || call.equals("73");
+                } catch (IOException gone) {
+                    return false;
+                }
+            });
+            if (idle) return keepers;
+            if (System.nanoTime() > deadline)
+                throw new AssertionError("no " + count + " idle keepers within " + WAIT + ": " + keepers);
+            Thread.sleep(5); // polling /proc: the event is every keeper waiting for its next request
+        }
+    }
+
     /** The net and pid namespaces an action (sandboxed, or plain for null) finds itself in, and its uid. */
     private static List<String> namespaces(Paddock paddock, Sandbox sandbox) throws Exception {
         Action.Builder action = Action.newBuilder("sh", "-c", "readlink /proc/self/ns/net /proc/self/ns/pid; id -u")

@@ -82,7 +82,7 @@ public final class SpawnServer implements AutoCloseable {
     /* Requests sent whose last record has not come yet. Only a hint (keepers ready spare
      * sandboxes while it leaves a core idle), so a count gone astray costs speed, not function. */
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final int sparesUpTo = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    private final int spareWhileInFlightBelow = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     /* Users of the server's socket and of the idle pools share the read lock; replacing the server
      * or closing takes the write lock, so that no fd is closed (and its number reused) while
      * another thread still uses it. */
@@ -110,7 +110,7 @@ public final class SpawnServer implements AutoCloseable {
         if (unavailable != null) throw new NotServed("no spawn server", unavailable);
         long id = ids.incrementAndGet();
         // A spare sandbox is made while the action runs: worth it only with a core to spare for it.
-        byte[] request = spawnRequest(id, argv, envp, inFlight.get() < sparesUpTo);
+        byte[] request = spawnRequest(id, argv, envp, inFlight.get() < spareWhileInFlightBelow);
         if (request.length > MAX_REQUEST)
             throw new NotServed("spawn request of " + request.length + " bytes exceeds the spawn server's "
                     + MAX_REQUEST, null);
