@@ -15,11 +15,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -222,9 +225,10 @@ class SpawnServerTest {
      * or ppoll: 271; aarch64 has only ppoll: 73), waiting for its next request (bounded).
      */
     private static List<Long> awaitIdleKeepers(long server, int count) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        for (;;) {
+        AtomicReference<List<Long>> last = new AtomicReference<>(List.of()); // for the failure message
+        return poll(() -> "no " + count + " idle keepers within " + WAIT + ": " + last.get(), () -> {
             List<Long> keepers = parents().entrySet().stream().filter(p -> p.getValue() == server).map(Map.Entry::getKey).toList();
+            last.set(keepers);
             boolean idle = keepers.size() == count && keepers.stream().allMatch(k -> {
                 try {
                     String call = Files.readString(Path.of("/proc/" + k + "/syscall")).split(" ")[0].trim();
@@ -233,10 +237,21 @@ class SpawnServerTest {
                     return false;
                 }
             });
-            if (idle) return keepers;
-            if (System.nanoTime() > deadline)
-                throw new AssertionError("no " + count + " idle keepers within " + WAIT + ": " + keepers);
-            Thread.sleep(5); // polling /proc: the event is every keeper waiting for its next request
+            return idle ? keepers : null;
+        });
+    }
+
+    /**
+     * Polls /proc (bounded by WAIT) until probe finds what it looks for, and returns that; the
+     * event waited for is a process appearing or reaching a state, which nothing signals.
+     */
+    private static <T> T poll(Supplier<String> failure, Callable<T> probe) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        for (;;) {
+            T found = probe.call();
+            if (found != null) return found;
+            if (System.nanoTime() > deadline) throw new AssertionError(failure.get());
+            Thread.sleep(5);
         }
     }
 
@@ -259,10 +274,9 @@ class SpawnServerTest {
      * sandboxed action; this waits for it (bounded).
      */
     private static long awaitSpare(long server, long notThis) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        for (;;) {
+        String ourPidNs = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        return poll(() -> "no spare sandbox appeared within " + WAIT, () -> {
             Map<Long, Long> parents = parents();
-            String ourPidNs = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
             for (Map.Entry<Long, Long> p : parents.entrySet()) {
                 long pid = p.getKey();
                 boolean keepersChild = parents.getOrDefault(p.getValue(), -1L) == server;
@@ -277,18 +291,14 @@ class SpawnServerTest {
                     // exited meanwhile
                 }
             }
-            if (System.nanoTime() > deadline) throw new AssertionError("no spare sandbox appeared within " + WAIT);
-            Thread.sleep(5); // polling /proc: the event is the spare's appearance
-        }
+            return null;
+        });
     }
 
     /** Waits (bounded) until pid has a child whose command line starts with command. */
     private static void awaitChild(long pid, String command) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (parents().entrySet().stream().noneMatch(p -> p.getValue() == pid && Procs.alive(p.getKey(), command)))  {
-            if (System.nanoTime() > deadline) throw new AssertionError(pid + " started no " + command + " within " + WAIT);
-            Thread.sleep(5);
-        }
+        poll(() -> pid + " started no " + command + " within " + WAIT, () -> parents().entrySet().stream()
+                .anyMatch(p -> p.getValue() == pid && Procs.alive(p.getKey(), command)) ? Boolean.TRUE : null);
     }
 
     /** Every live process's parent, by pid. */
