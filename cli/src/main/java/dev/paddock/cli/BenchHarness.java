@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 
 /**
  * What every `paddock bench` subcommand shares: subjects measured from JVM
@@ -35,13 +36,40 @@ import java.util.concurrent.atomic.AtomicLong;
  * table and JSON that report them with paddock's ratio to each other subject.
  */
 final class BenchHarness {
-    static final int ROUNDS = 5;
+    /** At least this many rounds, and more for larger runs: at most ROUND_SPAWNS spawns per subject each. */
+    static final int MIN_ROUNDS = 5;
+    static final int ROUND_SPAWNS = 500;
     /** The warm-up ends once this many cycles of batches in a row spent under 1% of their time compiling. */
     static final int QUIET_CYCLES = 3;
     static final String PADDOCK = "paddock";
 
     /** One subject's latencies (ns), failures and wall time for a batch of spawns. */
-    record Measurement(long[] latencies, long failures, long wallNs) {}
+    record Measurement(long[] latencies, long failures, long wallNs) {
+        LatencyStats stats(String name) {
+            return LatencyStats.of(name, latencies, failures, wallNs);
+        }
+    }
+
+    /** The subjects' figures over the whole run (paddock first), and each round's, in the same order. */
+    record Figures(List<LatencyStats> total, List<List<LatencyStats>> rounds) {
+        LatencyStats paddock() {
+            return total.get(0);
+        }
+
+        List<LatencyStats> others() {
+            return total.subList(1, total.size());
+        }
+
+        /** paddock's median over another subject's, in every round. */
+        double[] roundMedianRatios(int other) {
+            return rounds.stream().mapToDouble(r -> r.get(0).medianUs() / r.get(other).medianUs()).toArray();
+        }
+
+        /** paddock's throughput over another subject's, in every round. */
+        double[] roundThroughputRatios(int other) {
+            return rounds.stream().mapToDouble(r -> r.get(0).perSecond() / r.get(other).perSecond()).toArray();
+        }
+    }
 
     @FunctionalInterface
     interface Subject {
@@ -69,8 +97,15 @@ final class BenchHarness {
         this.out = out;
     }
 
+    /** Rounds of at most ROUND_SPAWNS spawns per subject: the shorter a round, the less the machine drifts within it. */
+    int rounds() {
+        return Math.max(MIN_ROUNDS, (spawns + ROUND_SPAWNS - 1) / ROUND_SPAWNS);
+    }
+
     /**
-     * Warms the subjects up, then measures them in alternating rounds; paddock first.
+     * Warms the subjects up, then measures them in alternating rounds, every other one in reverse
+     * order (paddock first, then last), so that a machine drifting steadily through the run favours
+     * no subject.
      *
      * <p>The warm-up alternates batches between the subjects as the rounds do, because the C
      * baselines run through paddock too, with their output piped: a paddock warmed on discarded
@@ -81,7 +116,7 @@ final class BenchHarness {
      * quiet cycles between them, and one quiet cycle ended the warm-up in the middle of them), but
      * at most three times as long. It says how long it took.
      */
-    List<LatencyStats> run(Map<String, Subject> subjects) throws Exception {
+    Figures run(Map<String, Subject> subjects) throws Exception {
         int batch = Math.min(500, Math.max(50, spawns / 5));
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
@@ -103,19 +138,30 @@ final class BenchHarness {
                 ? "this JVM does not time its JIT compiler"
                 : jitQuiet ? "until the JIT had gone quiet" : "the JIT was still compiling at the limit");
         out.flush();
-        Map<String, List<Measurement>> samples = new LinkedHashMap<>();
-        subjects.keySet().forEach(name -> samples.put(name, new ArrayList<>()));
-        for (int round = 0; round < ROUNDS; round++) {
-            int n = spawns / ROUNDS + (round < spawns % ROUNDS ? 1 : 0);
-            for (Map.Entry<String, Subject> subject : subjects.entrySet())
-                samples.get(subject.getKey()).add(subject.getValue().measure(n));
+        List<String> names = List.copyOf(subjects.keySet());
+        List<Measurement[]> rounds = new ArrayList<>();
+        int count = rounds();
+        for (int round = 0; round < count; round++) {
+            int n = spawns / count + (round < spawns % count ? 1 : 0);
+            Measurement[] measured = new Measurement[names.size()];
+            for (int k = 0; k < names.size(); k++) {
+                int i = round % 2 == 0 ? k : names.size() - 1 - k;
+                measured[i] = subjects.get(names.get(i)).measure(n);
+            }
+            rounds.add(measured);
         }
-        List<LatencyStats> stats = new ArrayList<>();
-        samples.forEach((name, batches) -> stats.add(LatencyStats.of(name,
-                batches.stream().flatMapToLong(m -> Arrays.stream(m.latencies())).toArray(),
-                batches.stream().mapToLong(Measurement::failures).sum(),
-                batches.stream().mapToLong(Measurement::wallNs).sum())));
-        return stats;
+        List<LatencyStats> total = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            int subject = i;
+            total.add(LatencyStats.of(names.get(i),
+                    rounds.stream().flatMapToLong(r -> Arrays.stream(r[subject].latencies())).toArray(),
+                    rounds.stream().mapToLong(r -> r[subject].failures()).sum(),
+                    rounds.stream().mapToLong(r -> r[subject].wallNs()).sum()));
+        }
+        List<List<LatencyStats>> perRound = rounds.stream()
+                .map(r -> IntStream.range(0, names.size()).mapToObj(i -> r[i].stats(names.get(i))).toList())
+                .toList();
+        return new Figures(total, perRound);
     }
 
     /** Spawns n times from this JVM at the harness's concurrency. */
@@ -171,34 +217,55 @@ final class BenchHarness {
         return new Measurement(latencies, failures, wall);
     }
 
-    static void report(PrintWriter out, List<LatencyStats> stats) {
+    /** The table, then paddock's ratios to each other subject: over the run, and the lowest and highest round's. */
+    static void report(PrintWriter out, Figures figures) {
         out.printf(Locale.ROOT, "%-16s %8s %10s %10s %10s %12s %9s%n",
                 "subject", "spawns", "median_us", "p90_us", "p99_us", "per_second", "failures");
-        for (LatencyStats s : stats)
+        for (LatencyStats s : figures.total())
             out.printf(Locale.ROOT, "%-16s %8d %10.1f %10.1f %10.1f %12.1f %9d%n",
                     s.name(), s.spawns(), s.medianUs(), s.p90Us(), s.p99Us(), s.perSecond(), s.failures());
-        LatencyStats paddock = stats.get(0);
-        for (LatencyStats other : stats.subList(1, stats.size()))
-            out.printf(Locale.ROOT, "median ratio paddock/%s: %.2f%n", other.name(), paddock.medianUs() / other.medianUs());
-        for (LatencyStats other : stats.subList(1, stats.size()))
-            out.printf(Locale.ROOT, "throughput ratio paddock/%s: %.2f%n", other.name(),
-                    paddock.perSecond() / other.perSecond());
+        LatencyStats paddock = figures.paddock();
+        List<LatencyStats> others = figures.others();
+        for (int k = 0; k < others.size(); k++)
+            out.printf(Locale.ROOT, "median ratio paddock/%s: %.2f%s%n", others.get(k).name(),
+                    paddock.medianUs() / others.get(k).medianUs(), spread(figures.roundMedianRatios(k + 1)));
+        for (int k = 0; k < others.size(); k++)
+            out.printf(Locale.ROOT, "throughput ratio paddock/%s: %.2f%s%n", others.get(k).name(),
+                    paddock.perSecond() / others.get(k).perSecond(), spread(figures.roundThroughputRatios(k + 1)));
         out.flush();
     }
 
-    /** The figures as JSON: the header's fields, then subjects and paddock's median ratios. */
-    static String toJson(Map<String, Object> header, List<LatencyStats> stats) {
+    private static String spread(double[] perRound) {
+        return String.format(Locale.ROOT, " (rounds %.2f to %.2f)", Arrays.stream(perRound).min().orElse(0),
+                Arrays.stream(perRound).max().orElse(0));
+    }
+
+    /** The figures as JSON: the header's fields, then subjects and paddock's ratios, over the run and per round. */
+    static String toJson(Map<String, Object> header, Figures figures) {
         Map<String, Object> root = new LinkedHashMap<>(header);
-        root.put("subjects", stats.stream().map(LatencyStats::toMap).toList());
-        Map<String, Object> ratios = new LinkedHashMap<>();
-        for (LatencyStats other : stats.subList(1, stats.size()))
-            ratios.put("paddock/" + other.name(), Math.round(stats.get(0).medianUs() / other.medianUs() * 1000) / 1000.0);
-        root.put("median_ratios", ratios);
+        root.put("rounds", figures.rounds().size());
+        root.put("subjects", figures.total().stream().map(LatencyStats::toMap).toList());
+        LatencyStats paddock = figures.paddock();
+        List<LatencyStats> others = figures.others();
+        Map<String, Object> medians = new LinkedHashMap<>();
         Map<String, Object> throughput = new LinkedHashMap<>();
-        for (LatencyStats other : stats.subList(1, stats.size()))
-            throughput.put("paddock/" + other.name(),
-                    Math.round(stats.get(0).perSecond() / other.perSecond() * 1000) / 1000.0);
+        Map<String, Object> roundMedians = new LinkedHashMap<>();
+        Map<String, Object> roundThroughput = new LinkedHashMap<>();
+        for (int k = 0; k < others.size(); k++) {
+            String key = "paddock/" + others.get(k).name();
+            medians.put(key, round3(paddock.medianUs() / others.get(k).medianUs()));
+            throughput.put(key, round3(paddock.perSecond() / others.get(k).perSecond()));
+            roundMedians.put(key, Arrays.stream(figures.roundMedianRatios(k + 1)).mapToObj(BenchHarness::round3).toList());
+            roundThroughput.put(key, Arrays.stream(figures.roundThroughputRatios(k + 1)).mapToObj(BenchHarness::round3).toList());
+        }
+        root.put("median_ratios", medians);
         root.put("throughput_ratios", throughput);
+        root.put("round_median_ratios", roundMedians);
+        root.put("round_throughput_ratios", roundThroughput);
         return Json.write(root);
+    }
+
+    private static double round3(double v) {
+        return Math.round(v * 1000) / 1000.0;
     }
 }

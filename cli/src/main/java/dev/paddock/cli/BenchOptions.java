@@ -34,8 +34,8 @@ final class BenchOptions {
 
     /** Refuses counts the harness cannot use; returns the harness for them. */
     BenchHarness harness(CommandLine commandLine, Paddock paddock) {
-        if (spawns < BenchHarness.ROUNDS)
-            throw new CommandLine.ParameterException(commandLine, "-n must be at least " + BenchHarness.ROUNDS);
+        if (spawns < BenchHarness.MIN_ROUNDS)
+            throw new CommandLine.ParameterException(commandLine, "-n must be at least " + BenchHarness.MIN_ROUNDS);
         if (concurrency < 1) throw new CommandLine.ParameterException(commandLine, "-c must be at least 1");
         if (!(warmupSeconds >= 0 && warmupSeconds <= 3600))
             throw new CommandLine.ParameterException(commandLine, "--warmup takes 0 to 3600 seconds, not " + warmupSeconds);
@@ -44,7 +44,7 @@ final class BenchOptions {
     }
 
     /** With --json: the figures, after the benchmark's name, what it ran, and these options. */
-    void writeJson(String benchmark, Map<String, Object> subject, List<LatencyStats> stats) throws IOException {
+    void writeJson(String benchmark, Map<String, Object> subject, BenchHarness.Figures figures) throws IOException {
         if (json == null) return;
         Map<String, Object> header = new LinkedHashMap<>();
         header.put("benchmark", benchmark);
@@ -52,6 +52,6 @@ final class BenchOptions {
         header.put("spawns", spawns);
         header.put("concurrency", concurrency);
         header.put("warmup_seconds", warmupSeconds);
-        Files.writeString(json, BenchHarness.toJson(header, stats) + "\n");
+        Files.writeString(json, BenchHarness.toJson(header, figures) + "\n");
     }
 }

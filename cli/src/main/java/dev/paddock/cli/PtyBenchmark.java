@@ -55,13 +55,13 @@ final class PtyBenchmark implements Callable<Integer> {
             subjects.put(C_PTY, n -> harness.measureC(C_PTY, n, List.of(TOKEN, ECHO, TOKEN)));
             out.printf(Locale.ROOT, "spawning %s under a fresh pty %d times per subject at concurrency %d, "
                     + "in %d alternating rounds after at least %s s of warm-up each%n", ECHO, options.spawns, options.concurrency,
-                    BenchHarness.ROUNDS, options.warmupSeconds);
+                    harness.rounds(), options.warmupSeconds);
             out.flush();
-            List<LatencyStats> stats = harness.run(subjects);
-            BenchHarness.report(out, stats);
-            options.writeJson("pty", Map.of("command", ECHO + " " + TOKEN), stats);
+            BenchHarness.Figures figures = harness.run(subjects);
+            BenchHarness.report(out, figures);
+            options.writeJson("pty", Map.of("command", ECHO + " " + TOKEN), figures);
             // pty4j's losses are what the figures are for; paddock's own failures fail the run.
-            return stats.get(0).failures() > 0 ? 1 : 0;
+            return figures.paddock().failures() > 0 ? 1 : 0;
         }
     }
 

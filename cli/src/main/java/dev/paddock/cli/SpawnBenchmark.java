@@ -112,21 +112,21 @@ final class SpawnBenchmark implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "spawning %s %d times per subject at concurrency %d, in %d alternating rounds "
                     + "after at least %s s of warm-up each, paddock in %s mode%s%n", command, options.spawns, options.concurrency,
-                    BenchHarness.ROUNDS, options.warmupSeconds, mode, sandbox ? ", sandboxed, " + network + " network" : "");
+                    harness.rounds(), options.warmupSeconds, mode, sandbox ? ", sandboxed, " + network + " network" : "");
             out.flush();
-            List<LatencyStats> stats = harness.run(subjects);
-            BenchHarness.report(out, stats);
+            BenchHarness.Figures figures = harness.run(subjects);
+            BenchHarness.report(out, figures);
             Map<String, Object> subject = new LinkedHashMap<>();
             subject.put("command", command);
             subject.put("sandbox", sandbox);
             subject.put("mode", mode);
             if (sandbox) subject.put("network", network);
-            options.writeJson("spawn", subject, stats);
+            options.writeJson("spawn", subject, figures);
             if (paddock.spawnMode() != spawnMode) {
                 spec.commandLine().getErr().println("paddock bench: the spawn server did not start; paddock ran one-shot");
                 return 1;
             }
-            return stats.stream().anyMatch(s -> s.failures() > 0) ? 1 : 0;
+            return figures.total().stream().anyMatch(s -> s.failures() > 0) ? 1 : 0;
         }
     }
 

@@ -157,6 +157,18 @@ class CliTest {
         }
         assertTrue(r.stdout().contains("median ratio paddock/processbuilder"), r.stdout());
         assertTrue(r.stdout().contains("throughput ratio paddock/c-posix-spawn"), r.stdout());
+        // 50 spawns make the fewest rounds, 5 of 10 spawns each; every round has paddock's ratio to each subject.
+        Map<String, Object> root = Json.parseObject(Files.readString(json));
+        assertEquals(5L, root.get("rounds"), root.toString());
+        for (String figure : List.of("round_median_ratios", "round_throughput_ratios")) {
+            @SuppressWarnings("unchecked")
+            Map<String, List<Number>> perRound = (Map<String, List<Number>>) root.get(figure);
+            assertEquals(List.of("paddock/processbuilder", "paddock/c-posix-spawn"), List.copyOf(perRound.keySet()), figure);
+            for (List<Number> ratios : perRound.values()) {
+                assertEquals(5, ratios.size(), figure + ": " + ratios);
+                for (Number ratio : ratios) assertTrue(ratio.doubleValue() > 0, figure + ": " + ratios);
+            }
+        }
     }
 
     @Test
