@@ -138,6 +138,20 @@ class CliTest {
             assertTrue(r.stdout().contains(word), "help lacks " + word + ":\n" + r.stdout());
     }
 
+    @Test
+    void everyCommandsHelpPrintsCleanly(@TempDir Path dir) throws Exception {
+        // picocli reads descriptions as format strings: a lone % garbles the text and warns on stderr.
+        for (List<String> command : List.of(List.<String>of(), List.of("run"), List.of("serve"), List.of("doctor"),
+                List.of("bench"), List.of("bench", "spawn"), List.of("bench", "pty"), List.of("bench", "remote"))) {
+            List<String> args = new ArrayList<>(command);
+            args.add("--help");
+            Result r = paddock(dir, args.toArray(String[]::new));
+            assertEquals(0, r.exitCode(), args + ": " + r.stderr());
+            assertTrue(r.stdout().startsWith("Usage: paddock"), args + ":\n" + r.stdout());
+            assertEquals("", r.stderr(), args + " wrote to stderr");
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> benchSubjects(Path json) throws IOException {
         return (List<Map<String, Object>>) Json.parseObject(Files.readString(json)).get("subjects");
