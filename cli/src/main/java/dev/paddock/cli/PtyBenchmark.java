@@ -24,7 +24,8 @@ import picocli.CommandLine.Command;
         description = {
             "Spawn a command under a fresh pseudo-terminal N times through paddock,",
             "pty4j and a C baseline (posix_spawn in a new session with the pty slave as",
-            "fds 0-2), in rounds that alternate between them. Each spawn reads the",
+            "fds 0-2), in rounds that alternate between them (at most 500 spawns per",
+            "subject each, every other round in reverse order). Each spawn reads the",
             "terminal's output to the end and reaps the command; output without the",
             "command's token counts as a failure. Reports median/p90/p99 latency,",
             "spawns per second, failures, and ratios.",

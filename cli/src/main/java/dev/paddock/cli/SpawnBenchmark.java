@@ -25,8 +25,10 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "Spawn a command N times through paddock, java.lang.ProcessBuilder and a C",
-            "posix_spawn baseline, in rounds that alternate between them, and report",
-            "median/p90/p99 latency, spawns per second, failures, and ratios.",
+            "posix_spawn baseline, in rounds that alternate between them (at most 500",
+            "spawns per subject each, every other round in reverse order), and report",
+            "median/p90/p99 latency, spawns per second, failures, and paddock's ratios",
+            "to the others, with the lowest and highest round's.",
             "",
             "With --sandbox, the subjects are paddock with Sandbox.hostReadOnly() (the",
             "host read-only; fresh /proc, /dev and /tmp; the working directory",
