@@ -60,14 +60,14 @@ final class BenchHarness {
             return total.subList(1, total.size());
         }
 
-        /** paddock's median over another subject's, in every round. */
-        double[] roundMedianRatios(int other) {
-            return rounds.stream().mapToDouble(r -> r.get(0).medianUs() / r.get(other).medianUs()).toArray();
+        /** paddock's median over that of the subject at this index of total (1 and up), in every round. */
+        double[] roundMedianRatios(int subject) {
+            return rounds.stream().mapToDouble(r -> r.get(0).medianUs() / r.get(subject).medianUs()).toArray();
         }
 
-        /** paddock's throughput over another subject's, in every round. */
-        double[] roundThroughputRatios(int other) {
-            return rounds.stream().mapToDouble(r -> r.get(0).perSecond() / r.get(other).perSecond()).toArray();
+        /** paddock's throughput over that of the subject at this index of total (1 and up), in every round. */
+        double[] roundThroughputRatios(int subject) {
+            return rounds.stream().mapToDouble(r -> r.get(0).perSecond() / r.get(subject).perSecond()).toArray();
         }
     }
 
