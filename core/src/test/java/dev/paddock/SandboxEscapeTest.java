@@ -1,5 +1,6 @@
 package dev.paddock;
 
+import dev.paddock.testing.HostTools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -74,6 +75,7 @@ class SandboxEscapeTest extends SandboxedTest {
         Process host = new ProcessBuilder("sleep", "600").start();
         try {
             long pid = host.pid();
+            HostTools.require("python3", "python3");
             String probe = "import ctypes, os, signal\n"
                     + "libc = ctypes.CDLL(None, use_errno=True)\n"
                     + "r = libc.ptrace(16, " + pid + ", 0, 0)\n" // PTRACE_ATTACH
@@ -99,6 +101,7 @@ class SandboxEscapeTest extends SandboxedTest {
      */
     @Test
     void tiocstiIntoTheCallersTerminalIsRefused() throws Exception {
+        HostTools.require("python3", "python3");
         String probe = "python3 -c \"import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b'#')\n"
                 + "    print('INJECTED')\nexcept OSError as e:\n    print('REFUSED', e.errno)\"";
         String control = underTerminal(probe);

@@ -1,5 +1,6 @@
 package dev.paddock;
 
+import dev.paddock.testing.HostTools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,6 +39,7 @@ class SandboxOverlayTest extends SandboxedTest {
     /** Forcing an implementation that needs FUSE: skip where this user may not use /dev/fuse. */
     private static void assumeAvailable(Sandbox.OverlayImpl impl) {
         if (impl != Sandbox.OverlayImpl.FUSE) return;
+        HostTools.require("fuse-overlayfs", "fuse-overlayfs");
         Path fuse = Path.of("/dev/fuse");
         assumeTrue(Files.isReadable(fuse) && Files.isWritable(fuse),
                 "FUSE is unavailable to this user (/dev/fuse missing or not read-writable)");

@@ -1,5 +1,6 @@
 package dev.paddock;
 
+import dev.paddock.testing.HostTools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -119,6 +120,7 @@ class SandboxTest extends SandboxedTest {
 
     @Test
     void networkNoneHasNoLoopbackAndLoopbackHasIt() throws Exception {
+        HostTools.require("python3", "python3");
         String bind = "import socket\ntry:\n    s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
                 + "    socket.create_connection(s.getsockname(), timeout=5); print('bound')\n"
                 + "except OSError as e:\n    print('refused', e.errno)";

@@ -1,5 +1,6 @@
 package dev.paddock;
 
+import dev.paddock.testing.HostTools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,6 +54,7 @@ class SandboxToolchainTest extends SandboxedTest {
 
     @Test
     void gccCompilesAndRuns() throws Exception {
+        HostTools.require("gcc", "gcc");
         assertPrintsToken("gcc -O1 -o hello hello.c && ./hello",
                 Map.of("hello.c", "#include <stdio.h>\nint main(void) { puts(\"" + TOKEN + "\"); return 0; }\n"));
     }
@@ -66,6 +68,7 @@ class SandboxToolchainTest extends SandboxedTest {
 
     @Test
     void node() throws Exception {
+        HostTools.require("nodejs", "node");
         assertPrintsToken("node hello.js", Map.of("hello.js",
                 "const fs = require('fs'); fs.writeFileSync('/tmp/x', '" + TOKEN + "');"
                         + " console.log(fs.readFileSync('/tmp/x', 'utf8'), process.execPath);\n"));
@@ -73,6 +76,7 @@ class SandboxToolchainTest extends SandboxedTest {
 
     @Test
     void python3() throws Exception {
+        HostTools.require("python3", "python3");
         assertPrintsToken("python3 hello.py", Map.of("hello.py",
                 "import os, sys, tempfile\nwith tempfile.NamedTemporaryFile() as f: pass\n"
                         + "print('" + TOKEN + "', os.path.realpath('/proc/self/exe'), sys.executable)\n"));
@@ -80,12 +84,14 @@ class SandboxToolchainTest extends SandboxedTest {
 
     @Test
     void rustc() throws Exception {
+        HostTools.require("rustc", "rustc");
         assertPrintsToken("rustc -o hello hello.rs && ./hello", Map.of("hello.rs",
                 "fn main() { println!(\"{} {:?}\", \"" + TOKEN + "\", std::env::current_exe().unwrap()); }\n"));
     }
 
     @Test
     void cargoBuildOffline() throws Exception {
+        HostTools.require("cargo", "cargo");
         assertPrintsToken("CARGO_HOME=/tmp/cargo cargo build --offline --quiet && ./target/debug/tiny", Map.of(
                 "Cargo.toml", "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2018\"\n\n[dependencies]\n",
                 "src/main.rs", "fn main() { println!(\"" + TOKEN + "\"); }\n"));
@@ -93,6 +99,7 @@ class SandboxToolchainTest extends SandboxedTest {
 
     @Test
     void goBuild() throws Exception {
+        HostTools.require("golang-go", "go");
         String out = build("GOCACHE=/tmp/go-cache GOPATH=/tmp/go GOPROXY=off GOFLAGS=-mod=mod go build -o hello . "
                 + "&& ./hello", Map.of(
                 "go.mod", "module example.com/hello\n\ngo 1.19\n",

@@ -3,6 +3,7 @@ package dev.paddock.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.paddock.testing.HostTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +28,7 @@ class CliPtyTest {
 
     @BeforeEach
     void startTerminal() throws Exception {
+        HostTools.require("tmux", "tmux");
         // A paddock command the pane's shell can run, whatever the user's home and PATH.
         Path cli = dir.resolve("paddock");
         Files.writeString(cli, "#!/bin/sh\nexec '" + ProcessHandle.current().info().command().orElse("java")
@@ -42,7 +44,7 @@ class CliPtyTest {
 
     @AfterEach
     void stopTerminal() throws Exception {
-        tmux("kill-session", "-t", session);
+        if (session != null) tmux("kill-session", "-t", session);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.paddock.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.paddock.testing.HostTools;
 import dev.paddock.internal.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -194,6 +195,7 @@ class CliTest {
 
     @Test
     void benchSpawnSandboxComparesWithBwrap(@TempDir Path dir) throws Exception {
+        HostTools.require("bubblewrap", "bwrap");
         Path json = dir.resolve("bench.json");
         Result r = paddock(dir, "bench", "spawn", "--sandbox", "-n", "20", "--warmup", "0", "--json", json.toString());
         assertEquals(0, r.exitCode(), r.stdout() + r.stderr());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.paddock.testing.HostTools;
 import dev.paddock.internal.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,6 +44,8 @@ class HostRefusalTest {
     static void buildFaultHost() throws Exception {
         String max = Files.readAllLines(Path.of("/proc/sys/user/max_user_namespaces")).get(0).trim();
         assumeTrue(!max.equals("0"), "the kernel allows no user namespaces, so none can be refused on purpose");
+        HostTools.require("gcc", "gcc");
+        HostTools.require("strace", "strace");
         Path source = tools.resolve("fault-host.c");
         try (InputStream in = HostRefusalTest.class.getResourceAsStream("fault-host.c")) {
             Files.copy(in, source);
@@ -195,7 +198,7 @@ class HostRefusalTest {
 
     @Test
     void kernelOverlayRefusedFallsBackToFuse() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/fuse-overlayfs")), "fuse-overlayfs is not installed");
+        HostTools.require("fuse-overlayfs", "fuse-overlayfs");
         assertUnavailable(doctorProbe(KERNEL_OVERLAY_REFUSED, "true", "overlay-kernel"), "kernel overlayfs refused");
         assertRequiredFails(KERNEL_OVERLAY_REFUSED, "true", overlayOption(), "overlay-kernel", "--overlay-impl fuse");
         Path json = work.resolveSibling("outcome.json");

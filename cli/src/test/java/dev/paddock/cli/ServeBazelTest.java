@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.paddock.testing.HostTools;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -50,8 +51,7 @@ class ServeBazelTest {
 
     @BeforeEach
     void stageWorkspace() throws IOException, URISyntaxException {
-        assertTrue(Files.isExecutable(Path.of("/usr/bin/bazel")),
-                "these tests need Bazel 4.2.3 from Debian: apt-get install bazel-bootstrap (.ci/run installs it)");
+        HostTools.require("bazel-bootstrap", "bazel");
         Path resources = Path.of(ServeBazelTest.class.getResource("bazel-e2e").toURI());
         copyTree(resources, dir);
         workspace = dir.resolve("workspace");
