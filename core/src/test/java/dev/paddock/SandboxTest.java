@@ -1,10 +1,10 @@
 package dev.paddock;
 
-import dev.paddock.testing.HostTools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.paddock.testing.HostTools;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;

@@ -9,6 +9,7 @@ import dev.paddock.Execution;
 import dev.paddock.Paddock;
 import dev.paddock.Pty;
 import dev.paddock.PtySize;
+import dev.paddock.internal.StatusRecord.Field;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -105,7 +106,7 @@ public final class HostProbes {
         List<String> argv = new ArrayList<>();
         argv.add(NativeBinaries.path(NativeBinaries.LAUNCHER).toString());
         // required: a probe must see the refusal, not a fallback.
-        argv.addAll(List.of("--json-status-fd", "2", "--sandbox-mode", "required"));
+        argv.addAll(List.of(Launcher.STATUS_FD_OPTION, "2", "--sandbox-mode", "required"));
         argv.addAll(options);
         argv.addAll(List.of("--", "/bin/true"));
         Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -114,7 +115,8 @@ public final class HostProbes {
         try {
             int rc = p.waitFor();
             Optional<Map<String, Object>> failure = status.lines().filter(l -> l.startsWith("{"))
-                    .map(Json::parseObject).filter(r -> String.valueOf(r.get("type")).endsWith("-failed")).findFirst();
+                    .map(Json::parseObject).filter(r -> StatusRecord.of(r).filter(t -> t == StatusRecord.SETUP_FAILED
+                            || t == StatusRecord.EXEC_FAILED).isPresent()).findFirst();
             return new Run(rc == 0 && failure.isEmpty(), failure);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -123,8 +125,9 @@ public final class HostProbes {
     }
 
     private static String describe(Map<String, Object> failure) {
-        return failure.get("step") + ": " + failure.get("syscall") + " " + Optional.ofNullable(failure.get("path")).orElse("")
-                + " -> " + failure.get("errno") + " (" + failure.get("message") + ")";
+        return Field.STEP.in(failure) + ": " + Field.SYSCALL.in(failure) + " "
+                + Optional.ofNullable(Field.PATH.in(failure)).orElse("")
+                + " -> " + Field.ERRNO.in(failure) + " (" + Field.MESSAGE.in(failure) + ")";
     }
 
     private static Probe launched(String name, List<String> options, String what, List<String> features)
@@ -140,9 +143,9 @@ public final class HostProbes {
                 "message", "no status record"));
         List<String> seen = new ArrayList<>(evidence);
         seen.add(describe(f));
-        String cause = f.get("cause") instanceof String c ? c : what + " was refused";
-        String remedy = f.get("remedy") instanceof String r ? r : "see docs/diagnostics.md for the step '"
-                + f.get("step") + "'";
+        String cause = Field.CAUSE.in(f) instanceof String c ? c : what + " was refused";
+        String remedy = Field.REMEDY.in(f) instanceof String r ? r
+                : "see docs/diagnostics.md for the step '" + Field.STEP.in(f) + "'";
         return new Probe(name, Status.UNAVAILABLE, cause, String.join(", ", seen), remedy, features);
     }
 
@@ -169,7 +172,7 @@ public final class HostProbes {
         List<String> features = List.of("sandbox", "overlays", "--hermetic");
         Run run = launch(List.of("--unshare-user", "--ro-bind", "/", "/"));
         // Only the clone is this probe's business: a later step (maps, mounts) has a probe of its own.
-        boolean created = run.ok() || run.failure().map(f -> !"clone".equals(f.get("step"))).orElse(false);
+        boolean created = run.ok() || run.failure().map(f -> !"clone".equals(Field.STEP.in(f))).orElse(false);
         if (created) {
             if (max != null && max.matches("[0-9]+") && Integer.parseInt(max) < MANY_SANDBOXES)
                 return new Probe("user-namespaces", Status.DEGRADED, "user.max_user_namespaces allows only " + max

@@ -118,9 +118,9 @@ public final class LaunchedExecution implements Execution {
             if (line.isBlank()) continue;
             try {
                 Map<String, Object> record = Json.parseObject(line);
-                Object type = record.get("type");
-                if ("overlay".equals(type) || "degraded".equals(type)) sandboxNotes.add(record);
-                else if (!"spawned".equals(type)) lastRecord = record;
+                StatusRecord type = StatusRecord.of(record).orElse(null);
+                if (type == StatusRecord.OVERLAY || type == StatusRecord.DEGRADED) sandboxNotes.add(record);
+                else if (type != StatusRecord.SPAWNED) lastRecord = record;
             } catch (IllegalArgumentException e) {
                 // A line we cannot read must not hide the outcome; the wait status still tells.
             }
@@ -162,7 +162,7 @@ public final class LaunchedExecution implements Execution {
         if (control.server != null) {
             // A keeper that reported a last record is fit for the next action, unless its server died.
             control.server.finished(control.request,
-                    lastRecord != null && !Boolean.TRUE.equals(lastRecord.get("owner_lost")));
+                    lastRecord != null && !Boolean.TRUE.equals(StatusRecord.Field.OWNER_LOST.in(lastRecord)));
             outcome.complete(StatusRecords.servedOutcome(lastRecord, sandboxNotes));
             return;
         }

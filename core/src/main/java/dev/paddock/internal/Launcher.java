@@ -22,6 +22,8 @@ import java.util.Map;
 public final class Launcher {
     /** Where the launcher finds its status pipe and lifeline. */
     static final int STATUS_FD = 3;
+    /** The launcher option that names the fd for paddock's status records (StatusRecord). */
+    public static final String STATUS_FD_OPTION = "--json-status-fd";
     static final int LIFELINE_FD = 4;
 
     private Launcher() {}
@@ -86,7 +88,7 @@ public final class Launcher {
                 fds.add(new Native.FdMapping(status[1], STATUS_FD));
                 fds.add(new Native.FdMapping(shared.lifelineReadFd(), LIFELINE_FD));
                 String launcher = NativeBinaries.path(NativeBinaries.LAUNCHER).toString();
-                List<String> argv = new ArrayList<>(List.of(launcher, "--json-status-fd", Integer.toString(STATUS_FD),
+                List<String> argv = new ArrayList<>(List.of(launcher, STATUS_FD_OPTION, Integer.toString(STATUS_FD),
                         "--lifeline-fd", Integer.toString(LIFELINE_FD)));
                 argv.addAll(options);
                 control = LaunchedExecution.oneShot(Native.spawn(launcher, argv, envp, fds));

@@ -4,6 +4,8 @@ import dev.paddock.Degradation;
 import dev.paddock.Outcome;
 import dev.paddock.ResourceUsage;
 import dev.paddock.SetupFailure;
+import dev.paddock.internal.StatusRecord.Field;
+import dev.paddock.internal.StatusRecord.Usage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,55 +41,56 @@ public final class StatusRecords {
         Map<String, String> overlays = new LinkedHashMap<>();
         List<Degradation> degradations = new ArrayList<>();
         for (Map<String, Object> note : notes) {
-            if ("overlay".equals(note.get("type"))) {
-                overlays.put(string(note, "path").orElse("?"), string(note, "impl").orElse("?"));
+            if (StatusRecord.of(note).orElse(null) == StatusRecord.OVERLAY) {
+                overlays.put(string(note, Field.PATH).orElse("?"), string(note, Field.IMPL).orElse("?"));
             } else {
-                degradations.add(new Degradation(string(note, "step").orElse("?"), string(note, "path").orElse(null),
-                        string(note, "from").orElse("?"), string(note, "to").orElse("?"),
-                        string(note, "syscall").orElse(null), string(note, "errno").orElse(null),
-                        string(note, "message").orElse(null), string(note, "effect")));
+                degradations.add(new Degradation(string(note, Field.STEP).orElse("?"),
+                        string(note, Field.PATH).orElse(null),
+                        string(note, Field.FROM).orElse("?"), string(note, Field.TO).orElse("?"),
+                        string(note, Field.SYSCALL).orElse(null), string(note, Field.ERRNO).orElse(null),
+                        string(note, Field.MESSAGE).orElse(null), string(note, Field.EFFECT)));
             }
         }
         if (last == null) return launcherDied(launcherWait, overlays, degradations);
-        String type = string(last, "type").orElse("");
-        Duration wall = Duration.ofNanos(number(last, "wall_us") * 1000);
-        int exitCode = (int) number(last, "exit_code");
-        if (type.equals("setup-failed") || type.equals("exec-failed")) {
+        StatusRecord type = StatusRecord.of(last).orElse(null);
+        Duration wall = Duration.ofNanos(number(last, Field.WALL_US) * 1000);
+        int exitCode = (int) number(last, Field.EXIT_CODE);
+        if (type == StatusRecord.SETUP_FAILED || type == StatusRecord.EXEC_FAILED) {
             SetupFailure failure = new SetupFailure(
-                    string(last, "step").orElse("unknown"),
-                    string(last, "path"),
-                    string(last, "syscall"),
-                    string(last, "errno"),
-                    string(last, "message").orElse("unknown error"),
-                    string(last, "cause"),
-                    string(last, "remedy"),
-                    string(last, "search_path"));
+                    string(last, Field.STEP).orElse("unknown"),
+                    string(last, Field.PATH),
+                    string(last, Field.SYSCALL),
+                    string(last, Field.ERRNO),
+                    string(last, Field.MESSAGE).orElse("unknown error"),
+                    string(last, Field.CAUSE),
+                    string(last, Field.REMEDY),
+                    string(last, Field.SEARCH_PATH));
             return new Outcome(exitCode, OptionalInt.empty(), Optional.empty(), false, false, Optional.empty(),
                     false, false, wall, ResourceUsage.NONE, Optional.of(failure), overlays, degradations);
         }
-        if (!type.equals("exited")) return launcherDied(launcherWait, overlays, degradations);
-        Object status = last.get("status");
+        if (type != StatusRecord.EXITED) return launcherDied(launcherWait, overlays, degradations);
+        Object status = Field.STATUS.in(last);
         @SuppressWarnings("unchecked")
-        Map<String, Object> ru = last.get("rusage") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        Map<String, Object> ru = Field.RUSAGE.in(last) instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
         ResourceUsage usage = new ResourceUsage(
-                Duration.ofNanos(number(ru, "user_us") * 1000),
-                Duration.ofNanos(number(ru, "sys_us") * 1000),
-                number(ru, "max_rss_kb"),
-                number(ru, "minor_faults"),
-                number(ru, "major_faults"),
-                number(ru, "voluntary_switches"),
-                number(ru, "involuntary_switches"),
-                number(ru, "in_blocks"),
-                number(ru, "out_blocks"));
+                Duration.ofNanos(usage(ru, Usage.USER_US) * 1000),
+                Duration.ofNanos(usage(ru, Usage.SYS_US) * 1000),
+                usage(ru, Usage.MAX_RSS_KB),
+                usage(ru, Usage.MINOR_FAULTS),
+                usage(ru, Usage.MAJOR_FAULTS),
+                usage(ru, Usage.VOLUNTARY_SWITCHES),
+                usage(ru, Usage.INVOLUNTARY_SWITCHES),
+                usage(ru, Usage.IN_BLOCKS),
+                usage(ru, Usage.OUT_BLOCKS));
         return new Outcome(
                 exitCode,
                 status instanceof Long l ? OptionalInt.of(l.intValue()) : OptionalInt.empty(),
-                string(last, "signal"),
-                Boolean.TRUE.equals(last.get("core_dumped")),
-                Boolean.TRUE.equals(last.get("timed_out")),
-                string(last, "cancelled_by"),
-                Boolean.TRUE.equals(last.get("killed_after_grace")),
-                Boolean.TRUE.equals(last.get("owner_lost")),
+                string(last, Field.SIGNAL),
+                Boolean.TRUE.equals(Field.CORE_DUMPED.in(last)),
+                Boolean.TRUE.equals(Field.TIMED_OUT.in(last)),
+                string(last, Field.CANCELLED_BY),
+                Boolean.TRUE.equals(Field.KILLED_AFTER_GRACE.in(last)),
+                Boolean.TRUE.equals(Field.OWNER_LOST.in(last)),
                 wall,
                 usage,
                 Optional.empty(),
@@ -121,11 +124,15 @@ public final class StatusRecords {
                 Duration.ZERO, ResourceUsage.NONE, Optional.of(failure), overlays, degradations);
     }
 
-    private static Optional<String> string(Map<String, Object> m, String key) {
-        return m.get(key) instanceof String s ? Optional.of(s) : Optional.empty();
+    private static Optional<String> string(Map<String, Object> m, Field field) {
+        return field.in(m) instanceof String s ? Optional.of(s) : Optional.empty();
     }
 
-    private static long number(Map<String, Object> m, String key) {
-        return m.get(key) instanceof Number n ? n.longValue() : 0L;
+    private static long number(Map<String, Object> m, Field field) {
+        return field.in(m) instanceof Number n ? n.longValue() : 0L;
+    }
+
+    private static long usage(Map<String, Object> rusage, Usage field) {
+        return rusage.get(field.key()) instanceof Number n ? n.longValue() : 0L;
     }
 }
