@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,32 @@ static int notes_status_fd = NO_NOTES_FD;
 
 /* glibc's execvp uses this PATH when none is set; so do we. */
 #define DEFAULT_PATH "/bin:/usr/bin"
+
+static _Noreturn void send_failure(int fd, struct child_report *failure) {
+    if (vfork_report != NULL) {
+        *vfork_report = *failure;
+    } else {
+        ssize_t ignored = write(fd, failure, sizeof *failure); /* one writer; the parent reads it whole */
+        (void)ignored;
+    }
+    _exit(125);
+}
+
+_Noreturn void report_failure_message(int fd, const char *step, int err, const char *syscall_name, const char *path,
+                                      const char *fmt, ...) {
+    struct child_report f;
+    memset(&f, 0, sizeof f);
+    f.kind = REPORT_FAILED;
+    snprintf(f.step, sizeof f.step, "%s", step);
+    f.err = err;
+    snprintf(f.syscall, sizeof f.syscall, "%s", syscall_name);
+    if (path != NULL) snprintf(f.path, sizeof f.path, "%s", path);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f.message, sizeof f.message, fmt, ap);
+    va_end(ap);
+    send_failure(fd, &f);
+}
 
 _Noreturn void report_failure(int fd, const char *step, int err, const char *syscall_name, const char *path,
                               const char *search_path) {
@@ -147,8 +174,7 @@ static void exec_file(const char *path, char **argv) {
     errno = ENOEXEC;
 }
 
-static _Noreturn void exec_action(char **argv, int report_fd) {
-    const char *file = argv[0];
+static _Noreturn void exec_action(const char *file, char **argv, int report_fd) {
     if (*file == '\0') report_failure(report_fd, "exec", ENOENT, "execve", file, NULL);
     if (strchr(file, '/') != NULL) {
         exec_file(file, argv);
@@ -197,17 +223,86 @@ static void take_terminal(int report_fd) {
     if (tcsetpgrp(0, getpid()) < 0) report_failure(report_fd, "controlling-terminal", errno, "tcsetpgrp", NULL, NULL);
 }
 
+/* --seccomp, --add-seccomp-fd: each fd holds a compiled BPF program (struct
+ * sock_filter entries of 8 bytes), installed in order; the last thing before
+ * exec, so that the filters need not allow the launcher's own calls. */
+struct sock_filter_entry {
+    uint16_t code;
+    uint8_t jt, jf;
+    uint32_t k;
+};
+struct sock_fprog_spelled {
+    unsigned short len;
+    struct sock_filter_entry *filter;
+};
+
+static void apply_seccomp(const struct plan *plan, int report_fd) {
+    for (int i = 0; i < plan->seccomp_fd_count; i++) {
+        int fd = plan->seccomp_fds[i];
+        size_t cap = 4096, len = 0;
+        char *buf = malloc(cap);
+        for (;;) {
+            if (buf == NULL) report_failure(report_fd, "seccomp", ENOMEM, "malloc", NULL, NULL);
+            if (len == cap) {
+                cap *= 2;
+                buf = realloc(buf, cap);
+                continue;
+            }
+            ssize_t n = read(fd, buf + len, cap - len);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) report_failure_message(report_fd, "seccomp", errno, "read", NULL, "Can't read seccomp data: %s",
+                                              strerror(errno));
+            if (n == 0) break;
+            len += (size_t)n;
+        }
+        close(fd);
+        if (len == 0 || len % 8 != 0 || len / 8 > 0xffff)
+            report_failure_message(report_fd, "seccomp", EINVAL, "read", NULL,
+                                   "Invalid seccomp data, must be multiple of 8");
+        struct sock_fprog_spelled prog = {(unsigned short)(len / 8), (struct sock_filter_entry *)buf};
+        if (prctl(PR_SET_SECCOMP, 2 /* SECCOMP_MODE_FILTER */, &prog, 0, 0) < 0)
+            report_failure(report_fd, "seccomp", errno, "prctl", NULL, NULL);
+    }
+}
+
+/* --exec-label: the SELinux context the action is exec'd into. */
+static void set_exec_label(const char *label, int report_fd) {
+    int fd = open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, label, strlen(label)) < 0)
+        report_failure(report_fd, "exec-label", errno, "write", "/proc/thread-self/attr/exec", NULL);
+    close(fd);
+}
+
 /* Everything between the sandbox (if any) and exec, in the process that execs. */
 static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
     if (plan->pty) take_terminal(report_fd);
     reset_signals(report_fd);
-    if (plan->chdir_path != NULL && chdir(plan->chdir_path) < 0)
-        report_failure(report_fd, "chdir", errno, "chdir", plan->chdir_path, NULL);
     apply_env(plan, report_fd);
+    bool mount_sandbox = plan->clone_flags != 0 && plan->landlock_abi == 0;
+    const char *cwd = plan->chdir_path;
+    if (cwd != NULL) {
+        if (chdir(cwd) < 0) report_failure(report_fd, "chdir", errno, "chdir", cwd, NULL);
+    } else if (mount_sandbox) {
+        /* As bwrap: the launcher's directory if the sandbox has it, else $HOME, else /. */
+        const char *home = getenv("HOME");
+        cwd = sandbox_outer_cwd();
+        if (cwd[0] == '\0' || chdir(cwd) < 0) cwd = home != NULL && chdir(home) == 0 ? home : "/";
+    }
+    if (mount_sandbox && setenv("PWD", cwd, 1) < 0)
+        report_failure(report_fd, "environment", errno, "setenv", "PWD", NULL);
     if (plan->landlock_abi != 0) landlock_enter(plan, report_fd);
-    else if (plan->clone_flags != 0) sandbox_drop_privileges(report_fd);
+    else if (plan->clone_flags != 0) sandbox_drop_privileges(plan, report_fd);
+    else if (plan->seccomp_fd_count > 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        report_failure(report_fd, "seccomp", errno, "prctl", NULL, NULL);
+    if (plan->block_fd >= 0) {
+        char byte;
+        while (read(plan->block_fd, &byte, 1) < 0 && errno == EINTR) {}
+        close(plan->block_fd);
+    }
+    if (plan->exec_label != NULL) set_exec_label(plan->exec_label, report_fd);
     close_inherited_fds(report_fd);
-    exec_action(plan->argv, report_fd);
+    apply_seccomp(plan, report_fd);
+    exec_action(plan->exec_path, plan->argv, report_fd);
 }
 
 /* Every fd but the ones in keep (-1 entries ignored) is closed. */
@@ -269,6 +364,7 @@ static _Noreturn void run_under_init(const struct plan *plan, int report_fd, int
         (void)ignored;
         _exit(125);
     }
+    sandbox_drop_all_caps(); /* as bwrap's init: the action runs; init needs none */
     if (!plan->omit_spawned) emit_spawned(plan->status_fd, outer, launcher_pid);
     /* Keep only what supervising takes, and stdio: the report pipe's end of
      * file tells the launcher the action runs. Stdio goes when init exits,
@@ -291,6 +387,9 @@ _Noreturn void child_run(const struct plan *plan, int report_fd, bool under_init
     /* Backstop only: if the launcher itself is killed, its direct child dies.
      * The launcher is single-threaded, so "parent thread" is the launcher. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) report_failure(report_fd, "die-with-parent", errno, "prctl", NULL, NULL);
+    /* bwrap's --info-fd and --json-status-fd are the launcher's to write and close. */
+    if (plan->info_fd >= 0) close(plan->info_fd);
+    if (plan->json_status_fd >= 0 && plan->json_status_fd != plan->status_fd) close(plan->json_status_fd);
     pid_t parent = getppid(); /* 0 in a new pid namespace: the launcher is outside it */
     if (parent != launcher_pid && parent != 0) _exit(125); /* the launcher died before prctl took effect */
     if (plan->clone_flags != 0 && plan->landlock_abi == 0) {

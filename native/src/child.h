@@ -26,6 +26,7 @@ struct child_report {
     char path[PATH_MAX];     /* the path the failing call was given */
     char search_path[4096];  /* PATH as the action saw it, for exec failures */
     char detail[64];         /* REPORT_MOUNTED and REPORT_DEGRADED */
+    char message[512];       /* REPORT_FAILED: the line for stderr, when not the usual one */
 };
 
 /* Where a vforked child (no namespaces) leaves its failure report: the
@@ -44,6 +45,10 @@ void supervised_signals(sigset_t *mask);
 /* Sends a failure report (to vfork_report when set, else to fd) and exits 125. */
 _Noreturn void report_failure(int fd, const char *step, int err, const char *syscall_name, const char *path,
                               const char *search_path);
+
+/* report_failure with the line stderr shows (printf-style), as bwrap words it. */
+_Noreturn void report_failure_message(int fd, const char *step, int err, const char *syscall_name, const char *path,
+                                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Sends a REPORT_MOUNTED or REPORT_DEGRADED note; returns. err and
  * syscall_name describe the failed call (0 and NULL for REPORT_MOUNTED). */

@@ -74,6 +74,10 @@ static bool is_mount_call(const char *syscall_name) {
 }
 
 bool namespaces_refused(const char *step, const char *syscall_name, int err) {
+    /* ENOSPC with user namespaces allowed is a limit reached (too many, or
+     * nested too deep, or --disable-userns around us): a failure, not the
+     * host's refusal of namespaces, which would call for Landlock. */
+    if (is(step, "clone") && err == ENOSPC) return sysctl_value("/proc/sys/user/max_user_namespaces") == 0;
     if (is(step, "clone") || is(step, "uid-map") || is(step, "setgroups") || is(step, "gid-map") ||
         is(step, "make-private") || is(step, "new-root") || is(step, "pivot-root"))
         return true;

@@ -15,13 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "msg.h"
 #include "plan.h"
 #include "run.h"
 #include "server.h"
 #include "supervise.h"
 
+/* Follows "usage: ARGV0 [OPTIONS...] [--] COMMAND [ARGS...]" (bwrap prints its argv[0] there). */
 static const char usage[] =
-    "usage: paddock-launch [OPTIONS...] [--] COMMAND [ARGS...]\n"
     "\n"
     "Runs COMMAND contained: in its own session and process group, with only\n"
     "fds 0, 1 and 2, and with its whole process tree killed when it exits, times\n"
@@ -35,7 +36,15 @@ static const char usage[] =
     "    --setenv VAR VALUE      set an environment variable\n"
     "    --unsetenv VAR          unset an environment variable\n"
     "    --clearenv              start from an empty environment\n"
-    "    --json-status-fd FD     write status records (JSON lines) to FD\n"
+    "    --status-fd FD          write paddock's status records (JSON lines) to FD\n"
+    "    --json-status-fd FD     write bwrap's JSON status (child pid, namespaces,\n"
+    "                            exit code) to FD\n"
+    "    --info-fd FD            write bwrap's info (child pid, namespaces) to FD\n"
+    "    --argv0 VALUE           run COMMAND with argv[0] set to VALUE\n"
+    "    --level-prefix          prefix messages with <3> (errors) or <4> (warnings)\n"
+    "    --block-fd FD           wait for a byte (or end of file) on FD before exec\n"
+    "    --sync-fd FD            keep FD open while the action runs\n"
+    "    --lock-file PATH        hold a read lock on host PATH while the action runs\n"
     "    --lifeline-fd FD        kill everything when FD reads EOF (owner gone)\n"
     "    --timeout DURATION      SIGTERM the tree after DURATION (30s, 1.5s, 200ms)\n"
     "    --kill-grace DURATION   SIGKILL this long after SIGTERM (default 5s)\n"
@@ -53,6 +62,14 @@ static const char usage[] =
     "    --uid UID, --gid GID    ids inside (default: the caller's)\n"
     "    --hostname NAME         hostname inside (needs --unshare-uts)\n"
     "    --as-pid-1              exec the action as pid 1 (no reaping init)\n"
+    "    --userns FD, --pidns FD join these namespaces instead of new ones\n"
+    "    --userns-block-fd FD    the caller writes the id maps; wait for FD first\n"
+    "    --disable-userns        the action cannot create user namespaces\n"
+    "    --assert-userns-disabled  fail unless user namespaces are disabled\n"
+    "    --cap-add CAP, --cap-drop CAP   capabilities the action keeps (ALL: every\n"
+    "                            one); root starts with its own, others with none\n"
+    "    --seccomp FD, --add-seccomp-fd FD   seccomp BPF programs applied at exec\n"
+    "    --exec-label L, --file-label L  SELinux labels (refused without SELinux)\n"
     "    --bind SRC DEST         host SRC writable at DEST (no devices)\n"
     "    --ro-bind SRC DEST      host SRC read-only at DEST\n"
     "    --dev-bind SRC DEST     host SRC at DEST, devices usable\n"
@@ -60,7 +77,12 @@ static const char usage[] =
     "    --tmpfs DEST            an empty private tmpfs\n"
     "    --proc DEST             a fresh procfs for the new pid namespace\n"
     "    --dev DEST              null zero full random urandom tty, devpts, shm\n"
-    "    --dir DEST, --symlink TARGET DEST, --remount-ro DEST\n"
+    "    --dir DEST, --symlink TARGET DEST, --remount-ro DEST, --chmod OCTAL PATH\n"
+    "    --bind-fd FD DEST, --ro-bind-fd FD DEST   bind the directory open on FD\n"
+    "    --file FD DEST          a file at DEST holding FD's data\n"
+    "    --bind-data FD DEST, --ro-bind-data FD DEST   the same, bound in\n"
+    "    --perms OCTAL           mode of the next --dir, --tmpfs, --file, --bind-data\n"
+    "    --size BYTES            size of the next --tmpfs\n"
     "    --overlay-src SRC       a layer for the next overlay (later ones on top)\n"
     "    --overlay UPPER WORK DEST   overlay of the layers, writes land in UPPER\n"
     "    --tmp-overlay DEST      overlay of the layers, writes discarded\n"
@@ -85,7 +107,9 @@ static const char usage[] =
 static bool fd_is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 
 int main(int argc, char **argv) {
+    msg_init(argv[0]);
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: %s [OPTIONS...] [--] COMMAND [ARGS...]\n", argv[0] != NULL ? argv[0] : "paddock-launch");
         fputs(usage, stdout);
         return 0;
     }
@@ -95,9 +119,21 @@ int main(int argc, char **argv) {
     if (plan_parse(argc, argv, &plan, err, sizeof err) < 0)
         return launcher_failed(plan.status_fd, "options", NULL, 0, NULL, err);
     if (plan.status_fd >= 0 && !fd_is_open(plan.status_fd)) {
-        snprintf(err, sizeof err, "option --json-status-fd: fd %d is not open", plan.status_fd);
+        snprintf(err, sizeof err, "option --status-fd: fd %d is not open", plan.status_fd);
         return launcher_failed(-1, "options", "fcntl", EBADF, NULL, err);
     }
+    const struct {
+        const char *name;
+        int fd;
+    } fds[] = {{"--json-status-fd", plan.json_status_fd}, {"--info-fd", plan.info_fd}, {"--block-fd", plan.block_fd},
+               {"--userns-block-fd", plan.userns_block_fd}, {"--sync-fd", plan.sync_fd},
+               {"--userns", plan.userns_fd}, {"--pidns", plan.pidns_fd}};
+    for (size_t k = 0; k < sizeof fds / sizeof fds[0]; k++)
+        if (fds[k].fd >= 0 && !fd_is_open(fds[k].fd)) {
+            snprintf(err, sizeof err, "option %s: fd %d is not open", fds[k].name, fds[k].fd);
+            return launcher_failed(plan.status_fd, "options", "fcntl", EBADF, NULL, err);
+        }
+    if (plan.warn_chdir) msg(MSG_WARNING, "Only the last --chdir option will take effect");
     if (plan.lifeline_fd >= 0 && !fd_is_open(plan.lifeline_fd)) {
         snprintf(err, sizeof err, "option --lifeline-fd: fd %d is not open", plan.lifeline_fd);
         return launcher_failed(plan.status_fd, "options", "fcntl", EBADF, NULL, err);

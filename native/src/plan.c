@@ -2,6 +2,12 @@
  * overlap, paddock's own options where bwrap has nothing. */
 #define _GNU_SOURCE
 #include "plan.h"
+#include "msg.h"
+
+#include <ctype.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <sched.h>
@@ -96,7 +102,8 @@ static struct setup_op *add_setup_op(struct plan *plan, enum op_kind kind, const
     struct setup_op *ops = realloc(plan->ops, sizeof(struct setup_op) * (size_t)(plan->op_count + 1));
     if (ops == NULL) return NULL;
     plan->ops = ops;
-    ops[plan->op_count] = (struct setup_op){.kind = kind, .source = source, .dest = dest, .try_only = try_only};
+    ops[plan->op_count] = (struct setup_op){.kind = kind, .source = source, .dest = dest, .try_only = try_only,
+                                         .perms = -1, .fd = -1};
     return &ops[plan->op_count++];
 }
 
@@ -106,26 +113,15 @@ struct pending_layers {
     int count;
 };
 
-/* The kernel's overlay options are a comma-separated list of colon-separated
- * paths: a path containing either character cannot be passed on. */
-static int check_overlay_path(const char *opt, const char *path, char *err, size_t err_len) {
-    if (path[0] != '/') return fail(err, err_len, "option %s: '%s' must be an absolute path", opt, path);
-    if (strpbrk(path, ",:\\") != NULL)
-        return fail(err, err_len, "option %s: '%s' contains ',', ':' or '\\', which overlay paths cannot hold", opt,
-                    path);
-    return 0;
-}
-
 /* --overlay RWSRC WORKDIR DEST, --tmp-overlay DEST, --ro-overlay DEST: one
  * overlay over the layers given by the --overlay-src options before it. */
 static int add_overlay(struct plan *plan, struct pending_layers *pending, const char *opt, enum op_kind kind,
                        const char *upper, const char *workdir, const char *dest, char *err, size_t err_len) {
-    if (pending->count == 0)
-        return fail(err, err_len, "option %s %s: no layers; give them first with --overlay-src DIR", opt, dest);
+    /* bwrap's words: its test suite and users' scripts look for them. */
+    if (kind == OP_RO_OVERLAY && pending->count < 2)
+        return fail(err, err_len, "%s requires at least two --overlay-src", opt);
+    if (pending->count == 0) return fail(err, err_len, "%s requires at least one --overlay-src", opt);
     if (dest[0] != '/') return fail(err, err_len, "option %s: '%s' must be an absolute path", opt, dest);
-    if (upper != NULL && (check_overlay_path(opt, upper, err, err_len) < 0 ||
-                          check_overlay_path(opt, workdir, err, err_len) < 0))
-        return -1;
     struct setup_op *op = add_setup_op(plan, kind, upper, dest, false);
     if (op == NULL) return fail(err, err_len, "out of memory");
     op->layers = pending->paths;
@@ -204,15 +200,89 @@ static int add_env_op(struct plan *plan, enum env_op_kind kind, const char *name
     return 0;
 }
 
+
+/* Capability names as the kernel numbers them (musl ships no <linux/capability.h>). */
+static const char *const cap_names[] = {
+    "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
+    "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
+    "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+    "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
+    "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf",
+    "checkpoint_restore",
+};
+
+/* "CAP_KILL", "kill" or "5": the capability's number, or -1. */
+static int parse_cap(const char *text) {
+    const char *name = strncasecmp(text, "cap_", 4) == 0 ? text + 4 : text;
+    for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
+        if (strcasecmp(name, cap_names[i]) == 0) return (int)i;
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno == 0 && *text != '\0' && *end == '\0' && n >= 0 && n < 64) return (int)n;
+    return -1;
+}
+
+/* The caller's effective capabilities (a caller with uid 0 keeps them, as under bwrap). */
+static uint64_t effective_caps(void) {
+    struct {
+        uint32_t version;
+        int pid;
+    } header = {0x20080522, 0};
+    struct {
+        uint32_t effective, permitted, inheritable;
+    } data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capget, &header, data) < 0) return 0;
+    return (uint64_t)data[0].effective | (uint64_t)data[1].effective << 32;
+}
+
+/* An octal mode up to 07777, as --perms and --chmod take it; -1 otherwise. */
+static int parse_mode(const char *text) {
+    if (*text == '\0') return -1;
+    char *end;
+    unsigned long mode = strtoul(text, &end, 8);
+    if (*end != '\0' || mode > 07777) return -1;
+    return (int)mode;
+}
+
+/* Options that only modify the next one (bwrap's "modifier options"). */
+static bool is_modifier(const char *opt) { return strcmp(opt, "--perms") == 0 || strcmp(opt, "--size") == 0; }
+
+/* Whether the kernel has this namespace type (the -try options). */
+static bool have_namespace(const char *name) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/ns/%s", name);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static bool selinux_enabled(void) {
+    struct stat st;
+    return stat("/sys/fs/selinux/enforce", &st) == 0;
+}
+
 int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_len) {
     *plan = (struct plan){
         .status_fd = -1,
+        .json_status_fd = -1,
+        .info_fd = -1,
+        .block_fd = -1,
+        .userns_block_fd = -1,
+        .sync_fd = -1,
+        .userns_fd = -1,
+        .pidns_fd = -1,
         .lifeline_fd = -1,
         .kill_grace_ms = DEFAULT_KILL_GRACE_MS,
         .sandbox_uid = -1,
         .sandbox_gid = -1,
+        .caller_uid = getuid(),
+        .caller_gid = getgid(),
     };
-    bool share_net = false;
+    plan->caps = plan->caller_uid == 0 ? effective_caps() : 0;
+    bool share_net = false, want_userns = false, seccomp_exclusive = false;
+    int next_perms = -1;
+    unsigned long long next_size = 0;
     struct pending_layers pending = {NULL, 0};
     struct arglist args = {argv, argc};
     int i = 1;
@@ -225,6 +295,25 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
             return fail(err, err_len, "option %s needs %d argument%s", opt, (n),        \
                         (n) == 1 ? "" : "s");                                           \
     } while (0)
+#define FD_ARG(target)                                                                               \
+    do {                                                                                             \
+        NEED(1);                                                                                     \
+        if (parse_fd(args.items[i + 1], &(target)) < 0)                                              \
+            return fail(err, err_len, "option %s: '%s' is not a file descriptor", opt, args.items[i + 1]); \
+    } while (0)
+        if (opt[0] != '-' || strcmp(opt, "--") == 0) {
+            /* the command: a --perms, --size or --overlay-src before it has nothing to apply to */
+        } else if (!is_modifier(opt) && next_perms >= 0 && strcmp(opt, "--dir") != 0 && strcmp(opt, "--tmpfs") != 0 &&
+                   strcmp(opt, "--file") != 0 && strcmp(opt, "--bind-data") != 0 &&
+                   strcmp(opt, "--ro-bind-data") != 0) {
+            return fail(err, err_len, "--perms must be followed by an option that creates a file");
+        } else if (!is_modifier(opt) && next_size != 0 && strcmp(opt, "--tmpfs") != 0) {
+            return fail(err, err_len, "--size must be followed by --tmpfs");
+        }
+        if (pending.count > 0 && strcmp(opt, "--overlay-src") != 0 && strcmp(opt, "--overlay") != 0 &&
+            strcmp(opt, "--tmp-overlay") != 0 && strcmp(opt, "--ro-overlay") != 0)
+            return fail(err, err_len, "--overlay-src must be followed by another --overlay-src or one of --overlay, "
+                                      "--tmp-overlay, or --ro-overlay");
         if (strcmp(opt, "--") == 0) {
             i++;
             break;
@@ -241,8 +330,17 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         } else if (strcmp(opt, "--die-with-parent") == 0) {
             plan->die_with_parent = true;
             i += 1;
+        } else if (strcmp(opt, "--level-prefix") == 0) {
+            msg_set_level_prefix(true);
+            i += 1;
+        } else if (strcmp(opt, "--argv0") == 0) {
+            NEED(1);
+            if (plan->argv0 != NULL) return fail(err, err_len, "--argv0 used multiple times");
+            plan->argv0 = args.items[i + 1];
+            i += 2;
         } else if (strcmp(opt, "--chdir") == 0) {
             NEED(1);
+            if (plan->chdir_path != NULL) plan->warn_chdir = true;
             plan->chdir_path = args.items[i + 1];
             i += 2;
         } else if (strcmp(opt, "--setenv") == 0) {
@@ -260,14 +358,136 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         } else if (strcmp(opt, "--clearenv") == 0) {
             if (add_env_op(plan, ENV_CLEAR, NULL, NULL) < 0) return fail(err, err_len, "out of memory");
             i += 1;
-        } else if (strcmp(opt, "--json-status-fd") == 0 || strcmp(opt, "--lifeline-fd") == 0) {
+        } else if (strcmp(opt, "--status-fd") == 0) {
+            FD_ARG(plan->status_fd);
+            i += 2;
+        } else if (strcmp(opt, "--json-status-fd") == 0) {
+            FD_ARG(plan->json_status_fd);
+            i += 2;
+        } else if (strcmp(opt, "--info-fd") == 0) {
+            FD_ARG(plan->info_fd);
+            i += 2;
+        } else if (strcmp(opt, "--lifeline-fd") == 0) {
+            FD_ARG(plan->lifeline_fd);
+            i += 2;
+        } else if (strcmp(opt, "--block-fd") == 0) {
+            FD_ARG(plan->block_fd);
+            i += 2;
+        } else if (strcmp(opt, "--userns-block-fd") == 0) {
+            FD_ARG(plan->userns_block_fd);
+            i += 2;
+        } else if (strcmp(opt, "--sync-fd") == 0) {
+            FD_ARG(plan->sync_fd);
+            i += 2;
+        } else if (strcmp(opt, "--userns") == 0) {
+            FD_ARG(plan->userns_fd);
+            i += 2;
+        } else if (strcmp(opt, "--pidns") == 0) {
+            FD_ARG(plan->pidns_fd);
+            i += 2;
+        } else if (strcmp(opt, "--seccomp") == 0 || strcmp(opt, "--add-seccomp-fd") == 0) {
+            bool exclusive = opt[2] == 's';
+            if (plan->seccomp_fd_count > 0 && (exclusive || seccomp_exclusive))
+                return fail(err, err_len, "%s cannot be combined with %s", opt,
+                            exclusive ? "--add-seccomp-fd" : "--seccomp");
+            if (plan->seccomp_fd_count == (int)(sizeof plan->seccomp_fds / sizeof plan->seccomp_fds[0]))
+                return fail(err, err_len, "option %s: too many seccomp programs", opt);
+            FD_ARG(plan->seccomp_fds[plan->seccomp_fd_count]);
+            plan->seccomp_fd_count++;
+            seccomp_exclusive = exclusive;
+            i += 2;
+        } else if (strcmp(opt, "--lock-file") == 0) {
             NEED(1);
+            const char **files = realloc(plan->lock_files, sizeof(char *) * (size_t)(plan->lock_file_count + 1));
+            if (files == NULL) return fail(err, err_len, "out of memory");
+            files[plan->lock_file_count++] = args.items[i + 1];
+            plan->lock_files = files;
+            i += 2;
+        } else if (strcmp(opt, "--disable-userns") == 0) {
+            plan->disable_userns = true;
+            i += 1;
+        } else if (strcmp(opt, "--assert-userns-disabled") == 0) {
+            plan->assert_userns_disabled = true;
+            i += 1;
+        } else if (strcmp(opt, "--exec-label") == 0 || strcmp(opt, "--file-label") == 0) {
+            NEED(1);
+            if (!selinux_enabled())
+                return fail(err, err_len, "option %s: labeling not supported on this system (SELinux is not enabled)",
+                            opt);
+            if (opt[2] == 'e') plan->exec_label = args.items[i + 1];
+            else plan->file_label = args.items[i + 1];
+            i += 2;
+        } else if (strcmp(opt, "--cap-add") == 0 || strcmp(opt, "--cap-drop") == 0) {
+            NEED(1);
+            bool add = opt[6] == 'a';
+            const char *name = args.items[i + 1];
+            uint64_t bits;
+            if (strcasecmp(name, "ALL") == 0) {
+                bits = ~(uint64_t)0;
+            } else {
+                int cap = parse_cap(name);
+                if (cap < 0) return fail(err, err_len, "option %s: unknown cap: %s", opt, name);
+                bits = (uint64_t)1 << cap;
+            }
+            if (add) plan->caps |= bits;
+            else plan->caps &= ~bits;
+            plan->caps_edited = true;
+            i += 2;
+        } else if (strcmp(opt, "--perms") == 0) {
+            NEED(1);
+            if (next_perms >= 0) return fail(err, err_len, "--perms given twice for the same action");
+            next_perms = parse_mode(args.items[i + 1]);
+            if (next_perms < 0) return fail(err, err_len, "--perms takes an octal argument <= 07777");
+            i += 2;
+        } else if (strcmp(opt, "--size") == 0) {
+            NEED(1);
+            if (next_size != 0) return fail(err, err_len, "--size given twice for the same action");
+            const char *text = args.items[i + 1];
+            char *end;
+            errno = 0;
+            unsigned long long size = strtoull(text, &end, 0);
+            if (errno != 0 || !isdigit((unsigned char)text[0]) || *end != '\0' || size == 0)
+                return fail(err, err_len, "--size takes a non-zero number of bytes");
+            if (size > SIZE_MAX >> 1)
+                return fail(err, err_len, "--size (for tmpfs) is limited to %zu", (size_t)(SIZE_MAX >> 1));
+            next_size = size;
+            i += 2;
+        } else if (strcmp(opt, "--chmod") == 0) {
+            NEED(2);
+            int mode = parse_mode(args.items[i + 1]);
+            if (mode < 0) return fail(err, err_len, "--chmod takes an octal argument <= 07777");
+            const char *dest = absolute(args.items[i + 2], "/");
+            struct setup_op *op = dest == NULL ? NULL : add_setup_op(plan, OP_CHMOD, NULL, dest, false);
+            if (op == NULL) return fail(err, err_len, "out of memory");
+            op->perms = mode;
+            i += 3;
+        } else if (strcmp(opt, "--file") == 0 || strcmp(opt, "--bind-data") == 0 || strcmp(opt, "--ro-bind-data") == 0 ||
+                   strcmp(opt, "--bind-fd") == 0 || strcmp(opt, "--ro-bind-fd") == 0) {
+            NEED(2);
             int fd;
             if (parse_fd(args.items[i + 1], &fd) < 0)
                 return fail(err, err_len, "option %s: '%s' is not a file descriptor", opt, args.items[i + 1]);
-            if (opt[2] == 'j') plan->status_fd = fd;
-            else plan->lifeline_fd = fd;
-            i += 2;
+            enum op_kind kind = strcmp(opt, "--file") == 0        ? OP_FILE
+                                : strcmp(opt, "--bind-data") == 0 ? OP_BIND_DATA
+                                : strcmp(opt, "--ro-bind-data") == 0 ? OP_RO_BIND_DATA
+                                : strcmp(opt, "--bind-fd") == 0   ? OP_BIND
+                                                                  : OP_RO_BIND;
+            const char *source = NULL;
+            if (kind == OP_BIND || kind == OP_RO_BIND) {
+                char *path = malloc(32);
+                if (path == NULL) return fail(err, err_len, "out of memory");
+                snprintf(path, 32, "/proc/self/fd/%d", fd);
+                source = path;
+            }
+            const char *dest = absolute(args.items[i + 2], "/");
+            struct setup_op *op = dest == NULL ? NULL : add_setup_op(plan, kind, source, dest, false);
+            if (op == NULL) return fail(err, err_len, "out of memory");
+            op->fd = fd;
+            if (kind == OP_FILE || kind == OP_BIND_DATA || kind == OP_RO_BIND_DATA) {
+                op->perms = next_perms >= 0 ? next_perms : kind == OP_FILE ? 0666 : 0600;
+                next_perms = -1;
+            }
+            i += 3;
         } else if (strcmp(opt, "--timeout") == 0 || strcmp(opt, "--kill-grace") == 0) {
             NEED(1);
             int64_t ms = parse_duration_ms(args.items[i + 1]);
@@ -299,16 +519,17 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
             i += 2;
         } else if (strcmp(opt, "--overlay-src") == 0) {
             NEED(1);
-            if (check_overlay_path(opt, args.items[i + 1], err, err_len) < 0) return -1;
+            const char *path = absolute(args.items[i + 1], NULL);
             const char **paths = realloc(pending.paths, sizeof(char *) * (size_t)(pending.count + 1));
-            if (paths == NULL) return fail(err, err_len, "out of memory");
-            paths[pending.count++] = args.items[i + 1];
+            if (paths == NULL || path == NULL) return fail(err, err_len, "out of memory");
+            paths[pending.count++] = path;
             pending.paths = paths;
             i += 2;
         } else if (strcmp(opt, "--overlay") == 0) {
             NEED(3);
-            if (add_overlay(plan, &pending, opt, OP_OVERLAY, args.items[i + 1], args.items[i + 2], args.items[i + 3],
-                            err, err_len) < 0)
+            const char *upper = absolute(args.items[i + 1], NULL), *work = absolute(args.items[i + 2], NULL);
+            if (upper == NULL || work == NULL) return fail(err, err_len, "out of memory");
+            if (add_overlay(plan, &pending, opt, OP_OVERLAY, upper, work, args.items[i + 3], err, err_len) < 0)
                 return -1;
             i += 4;
         } else if (strcmp(opt, "--tmp-overlay") == 0 || strcmp(opt, "--ro-overlay") == 0) {
@@ -341,7 +562,12 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
             bool known = false;
             for (size_t k = 0; !known && k < sizeof unshare_options / sizeof unshare_options[0]; k++)
                 if (strcmp(opt, unshare_options[k].name) == 0) {
-                    plan->clone_flags |= unshare_options[k].flags;
+                    int flags = unshare_options[k].flags;
+                    if (strcmp(opt, "--unshare-user-try") == 0 && !have_namespace("user")) flags = 0;
+                    if (strcmp(opt, "--unshare-cgroup-try") == 0 && !have_namespace("cgroup")) flags = 0;
+                    if (strcmp(opt, "--unshare-all") == 0 && !have_namespace("cgroup")) flags &= ~CLONE_NEWCGROUP;
+                    if (flags & CLONE_NEWUSER) want_userns = true;
+                    plan->clone_flags |= flags & ~CLONE_NEWUSER;
                     i += 1;
                     known = true;
                 }
@@ -365,43 +591,72 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
                     NEED(1);
                     if (args.items[i + 1][0] != '/')
                         return fail(err, err_len, "option %s: '%s' must be an absolute path", opt, args.items[i + 1]);
-                    if (add_setup_op(plan, path_options[k].kind, NULL, args.items[i + 1], false) == NULL)
-                        return fail(err, err_len, "out of memory");
+                    struct setup_op *op = add_setup_op(plan, path_options[k].kind, NULL, args.items[i + 1], false);
+                    if (op == NULL) return fail(err, err_len, "out of memory");
+                    if (op->kind == OP_DIR || op->kind == OP_TMPFS) {
+                        op->perms = next_perms >= 0 ? next_perms : 0755;
+                        next_perms = -1;
+                    }
+                    if (op->kind == OP_TMPFS) {
+                        op->size = next_size;
+                        next_size = 0;
+                    }
                     i += 2;
                     known = true;
                 }
-            if (!known) return fail(err, err_len, "unknown option '%s' (see paddock-launch --help)", opt);
+            if (!known) return fail(err, err_len, "unknown option '%s' (see %s --help)", opt, msg_name());
         } else {
             break; /* first non-option: the command, as bwrap allows without "--" */
         }
 #undef NEED
+#undef FD_ARG
     }
     if (pending.count > 0)
-        return fail(err, err_len, "option --overlay-src %s: no --overlay, --tmp-overlay or --ro-overlay uses it",
-                    pending.paths[pending.count - 1]);
+        return fail(err, err_len, "--overlay-src must be followed by another --overlay-src or one of --overlay, "
+                                  "--tmp-overlay, or --ro-overlay");
     if (share_net) plan->clone_flags &= ~CLONE_NEWNET;
-    /* Mounts need a mount namespace, and rootless mounts a user namespace: a
-     * sandbox always has both, also when started as root. */
-    bool sandboxed = plan->clone_flags != 0 || plan->op_count > 0;
-    if (sandboxed) plan->clone_flags |= CLONE_NEWUSER | CLONE_NEWNS;
+    /* Mounts need a mount namespace. As under bwrap, a caller other than
+     * root always gets a user namespace with it (mounts need one), root only
+     * when it asks (--unshare-user, --unshare-all), or joins one (--userns). */
+    bool sandboxed = plan->clone_flags != 0 || plan->op_count > 0 || want_userns || plan->userns_fd >= 0 ||
+                     plan->pidns_fd >= 0 || plan->disable_userns || plan->assert_userns_disabled;
+    if (plan->userns_fd >= 0 && want_userns) return fail(err, err_len, "--userns not compatible --unshare-user");
+    if (plan->disable_userns && !want_userns) return fail(err, err_len, "--disable-userns requires --unshare-user");
+    if (plan->userns_block_fd >= 0 && !want_userns)
+        return fail(err, err_len, "--userns-block-fd requires --unshare-user");
+    if (plan->userns_block_fd >= 0 && plan->info_fd < 0)
+        return fail(err, err_len, "--userns-block-fd requires --info-fd");
+    if (plan->disable_userns && plan->userns_block_fd >= 0)
+        return fail(err, err_len, "--disable-userns is not compatible with --userns-block-fd");
+    if (sandboxed) {
+        plan->clone_flags |= CLONE_NEWNS;
+        if (plan->userns_fd < 0 && (want_userns || plan->caller_uid != 0)) plan->clone_flags |= CLONE_NEWUSER;
+    }
     /* As bwrap: options that only mean something in a sandbox are refused
      * without one rather than silently ignored. */
     if (!sandboxed && (plan->sandbox_uid >= 0 || plan->sandbox_gid >= 0))
         return fail(err, err_len, "option %s needs a sandbox (--unshare-user, or any mount option)",
                     plan->sandbox_uid >= 0 ? "--uid" : "--gid");
+    if (sandboxed && !(plan->clone_flags & CLONE_NEWUSER) && plan->userns_fd < 0) {
+        if (plan->sandbox_uid >= 0 && (unsigned)plan->sandbox_uid != plan->caller_uid)
+            return fail(err, err_len, "Specifying --uid requires --unshare-user or --userns");
+        if (plan->sandbox_gid >= 0 && (unsigned)plan->sandbox_gid != plan->caller_gid)
+            return fail(err, err_len, "Specifying --gid requires --unshare-user or --userns");
+    }
     if (plan->shared_netns && !(plan->clone_flags & CLONE_NEWNET))
         return fail(err, err_len, "option --shared-netns needs --unshare-net (or --unshare-all without --share-net)");
     if (plan->shared_netns && plan->no_loopback)
         return fail(err, err_len, "option --shared-netns joins a namespace whose loopback is up: drop --no-loopback");
     if (plan->as_pid_1 && !(plan->clone_flags & CLONE_NEWPID))
         return fail(err, err_len, "option --as-pid-1 needs --unshare-pid (or --unshare-all)");
-    for (int k = 0; k < plan->op_count; k++)
-        if (plan->ops[k].kind == OP_PROC && !(plan->clone_flags & CLONE_NEWPID))
-            return fail(err, err_len, "option --proc %s needs --unshare-pid (or --unshare-all): a fresh procfs "
-                        "belongs to the sandbox's own pid namespace", plan->ops[k].dest);
+    if (plan->as_pid_1 && plan->lock_file_count > 0)
+        return fail(err, err_len, "Specifying --as-pid-1 and --lock-file is not permitted");
     if (plan->hostname != NULL && !(plan->clone_flags & CLONE_NEWUTS))
         return fail(err, err_len, "option --hostname needs --unshare-uts (or --unshare-all)");
-    if (i >= args.count) return fail(err, err_len, "no command given (usage: paddock-launch [OPTIONS] -- COMMAND [ARGS...])");
+    if (i >= args.count)
+        return fail(err, err_len, "no command given (usage: %s [OPTIONS] -- COMMAND [ARGS...])", msg_name());
     plan->argv = args.items + i;
+    plan->exec_path = plan->argv[0];
+    if (plan->argv0 != NULL) plan->argv[0] = (char *)plan->argv0;
     return 0;
 }

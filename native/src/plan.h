@@ -26,6 +26,10 @@ enum op_kind {
     OP_OVERLAY,     /* writes land in a host upper directory */
     OP_TMP_OVERLAY, /* writes land in a private tmpfs and vanish with the sandbox */
     OP_RO_OVERLAY,  /* no writes */
+    OP_CHMOD,       /* --chmod: perms on an existing path */
+    OP_FILE,        /* --file FD DEST: a file holding FD's data */
+    OP_BIND_DATA,   /* --bind-data FD DEST: FD's data in a private file bound at DEST */
+    OP_RO_BIND_DATA,
 };
 
 struct setup_op {
@@ -37,6 +41,9 @@ struct setup_op {
     const char **layers; /* host paths, lowest first (the --overlay-src order) */
     int layer_count;
     const char *workdir; /* OP_OVERLAY: host work dir on the upper's filesystem */
+    int perms;           /* --perms (or the kind's default); -1: none applies */
+    unsigned long long size; /* --size for OP_TMPFS; 0: the kernel's default */
+    int fd;              /* --bind-fd, --file, --bind-data: the fd it names; -1 otherwise */
 };
 
 /* How overlays are mounted. AUTO tries each in turn and reports every
@@ -54,7 +61,31 @@ struct plan {
     const char *chdir_path;  /* NULL: stay in the launcher's directory */
     struct env_op *env_ops;
     int env_op_count;
-    int status_fd;           /* -1: no status records */
+    const char *argv0;       /* --argv0: the action's argv[0] */
+    const char *exec_path;   /* what is executed: argv[0] as given (--argv0 replaces argv[0] only) */
+    int status_fd;           /* -1: no status records (paddock's JSON lines, --status-fd) */
+    int json_status_fd;      /* -1: none; bubblewrap's --json-status-fd */
+    int info_fd;             /* -1: none; bubblewrap's --info-fd */
+    int block_fd;            /* --block-fd: wait for a byte on it before exec */
+    int userns_block_fd;     /* --userns-block-fd: the caller writes the id maps; wait for it */
+    int sync_fd;             /* --sync-fd: kept open by the launcher while the sandbox lives */
+    int seccomp_fds[16];     /* --seccomp / --add-seccomp-fd: BPF programs, applied last before exec */
+    int seccomp_fd_count;
+    int userns_fd;           /* --userns: join this user namespace instead of creating one */
+    int pidns_fd;            /* --pidns: start the sandbox in (below) this pid namespace */
+    bool disable_userns;     /* --disable-userns: the action cannot create user namespaces */
+    bool assert_userns_disabled;
+    const char **lock_files; /* --lock-file: held (read-locked) by the launcher while the action runs */
+    int lock_file_count;
+    const char *exec_label;  /* --exec-label (SELinux) */
+    const char *file_label;  /* --file-label (SELinux) */
+    /* Capabilities the action keeps, as bubblewrap computes them: a caller
+     * with uid 0 starts from its effective set, anyone else from none;
+     * --cap-add and --cap-drop edit that. caps_edited: either was given. */
+    uint64_t caps;
+    bool caps_edited;
+    unsigned caller_uid, caller_gid;
+    bool warn_chdir;         /* --chdir given more than once: only the last counts */
     int lifeline_fd;         /* -1: no lifeline */
     bool die_with_parent;
     bool new_session;        /* accepted for bwrap compatibility; always on */
@@ -93,6 +124,7 @@ struct plan {
  * offending option into err (the caller reports it and exits 125). The plan
  * points into argv and into memory that lives until exit. */
 int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_len);
+
 
 /* Parses "1.5s", "200ms", "2m", "1h" or a bare number of seconds.
  * Returns milliseconds, or -1 when malformed. */

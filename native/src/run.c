@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include "child.h"
 #include "explain.h"
 #include "landlock.h"
+#include "msg.h"
 #include "sandbox.h"
 #include "status.h"
 #include "supervise.h"
@@ -51,9 +54,9 @@ static int setup_failed(int status_fd, const char *step, const char *syscall_nam
     record_emit(&r, status_fd);
     /* With a status fd, the record is the report (paddock prints it); bad
      * options are a caller's bug, said on stderr too. */
-    if (status_fd < 0 || strcmp(step, "options") == 0) fprintf(stderr, "paddock-launch: %s\n", message);
-    if (status_fd < 0 && why->cause[0]) fprintf(stderr, "paddock-launch: cause: %s\n", why->cause);
-    if (status_fd < 0 && why->remedy[0]) fprintf(stderr, "paddock-launch: remedy: %s\n", why->remedy);
+    if (status_fd < 0 || strcmp(step, "options") == 0) msg(MSG_ERROR, "%s", message);
+    if (status_fd < 0 && why->cause[0]) msg(MSG_ERROR, "cause: %s", why->cause);
+    if (status_fd < 0 && why->remedy[0]) msg(MSG_ERROR, "remedy: %s", why->remedy);
     return 125;
 }
 
@@ -105,7 +108,7 @@ static void emit_degraded(int status_fd, const char *step, const char *path, con
     record_str(&r, "effect", effect);
     record_emit(&r, status_fd);
     if (status_fd < 0)
-        fprintf(stderr, "paddock-launch: %s%s%s: %s failed (%s: %s); using %s%s%s\n", step, path ? " " : "",
+        msg(MSG_WARNING, "%s%s%s: %s failed (%s: %s); using %s%s%s", step, path ? " " : "",
                 path ? path : "", from, syscall_name, strerror(err), to, effect ? ": " : "", effect ? effect : "");
 }
 
@@ -157,12 +160,17 @@ static int report_child_failure(int status_fd, const struct child_report *f, con
     record_int(&r, "wall_us", out->wall_us);
     record_emit(&r, status_fd);
     if (status_fd < 0) { /* standalone use: the caller reads stderr, as with bwrap */
-        if (is_exec && f->err == ENOENT && f->search_path[0])
-            fprintf(stderr, "paddock-launch: %s: command not found in PATH=%s\n", f->path, f->search_path);
+        bool bind = strcmp(f->step, "bind") == 0 || strcmp(f->step, "ro-bind") == 0 || strcmp(f->step, "dev-bind") == 0;
+        if (f->message[0])
+            msg(MSG_ERROR, "%s", f->message);
+        else if (is_exec && f->err == ENOENT && f->search_path[0])
+            msg(MSG_ERROR, "%s: command not found in PATH=%s", f->path, f->search_path);
+        else if (bind && strcmp(f->syscall, "stat") == 0) /* bwrap's words, which scripts look for */
+            msg(MSG_ERROR, "Can't find source path %s: %s (%s)", f->path, strerror(f->err), f->step);
         else
-            fprintf(stderr, "paddock-launch: %s %s: %s [%s]\n", f->step, f->path, strerror(f->err), f->syscall);
-        if (why.cause[0]) fprintf(stderr, "paddock-launch: cause: %s\n", why.cause);
-        if (why.remedy[0]) fprintf(stderr, "paddock-launch: remedy: %s\n", why.remedy);
+            msg(MSG_ERROR, "%s %s: %s [%s]", f->step, f->path, strerror(f->err), f->syscall);
+        if (why.cause[0]) msg(MSG_ERROR, "cause: %s", why.cause);
+        if (why.remedy[0]) msg(MSG_ERROR, "remedy: %s", why.remedy);
     }
     return exit_code;
 }
@@ -180,7 +188,7 @@ void emit_spawned(int status_fd, pid_t pid, pid_t launcher_pid) {
 int finish_action(const struct plan *plan, const struct outcome *out) {
     int exit_code = outcome_exit_code(out);
     if (plan->status_fd < 0 && out->timed_out)
-        fprintf(stderr, "paddock-launch: timed out after %lld ms; the process tree was %s\n",
+        msg(MSG_ERROR, "timed out after %lld ms; the process tree was %s",
                 (long long)plan->timeout_ms, out->escalated ? "killed (SIGKILL after the grace period)" : "terminated");
     emit_exited(plan->status_fd, exit_code, out);
     return exit_code;
@@ -208,6 +216,73 @@ static int read_child_report(int fd, struct child_report *f) {
 }
 
 
+/* ---- bubblewrap's --info-fd and --json-status-fd ---- */
+
+static void write_all(int fd, const char *text, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        text += n;
+        len -= (size_t)n;
+    }
+}
+
+/* bwrap's info object: the child's pid and the ids of the namespaces it
+ * created (the user namespace's is left out, as bwrap does). */
+static void write_bwrap_info(const struct plan *plan, pid_t pid) {
+    if (plan->info_fd < 0 && plan->json_status_fd < 0) return;
+    static const struct {
+        const char *name;
+        int flag;
+    } namespaces[] = {{"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"mnt", CLONE_NEWNS},
+                      {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS}};
+    char info[1024], json[1024];
+    int info_len = snprintf(info, sizeof info, "{\n    \"child-pid\": %d", (int)pid);
+    int json_len = snprintf(json, sizeof json, "{ \"child-pid\": %d", (int)pid);
+    for (size_t k = 0; k < sizeof namespaces / sizeof namespaces[0]; k++) {
+        if (!(plan->clone_flags & namespaces[k].flag) || plan->landlock_abi != 0) continue;
+        char path[64];
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, namespaces[k].name);
+        if (stat(path, &st) < 0) continue;
+        info_len += snprintf(info + info_len, sizeof info - (size_t)info_len, ",\n    \"%s-namespace\": %ju",
+                             namespaces[k].name, (uintmax_t)st.st_ino);
+        json_len += snprintf(json + json_len, sizeof json - (size_t)json_len, ", \"%s-namespace\": %ju",
+                             namespaces[k].name, (uintmax_t)st.st_ino);
+    }
+    info_len += snprintf(info + info_len, sizeof info - (size_t)info_len, "\n}\n");
+    json_len += snprintf(json + json_len, sizeof json - (size_t)json_len, " }\n");
+    if (plan->info_fd >= 0) {
+        write_all(plan->info_fd, info, (size_t)info_len);
+        close(plan->info_fd);
+    }
+    if (plan->json_status_fd >= 0) write_all(plan->json_status_fd, json, (size_t)json_len);
+}
+
+/* Whether the last attempt's action started (bwrap then reports its exit code). */
+static bool action_started;
+
+static void write_bwrap_exit(const struct plan *plan, int exit_code) {
+    if (plan->json_status_fd < 0 || !action_started) return;
+    char json[64];
+    int len = snprintf(json, sizeof json, "{ \"exit-code\": %d }\n", exit_code);
+    write_all(plan->json_status_fd, json, (size_t)len);
+}
+
+/* --lock-file: read locks on host paths, held by the launcher (so released
+ * when it exits, with the sandbox). Returns -1 with errno set. */
+static int take_locks(const struct plan *plan, const char **failed) {
+    for (int i = 0; i < plan->lock_file_count; i++) {
+        *failed = plan->lock_files[i];
+        int fd = open(plan->lock_files[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1;
+        struct flock lock = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+        if (fcntl(fd, F_SETLK, &lock) < 0) return -1;
+    }
+    return 0;
+}
+
 /* Why an attempt did not run the action, when --sandbox-mode auto may
  * still run it without namespaces. */
 struct refusal {
@@ -231,6 +306,7 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
     int64_t spawn_us = monotonic_us();
     struct child_report failure;
     failure.kind = 0;
+    action_started = false;
     pid_t pid;
     if (uses_namespaces(plan) && plan->prestarted.pid > 0) {
         /* A spare sandbox has the request: it is the child, already cloned. */
@@ -242,6 +318,22 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
         if (pipe2(report, O_CLOEXEC) < 0)
             return launcher_failed(plan->status_fd, "report-pipe", "pipe2", errno, NULL, "cannot create a pipe");
         sandbox_prepare();
+        /* --userns, --pidns: the namespaces the child starts in (its own new ones below them). */
+        if (plan->userns_fd >= 0 && setns(plan->userns_fd, CLONE_NEWUSER) < 0) {
+            int err = errno;
+            close(report[0]);
+            close(report[1]);
+            return launcher_failed(plan->status_fd, "userns", "setns", err, NULL,
+                                   err == EINVAL ? "Joining the specified user namespace failed, it might not be a "
+                                                   "descendant of the current user namespace."
+                                                 : "Joining specified user namespace failed");
+        }
+        if (plan->pidns_fd >= 0 && setns(plan->pidns_fd, CLONE_NEWPID) < 0) {
+            int err = errno;
+            close(report[0]);
+            close(report[1]);
+            return launcher_failed(plan->status_fd, "pidns", "setns", err, NULL, "Setting pidns failed");
+        }
         /* Like fork, but the child starts in its new namespaces (and is pid 1 of a new pid namespace). */
         pid = (pid_t)syscall(SYS_clone, SIGCHLD | plan->clone_flags, NULL, NULL, NULL, NULL);
         if (pid < 0) {
@@ -271,6 +363,7 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
         if (report[0] >= 0) close(report[0]);
         child_run(plan, report[1], runs_under_init(plan), spawn_us, launcher);
     }
+    write_bwrap_info(plan, pid);
     if (report[0] >= 0) {
         /* Notes about the sandbox's setup come first (init writes them as
          * records itself), then a failure, or EOF: the action runs. */
@@ -297,6 +390,7 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
         }
         return report_child_failure(plan->status_fd, &failure, &out);
     }
+    action_started = true;
     if (runs_under_init(plan)) {
         supervise_hand_over(pid, record_request_tag(), spawn_us);
         if (plan->return_at_start) return HANDED_OVER;
@@ -363,8 +457,17 @@ int run_action(struct plan *plan) {
         prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
         if (getppid() != parent) raise(OWNER_DEATH_SIGNAL); /* it died before prctl took effect */
     }
-    bool may_degrade = plan->clone_flags != 0 && plan->sandbox_mode == SANDBOX_AUTO;
+    const char *lock_file = NULL;
+    if (take_locks(plan, &lock_file) < 0) {
+        char message[PATH_MAX + 64];
+        snprintf(message, sizeof message, "Unable to lock file %s: %s", lock_file, strerror(errno));
+        return launcher_failed(plan->status_fd, "lock-file", "fcntl", errno, lock_file, message);
+    }
+    bool may_degrade = plan->clone_flags != 0 && plan->sandbox_mode == SANDBOX_AUTO && plan->userns_fd < 0 &&
+                       (plan->clone_flags & CLONE_NEWUSER);
     struct refusal refused;
     int rc = run_attempt(plan, may_degrade ? &refused : NULL);
-    return rc == REFUSED ? run_under_landlock(plan, &refused) : rc;
+    if (rc == REFUSED) rc = run_under_landlock(plan, &refused);
+    if (rc != HANDED_OVER) write_bwrap_exit(plan, rc);
+    return rc;
 }

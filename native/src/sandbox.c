@@ -49,11 +49,17 @@ struct mount_attr {
 
 static uid_t outer_uid;
 static gid_t outer_gid;
+/* The launcher's working directory: as under bwrap, the action starts there
+ * when the sandbox has it and no --chdir says otherwise. */
+static char outer_cwd[PATH_MAX];
 
 void sandbox_prepare(void) {
     outer_uid = getuid();
     outer_gid = getgid();
+    if (getcwd(outer_cwd, sizeof outer_cwd) == NULL) outer_cwd[0] = '\0';
 }
+
+const char *sandbox_outer_cwd(void) { return outer_cwd; }
 
 /* dir + "/" + name into out, or a failure report naming dir. */
 static void join(char *out, size_t size, const char *dir, const char *name, int report_fd) {
@@ -90,9 +96,10 @@ const char *sandbox_map_ids(uid_t inner_uid, gid_t inner_gid) {
     return NULL;
 }
 
-/* mkdir -p, 0755. Most paths have their parent already: one call then. */
-static int make_dirs(const char *path) {
-    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+/* mkdir -p: missing parents get parent_mode, path itself mode (the umask is
+ * 0 during setup). Most paths have their parent already: one call then. */
+static int make_dirs_mode(const char *path, mode_t mode, mode_t parent_mode) {
+    if (mkdir(path, mode) == 0 || errno == EEXIST) return 0;
     if (errno != ENOENT) return -1;
     char buf[PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
@@ -102,11 +109,26 @@ static int make_dirs(const char *path) {
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+        if (mkdir(buf, parent_mode) < 0 && errno != EEXIST) return -1;
         *p = '/';
     }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+    if (mkdir(buf, mode) < 0 && errno != EEXIST) return -1;
     return 0;
+}
+
+static int make_dirs(const char *path) { return make_dirs_mode(path, 0755, 0755); }
+
+/* The parents of path (not path itself), as make_dirs_mode makes them. */
+static int make_parents(const char *path, mode_t parent_mode) {
+    char parent[PATH_MAX];
+    if (snprintf(parent, sizeof parent, "%s", path) >= (int)sizeof parent) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    char *slash = strrchr(parent, '/');
+    if (slash == NULL || slash == parent) return 0;
+    *slash = '\0';
+    return make_dirs_mode(parent, parent_mode, parent_mode);
 }
 
 /* A mount point of the right kind for source: a directory or an empty file. */
@@ -119,8 +141,12 @@ static int make_mount_point(const char *dest, bool directory) {
         *slash = '\0';
         if (make_dirs(parent) < 0) return -1;
     }
-    int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 && errno != EISDIR) return -1;
+    /* As bwrap: a file made as a mount point is 0444, a directory 0755;
+     * anything already there (a socket, say) is used as it is. */
+    struct stat st;
+    if (stat(dest, &st) == 0) return 0;
+    int fd = open(dest, O_RDONLY | O_CREAT | O_CLOEXEC, 0444);
+    if (fd < 0 && errno != EISDIR && errno != EEXIST) return -1;
     if (fd >= 0) close(fd);
     return 0;
 }
@@ -145,18 +171,33 @@ static void bind_path(const char *source, const char *dest, unsigned long long a
         report_failure(report_fd, step, errno, "mount_setattr", dest + strlen(NEW_ROOT), NULL);
 }
 
-static void mount_tmpfs(const char *dest, const char *step, int report_fd) {
+static const char *file_label;
+
+static void mount_tmpfs_sized(const char *dest, const char *step, int mode, unsigned long long size, int report_fd) {
     if (make_dirs(dest) < 0) report_failure(report_fd, step, errno, "mkdir", dest + strlen(NEW_ROOT), NULL);
-    if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+    char options[512];
+    int n = snprintf(options, sizeof options, "mode=%#o", (unsigned)mode);
+    if (size != 0) n += snprintf(options + n, sizeof options - (size_t)n, ",size=%llu", size);
+    if (file_label != NULL) snprintf(options + n, sizeof options - (size_t)n, ",context=\"%s\"", file_label);
+    if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
         report_failure(report_fd, step, errno, "mount", dest + strlen(NEW_ROOT), NULL);
+}
+
+static void mount_tmpfs(const char *dest, const char *step, int report_fd) {
+    mount_tmpfs_sized(dest, step, 0755, 0, report_fd);
 }
 
 /* A fresh procfs for the new pid namespace, with the parts that can
  * reconfigure the host re-bound read-only. Where the kernel refuses one (a
  * container masked parts of the host's /proc), auto mode binds the host's
  * /proc instead: the action then sees the host's processes. */
-static void mount_proc(const char *dest, enum sandbox_mode mode, int report_fd) {
+static void mount_proc(const char *dest, enum sandbox_mode mode, bool own_pid_ns, int report_fd) {
     if (make_dirs(dest) < 0) report_failure(report_fd, "proc", errno, "mkdir", dest + strlen(NEW_ROOT), NULL);
+    if (!own_pid_ns) { /* as bwrap: the host's pid namespace, so the host's /proc */
+        if (mount(OLD_ROOT "/proc", dest, NULL, MS_BIND | MS_REC, NULL) < 0)
+            report_failure(report_fd, "proc", errno, "mount", dest + strlen(NEW_ROOT), NULL);
+        return;
+    }
     if (mount("proc", dest, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
         int err = errno;
         if (mode != SANDBOX_AUTO || err != EPERM) report_failure(report_fd, "proc", err, "mount", dest + strlen(NEW_ROOT), NULL);
@@ -273,15 +314,42 @@ static int attempt_failed(struct attempt *a, int err, const char *syscall_name) 
     return -1;
 }
 
-/* The layers as overlayfs wants them, top first, joined by ':'. A lone
- * read-only layer gets an empty layer below it: overlayfs needs two lowers
- * when there is no upper. */
+/* path with overlayfs's separators (',' and ':') and '\' escaped by a '\',
+ * as its option parser takes them. Returns the length written, or -1. */
+static int escape_overlay_path(char *out, size_t size, const char *prefix, const char *path) {
+    size_t len = 0;
+    for (int part = 0; part < 2; part++)
+        for (const char *p = part == 0 ? prefix : path; *p; p++) {
+            bool special = *p == ',' || *p == ':' || *p == '\\';
+            if (len + (special ? 2 : 1) >= size) return -1;
+            if (special) out[len++] = '\\';
+            out[len++] = *p;
+        }
+    out[len] = '\0';
+    return (int)len;
+}
+
+/* fuse-overlayfs takes no escapes: paths with separators are for the kernel only. */
+static bool overlay_paths_special(const struct setup_op *op) {
+    for (int i = 0; i < op->layer_count; i++)
+        if (strpbrk(op->layers[i], ",:\\") != NULL) return true;
+    return (op->source != NULL && strpbrk(op->source, ",:\\") != NULL) ||
+           (op->workdir != NULL && strpbrk(op->workdir, ",:\\") != NULL);
+}
+
+/* The layers as overlayfs wants them, top first, joined by ':', escaped. A
+ * lone read-only layer gets an empty layer below it: overlayfs needs two
+ * lowers when there is no upper. */
 static int lower_dirs(const struct setup_op *op, const char *empty_dir, char *out, size_t size) {
     size_t len = 0;
     out[0] = '\0';
     for (int i = op->layer_count - 1; i >= 0; i--) {
-        int n = snprintf(out + len, size - len, "%s" OLD_ROOT "%s", len ? ":" : "", op->layers[i]);
-        if (n < 0 || (size_t)n >= size - len) return -1;
+        if (len > 0) {
+            if (len + 1 >= size) return -1;
+            out[len++] = ':';
+        }
+        int n = escape_overlay_path(out + len, size - len, OLD_ROOT, op->layers[i]);
+        if (n < 0) return -1;
         len += (size_t)n;
     }
     if (op->kind == OP_RO_OVERLAY && op->layer_count == 1) {
@@ -297,8 +365,11 @@ static int lower_dirs(const struct setup_op *op, const char *empty_dir, char *ou
 static int overlay_dirs(const struct setup_op *op, const char *scratch, char *upper, char *work, size_t size) {
     upper[0] = work[0] = '\0';
     if (op->kind == OP_OVERLAY) {
-        snprintf(upper, size, OLD_ROOT "%s", op->source);
-        snprintf(work, size, OLD_ROOT "%s", op->workdir);
+        if (escape_overlay_path(upper, size, OLD_ROOT, op->source) < 0 ||
+            escape_overlay_path(work, size, OLD_ROOT, op->workdir) < 0) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
     } else if (op->kind == OP_TMP_OVERLAY) {
         snprintf(upper, size, "%s/upper", scratch);
         snprintf(work, size, "%s/work", scratch);
@@ -495,7 +566,8 @@ static void mount_overlay(const struct setup_op *op, const char *dest, enum over
         struct attempt a = {0, NULL};
         int rc = overlay_dirs(op, attempt_dir, upper, work, sizeof upper) < 0 ? attempt_failed(&a, errno, "mkdir")
                  : impl == OVERLAY_KERNEL ? overlay_kernel(op, dest, lowers, upper, work, &a)
-                 : impl == OVERLAY_FUSE   ? overlay_fuse(dest, lowers, upper, work, &a)
+                 : impl == OVERLAY_FUSE   ? (overlay_paths_special(op) ? attempt_failed(&a, EINVAL, "fuse-overlayfs")
+                                                                       : overlay_fuse(dest, lowers, upper, work, &a))
                                           : overlay_bind(op, dest, &a);
         if (rc == 0) {
             report_note(report_fd, REPORT_MOUNTED, "overlay", op->dest, overlay_impl_names[impl], 0, NULL);
@@ -512,28 +584,125 @@ static void mount_overlay(const struct setup_op *op, const char *dest, enum over
     }
 }
 
+/* Copies everything readable from fd into out; -1 with errno set on failure. */
+static int copy_fd(int fd, int out) {
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) return 0;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) return -1;
+            off += w;
+        }
+    }
+}
+
+/* --symlink: made, or already there with the same target (bwrap's rule). */
+static void make_symlink(const struct setup_op *op, const char *dest, int report_fd) {
+    if (symlink(op->source, dest) == 0) return;
+    if (errno != EEXIST) report_failure(report_fd, "symlink", errno, "symlink", op->dest, NULL);
+    char existing[PATH_MAX];
+    ssize_t n = readlink(dest, existing, sizeof existing - 1);
+    if (n < 0 && errno == EINVAL)
+        report_failure_message(report_fd, "symlink", EEXIST, "symlink", op->dest,
+                               "Can't make symlink at %s: destination exists and is not a symlink", op->dest);
+    if (n < 0) report_failure(report_fd, "symlink", errno, "readlink", op->dest, NULL);
+    existing[n] = '\0';
+    if (strcmp(existing, op->source) == 0) return;
+    report_failure_message(report_fd, "symlink", EEXIST, "symlink", op->dest,
+                           "Can't make symlink at %s: existing destination is %s", op->dest, existing);
+}
+
+/* --bind-data, --ro-bind-data: fd's data in a private file on the staging
+ * root (gone with it), bound at dest. */
+static void bind_data(const struct setup_op *op, const char *dest, int report_fd) {
+    const char *step = op->kind == OP_BIND_DATA ? "bind-data" : "ro-bind-data";
+    char temp[] = "/bindfileXXXXXX";
+    int out = mkstemp(temp);
+    if (out < 0) report_failure(report_fd, step, errno, "mkstemp", op->dest, NULL);
+    if (fchmod(out, (mode_t)op->perms) < 0) report_failure(report_fd, step, errno, "fchmod", op->dest, NULL);
+    if (copy_fd(op->fd, out) < 0) report_failure(report_fd, step, errno, "read", op->dest, NULL);
+    close(out);
+    close(op->fd);
+    if (make_mount_point(dest, false) < 0) report_failure(report_fd, step, errno, "open", op->dest, NULL);
+    if (mount(temp, dest, NULL, MS_BIND, NULL) < 0) report_failure(report_fd, step, errno, "mount", op->dest, NULL);
+    unsigned long long attrs = MOUNT_ATTR_NODEV | (op->kind == OP_RO_BIND_DATA ? MOUNT_ATTR_RDONLY : 0);
+    if (set_attrs_recursive(dest, attrs) < 0)
+        report_failure(report_fd, step, errno, "mount_setattr", op->dest, NULL);
+    unlink(temp);
+}
+
+/* --bind-fd, --ro-bind-fd, once source names what the fd refers to. */
+static void bind_fd(const struct setup_op *op, const char *source, const char *dest, int report_fd) {
+    bind_path(source, dest, MOUNT_ATTR_NODEV | (op->kind == OP_RO_BIND ? MOUNT_ATTR_RDONLY : 0), "bind-fd", false,
+              report_fd);
+    struct stat by_fd, bound;
+    if (fstat(op->fd, &by_fd) < 0 || stat(dest, &bound) < 0 || by_fd.st_dev != bound.st_dev ||
+        by_fd.st_ino != bound.st_ino)
+        report_failure_message(report_fd, "bind-fd", EXDEV, "stat", op->dest, "Race condition binding dirfd");
+    close(op->fd);
+}
+
 static void apply_op(const struct setup_op *op, const struct plan *plan, int report_fd) {
     char dest[PATH_BUF], source[PATH_BUF];
     snprintf(dest, sizeof dest, NEW_ROOT "%s", strcmp(op->dest, "/") == 0 ? "" : op->dest);
     if (op->source != NULL) snprintf(source, sizeof source, OLD_ROOT "%s", op->source);
+    if (op->fd >= 0 && (op->kind == OP_BIND || op->kind == OP_RO_BIND)) {
+        /* --bind-fd: what the fd refers to, by its path in our copy of the
+         * host's mounts (a mount of the host's own namespace cannot be bound
+         * here); checked against the fd once bound. */
+        char link[PATH_MAX];
+        ssize_t n = readlink(source, link, sizeof link - 1);
+        if (n <= 0 || link[0] != '/')
+            report_failure(report_fd, "bind-fd", n < 0 ? errno : EINVAL, "readlink", op->source, NULL);
+        link[n] = '\0';
+        snprintf(source, sizeof source, OLD_ROOT "%s", link);
+    }
+    if (op->kind != OP_CHMOD && op->kind != OP_REMOUNT_RO) {
+        /* As bwrap: parents of something made with --perms that hides it from
+         * the group (or others) hide it too. */
+        mode_t parent_mode = 0755;
+        if (op->perms >= 0 && (op->perms & 0070) == 0) parent_mode &= ~0050U;
+        if (op->perms >= 0 && (op->perms & 0007) == 0) parent_mode &= ~0005U;
+        if (make_parents(dest, parent_mode) < 0) report_failure(report_fd, "mkdir", errno, "mkdir", op->dest, NULL);
+    }
     switch (op->kind) {
-    case OP_BIND: bind_path(source, dest, MOUNT_ATTR_NODEV, "bind", op->try_only, report_fd); break;
-    case OP_RO_BIND: bind_path(source, dest, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY, "ro-bind", op->try_only, report_fd); break;
+    case OP_BIND:
+    case OP_RO_BIND:
+        if (op->fd >= 0) bind_fd(op, source, dest, report_fd);
+        else if (op->kind == OP_BIND) bind_path(source, dest, MOUNT_ATTR_NODEV, "bind", op->try_only, report_fd);
+        else bind_path(source, dest, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY, "ro-bind", op->try_only, report_fd);
+        break;
     case OP_DEV_BIND: bind_path(source, dest, 0, "dev-bind", op->try_only, report_fd); break;
-    case OP_TMPFS: mount_tmpfs(dest, "tmpfs", report_fd); break;
-    case OP_PROC: mount_proc(dest, plan->sandbox_mode, report_fd); break;
+    case OP_TMPFS: mount_tmpfs_sized(dest, "tmpfs", op->perms >= 0 ? op->perms : 0755, op->size, report_fd); break;
+    case OP_PROC: mount_proc(dest, plan->sandbox_mode, (plan->clone_flags & CLONE_NEWPID) != 0, report_fd); break;
     case OP_DEV: mount_dev(dest, report_fd); break;
     case OP_DIR:
-        if (make_dirs(dest) < 0) report_failure(report_fd, "dir", errno, "mkdir", op->dest, NULL);
+        if (make_dirs_mode(dest, (mode_t)(op->perms >= 0 ? op->perms : 0755), 0755) < 0)
+            report_failure(report_fd, "dir", errno, "mkdir", op->dest, NULL);
         break;
-    case OP_SYMLINK:
-        if (symlink(op->source, dest) < 0 && errno != EEXIST)
-            report_failure(report_fd, "symlink", errno, "symlink", op->dest, NULL);
-        break;
+    case OP_SYMLINK: make_symlink(op, dest, report_fd); break;
     case OP_REMOUNT_RO:
         if (set_attrs_recursive(dest, MOUNT_ATTR_RDONLY) < 0)
             report_failure(report_fd, "remount-ro", errno, "mount_setattr", op->dest, NULL);
         break;
+    case OP_CHMOD:
+        if (chmod(dest, (mode_t)op->perms) < 0) report_failure(report_fd, "chmod", errno, "chmod", op->dest, NULL);
+        break;
+    case OP_FILE: {
+        int out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)op->perms);
+        if (out < 0) report_failure(report_fd, "file", errno, "open", op->dest, NULL);
+        if (copy_fd(op->fd, out) < 0) report_failure(report_fd, "file", errno, "read", op->dest, NULL);
+        close(out);
+        close(op->fd);
+        break;
+    }
+    case OP_BIND_DATA:
+    case OP_RO_BIND_DATA: bind_data(op, dest, report_fd); break;
     case OP_OVERLAY:
     case OP_TMP_OVERLAY:
     case OP_RO_OVERLAY: mount_overlay(op, dest, plan->overlay_impl, plan->sandbox_mode, report_fd); break;
@@ -563,17 +732,32 @@ static void bring_up_loopback(int report_fd) {
 
 /* Whether sandbox_enter_base() ran already: a spare sandbox does it ahead. */
 static bool base_entered;
+/* The host's /proc, kept across the last pivot (--disable-userns needs it). */
+static int host_proc_fd = -1;
 
-void sandbox_enter_base(int sandbox_uid, int sandbox_gid, int report_fd) {
+void sandbox_enter_base(int clone_flags, int sandbox_uid, int sandbox_gid, int userns_block_fd, int report_fd) {
     uid_t inner_uid = sandbox_uid >= 0 ? (uid_t)sandbox_uid : outer_uid;
     gid_t inner_gid = sandbox_gid >= 0 ? (gid_t)sandbox_gid : outer_gid;
-    const char *failed = sandbox_map_ids(inner_uid, inner_gid);
-    if (failed != NULL) {
-        char path[32];
-        snprintf(path, sizeof path, "/proc/self/%s", strcmp(failed, "setgroups") == 0 ? "setgroups"
-                                                     : strcmp(failed, "uid-map") == 0   ? "uid_map"
-                                                                                        : "gid_map");
-        report_failure(report_fd, failed, errno, write_file_call, path, NULL);
+    if ((clone_flags & CLONE_NEWUSER) && userns_block_fd >= 0) {
+        /* The caller writes our id maps, and says so on the fd. */
+        char byte;
+        while (read(userns_block_fd, &byte, 1) < 0 && errno == EINTR) {}
+        close(userns_block_fd);
+    } else if (clone_flags & CLONE_NEWUSER) {
+        const char *failed = sandbox_map_ids(inner_uid, inner_gid);
+        if (failed != NULL) {
+            char path[32];
+            snprintf(path, sizeof path, "/proc/self/%s", strcmp(failed, "setgroups") == 0 ? "setgroups"
+                                                         : strcmp(failed, "uid-map") == 0   ? "uid_map"
+                                                                                            : "gid_map");
+            report_failure(report_fd, failed, errno, write_file_call, path, NULL);
+        }
+    } else if (getuid() != inner_uid || getgid() != inner_gid) {
+        /* A user namespace we joined (--userns) may map other ids. */
+        if (getgid() != inner_gid && setgid(inner_gid) < 0)
+            report_failure(report_fd, "setgid", errno, "setgid", NULL, NULL);
+        if (getuid() != inner_uid && setuid(inner_uid) < 0)
+            report_failure(report_fd, "setuid", errno, "setuid", NULL, NULL);
     }
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
@@ -591,12 +775,44 @@ void sandbox_enter_base(int sandbox_uid, int sandbox_gid, int report_fd) {
     base_entered = true;
 }
 
+/* --disable-userns: the action's user namespace is a child of ours in which
+ * no more may be created (max_user_namespaces is 1 here, and used by it). */
+static void disable_user_namespaces(const struct plan *plan, int report_fd) {
+    int fd = openat(host_proc_fd, "sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) report_failure(report_fd, "disable-userns", errno, "open", "/proc/sys/user/max_user_namespaces", NULL);
+    if (write(fd, "1", 1) != 1)
+        report_failure(report_fd, "disable-userns", errno, "write", "/proc/sys/user/max_user_namespaces", NULL);
+    close(fd);
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (unshare(CLONE_NEWUSER) < 0) report_failure(report_fd, "disable-userns", errno, "unshare", NULL, NULL);
+    char map[64];
+    const char *files[] = {"self/uid_map", "self/gid_map"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(map, sizeof map, "%u %u 1\n", k == 0 ? uid : gid, k == 0 ? uid : gid);
+        fd = openat(host_proc_fd, files[k], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, map, strlen(map)) != (ssize_t)strlen(map))
+            report_failure(report_fd, "disable-userns", errno, "write", files[k], NULL);
+        close(fd);
+    }
+    (void)plan;
+}
+
 void sandbox_enter(const struct plan *plan, int report_fd) {
-    if (!base_entered) sandbox_enter_base(plan->sandbox_uid, plan->sandbox_gid, report_fd);
+    if (!base_entered)
+        sandbox_enter_base(plan->clone_flags, plan->sandbox_uid, plan->sandbox_gid, plan->userns_block_fd, report_fd);
     remember_pty_slave(plan);
+    file_label = plan->file_label;
 
+    /* As bwrap: what the setup makes gets exactly the modes asked for. */
+    mode_t old_umask = umask(0);
     for (int i = 0; i < plan->op_count; i++) apply_op(&plan->ops[i], plan, report_fd);
+    umask(old_umask);
 
+    if (plan->disable_userns) {
+        host_proc_fd = open(OLD_ROOT "/proc", O_PATH | O_CLOEXEC);
+        if (host_proc_fd < 0) report_failure(report_fd, "disable-userns", errno, "open", "/proc", NULL);
+    }
     /* Detach the host root, then make the assembled tree the root. */
     if (umount2(OLD_ROOT, MNT_DETACH) < 0) report_failure(report_fd, "pivot-root", errno, "umount2", OLD_ROOT, NULL);
     if (chdir(NEW_ROOT) < 0) report_failure(report_fd, "pivot-root", errno, "chdir", NEW_ROOT, NULL);
@@ -607,21 +823,60 @@ void sandbox_enter(const struct plan *plan, int report_fd) {
     if ((plan->clone_flags & CLONE_NEWNET) && !plan->no_loopback) bring_up_loopback(report_fd);
     if (plan->hostname != NULL && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
         report_failure(report_fd, "hostname", errno, "sethostname", plan->hostname, NULL);
+    if (plan->disable_userns) {
+        disable_user_namespaces(plan, report_fd);
+        close(host_proc_fd);
+        host_proc_fd = -1;
+    }
+    if ((plan->disable_userns || plan->assert_userns_disabled) && unshare(CLONE_NEWUSER) == 0)
+        report_failure_message(report_fd, "assert-userns-disabled", EEXIST, "unshare", NULL,
+                               "creation of new user namespaces was not disabled as requested");
 }
 
-/* The action keeps no capabilities in its user namespace: with them it could
- * remount the read-only host tree writable. */
-void sandbox_drop_privileges(int report_fd) {
+/* Right before exec, as bwrap does: no_new_privs; the bounding set cut to the
+ * capabilities the action keeps (in a new user namespace, or when the
+ * command line edited them; root on the host otherwise keeps its own); those
+ * as its effective, permitted, inheritable and ambient sets. A caller other
+ * than root keeps none unless --cap-add gives them. */
+void sandbox_drop_privileges(const struct plan *plan, int report_fd) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
+    bool own_userns = (plan->clone_flags & CLONE_NEWUSER) || plan->userns_fd >= 0;
+    uint64_t known = 0;
     /* Capabilities are numbered from 0 up: the first EINVAL is past the kernel's last. */
-    for (int cap = 0; cap <= 63; cap++)
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
-            if (errno == EINVAL) break;
+    for (int cap = 0; cap <= 63; cap++) {
+        int in_set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+        if (in_set < 0 && errno == EINVAL) break;
+        if (in_set < 0) report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
+        known |= (uint64_t)1 << cap;
+        if (in_set == 1 && !(plan->caps & ((uint64_t)1 << cap)) && (own_userns || plan->caps_edited) &&
+            prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
             report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
-        }
+    }
     struct cap_header header = {CAP_VERSION_3, 0};
     struct cap_data data[2];
     memset(data, 0, sizeof data);
-    if (syscall(SYS_capset, &header, data) < 0) report_failure(report_fd, "drop-privileges", errno, "capset", NULL, NULL);
+    if (syscall(SYS_capget, &header, data) < 0) report_failure(report_fd, "drop-privileges", errno, "capget", NULL, NULL);
+    uint64_t permitted = (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
+    uint64_t keep = plan->caps & known & permitted;
+    /* bwrap leaves root's own sets alone unless asked (capset may be filtered). */
+    if (plan->caps_edited || plan->caller_uid != 0) {
+        for (int k = 0; k < 2; k++) {
+            uint32_t word = (uint32_t)(keep >> (32 * k));
+            data[k].effective = data[k].permitted = data[k].inheritable = word;
+        }
+        if (syscall(SYS_capset, &header, data) < 0)
+            report_failure(report_fd, "drop-privileges", errno, "capset", NULL, NULL);
+    }
+    uint64_t inheritable = (uint64_t)data[0].inheritable | (uint64_t)data[1].inheritable << 32;
+    for (int cap = 0; cap <= 63; cap++)
+        if (keep & inheritable & ((uint64_t)1 << cap)) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+}
+
+/* Drops every capability of this process (a sandbox's init, once the action runs). */
+void sandbox_drop_all_caps(void) {
+    struct cap_header header = {CAP_VERSION_3, 0};
+    struct cap_data data[2];
+    memset(data, 0, sizeof data);
+    syscall(SYS_capset, &header, data);
 }

@@ -8,15 +8,21 @@
 
 /* Records the caller's ids; call before clone() (inside, they are unmapped). */
 void sandbox_prepare(void);
+/* The launcher's working directory, as sandbox_prepare() found it ("" if unknown). */
+const char *sandbox_outer_cwd(void);
 /* In the cloned child, before the plan is known (a spare sandbox): the id
- * maps (sandbox_uid and sandbox_gid as in a plan: -1 for the caller's), then a
+ * maps when clone_flags has a new user namespace (sandbox_uid and sandbox_gid
+ * as in a plan: -1 for the caller's; with userns_block_fd >= 0 the caller
+ * writes them, and says so on that fd), then a
  * scratch tmpfs as the root, the host's at /oldroot, an empty one at /newroot. */
-void sandbox_enter_base(int sandbox_uid, int sandbox_gid, int report_fd);
+void sandbox_enter_base(int clone_flags, int sandbox_uid, int sandbox_gid, int userns_block_fd, int report_fd);
 /* In the cloned child: sandbox_enter_base() unless done, then the setup
  * operations, the assembled tree as the root, loopback, hostname. */
 void sandbox_enter(const struct plan *plan, int report_fd);
-/* Right before exec: no capabilities, no_new_privs. */
-void sandbox_drop_privileges(int report_fd);
+/* Right before exec: no_new_privs, and only the plan's capabilities (bwrap's rules). */
+void sandbox_drop_privileges(const struct plan *plan, int report_fd);
+/* Drops every capability of this process. */
+void sandbox_drop_all_caps(void);
 /* One-line maps in a new user namespace: the ids sandbox_prepare() recorded
  * outside to inner_uid and inner_gid inside (setgroups denied first, as an
  * unprivileged gid_map needs). Returns NULL, or the failed step with errno set. */

@@ -334,7 +334,7 @@ static struct spare spare = {.pid = 0, .pidfd = -1, .sock = -1, .report = -1};
 static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t keeper, const struct spare *self) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int clone_flags = self->clone_flags;
-    sandbox_enter_base(self->uid, self->gid, report_fd);
+    sandbox_enter_base(clone_flags, self->uid, self->gid, -1, report_fd);
     int64_t spawn_us;
     int fds[SPAWN_FDS];
     int fd_count;
@@ -417,7 +417,7 @@ static void spare_discard(void) {
 static void spare_take(const struct request_header *h, size_t len, struct plan *plan) {
     if (spare.pid == 0) return;
     if (!runs_under_init(plan) || plan->clone_flags != spare.clone_flags || plan->sandbox_uid != spare.uid ||
-        plan->sandbox_gid != spare.gid) {
+        plan->sandbox_gid != spare.gid || plan->userns_fd >= 0 || plan->pidns_fd >= 0 || plan->userns_block_fd >= 0) {
         spare_discard();
         return;
     }

@@ -41,7 +41,7 @@ IFACES_SED='s/^ *\([^ :]*\):.*/\1/p'
 # always has a user namespace), naming them; returns 1 then, so callers write
 # `needs ... || return 0`. Any other failure is left to the test.
 needs() {
-    timeout -k 5 30 "$LAUNCH" --json-status-fd 3 --ro-bind / / "$@" -- true 3>"$D/needs" >/dev/null 2>&1 &&
+    timeout -k 5 30 "$LAUNCH" --status-fd 3 --ro-bind / / "$@" -- true 3>"$D/needs" >/dev/null 2>&1 &&
         return 0
     local step errno message
     step=$(str_field "$D/needs" setup-failed step)
@@ -193,7 +193,7 @@ paddock-box" && assert "the host's name changed to $(uname -n)" [ "$(uname -n)" 
 }
 
 test_hostname_without_uts_125() {
-    launch --json-status-fd 3 --hostname paddock-box --ro-bind / / --bind "$D" "$D" -- touch "$D/ran" \
+    launch --status-fd 3 --hostname paddock-box --ro-bind / / --bind "$D" "$D" -- touch "$D/ran" \
         3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 125 && has "$D/err" "--hostname" && has "$D/err" "--unshare-uts" &&
         has_record "$D/status" setup-failed '"step":"options"' '--hostname' &&
@@ -223,9 +223,11 @@ test_unshare_pid() { fresh_namespace pid --unshare-pid; }
 
 test_ro_bind_root_read_only() {
     # uid 0 inside, and it tries to remount: without capabilities it cannot.
+    # (Root keeps its capabilities in the namespace unless told, as under
+    # bwrap: --cap-drop ALL, as the library passes it.)
     # (--dev: the host's /dev under --ro-bind is nodev, /dev/null unusable.)
     needs --unshare-user || return 0
-    launch --unshare-user --uid 0 --ro-bind / / --dev /dev -- sh -c '
+    launch --unshare-user --uid 0 --cap-drop ALL --ro-bind / / --dev /dev -- sh -c '
         mount -o remount,bind,rw / 2>/dev/null; mount -o remount,rw / 2>/dev/null
         echo x > "$1/f"' sh "$D" >"$D/out" 2>"$D/err"
     failed_nonzero && has "$D/err" "Read-only file system" && assert "the write reached the host" [ ! -e "$D/f" ]
@@ -254,7 +256,7 @@ test_bind_missing_source_125() {
     needs || return 0
     local opt
     for opt in --ro-bind --bind --dev-bind; do
-        launch --json-status-fd 3 --ro-bind / / --bind "$D" "$D" "$opt" "$D/missing" "$D/dest" -- touch "$D/ran" \
+        launch --status-fd 3 --ro-bind / / --bind "$D" "$D" "$opt" "$D/missing" "$D/dest" -- touch "$D/ran" \
             3>"$D/status" >"$D/out" 2>"$D/err"
         expect_rc 125 "$opt" && json_lines "$D/status" &&
             has_record "$D/status" setup-failed "\"step\":\"${opt#--}\"" "\"path\":\"$D/missing\"" '"syscall":"stat"' \
@@ -354,7 +356,7 @@ test_no_capabilities() {
 NoNewPrivs:	1"
     for variant in --unshare-user --unshare-pid "--unshare-pid --as-pid-1"; do
         # shellcheck disable=SC2086 # the variant's options are words
-        launch --uid 0 $variant --ro-bind / / -- grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' /proc/self/status \
+        launch --uid 0 --cap-drop ALL $variant --ro-bind / / -- grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' /proc/self/status \
             >"$D/out" 2>"$D/err"
         expect_rc 0 "$variant" && out_is "$want" || { FAIL_MSG="$variant: $FAIL_MSG"; return 1; }
     done
@@ -367,7 +369,7 @@ NoNewPrivs:	1"
 # launcher waiting nor leaves the daemon running.
 daemon_left_behind() {
     needs --unshare-pid "$@" || return 0
-    launch --unshare-pid "$@" --ro-bind / / --dev /dev --bind "$D" "$D" --json-status-fd 3 -- sh -c '
+    launch --unshare-pid "$@" --ro-bind / / --dev /dev --bind "$D" "$D" --status-fd 3 -- sh -c '
         trap "" TERM HUP
         "$0" "$1" sleep "$3"; "$2" "$1" || exit 99
         exit 0' "$DAEMONIZE" "$D/daemon.nspid" "$AWAIT" "$MARK" 3>"$D/status" >"$D/out" 2>"$D/err"
@@ -385,7 +387,7 @@ test_as_pid_1_daemon_left_behind() { daemon_left_behind --as-pid-1; }
 # file and exits 3; the launcher reports that status.
 sigterm_reaches_action() {
     needs --unshare-pid || return 0
-    start_bg --unshare-pid --ro-bind / / --dev /dev --bind "$D" "$D" --json-status-fd 3 -- sh -c '
+    start_bg --unshare-pid --ro-bind / / --dev /dev --bind "$D" "$D" --status-fd 3 -- sh -c '
         trap "echo TERM > \"\$1/trapped\"; exit 3" TERM
         sleep "$2" &
         echo ready > "$1/ready"
@@ -410,9 +412,9 @@ test_sigterm_to_init_cancels() { sigterm_reaches_action pid '"SIGTERM"'; }
 
 test_exit_status_through_init() {
     needs --unshare-pid || return 0
-    launch --unshare-pid --ro-bind / / --json-status-fd 3 -- sh -c 'exit 7' 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --unshare-pid --ro-bind / / --status-fd 3 -- sh -c 'exit 7' 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 7 "exit 7" && has_record "$D/status" exited '"exit_code":7' '"status":7' '"signal":null' || return 1
-    launch --unshare-pid --ro-bind / / --json-status-fd 3 -- sh -c 'kill -KILL $$' 3>"$D/status2" >"$D/out" 2>"$D/err"
+    launch --unshare-pid --ro-bind / / --status-fd 3 -- sh -c 'kill -KILL $$' 3>"$D/status2" >"$D/out" 2>"$D/err"
     expect_rc 137 "kill -KILL \$\$" && has_record "$D/status2" exited '"exit_code":137' '"status":null' \
         '"signal":"SIGKILL"' '"signal_number":9'
 }
@@ -420,11 +422,11 @@ test_exit_status_through_init() {
 test_failures_before_exec_through_init() {
     # The action's exec and setup failures happen under init, which relays them.
     needs --unshare-pid || return 0
-    launch --unshare-pid --ro-bind / / --json-status-fd 3 -- paddock-no-such-command-x 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --unshare-pid --ro-bind / / --status-fd 3 -- paddock-no-such-command-x 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 127 "missing command" && json_lines "$D/status" &&
         has_record "$D/status" exec-failed '"errno":"ENOENT"' '"path":"paddock-no-such-command-x"' &&
         has_not "$D/status" '"type":"spawned"' && has_not "$D/status" '"type":"exited"' || return 1
-    launch --unshare-pid --ro-bind / / --chdir "$D/missing" --json-status-fd 3 -- true 3>"$D/status2" >"$D/out" 2>"$D/err"
+    launch --unshare-pid --ro-bind / / --chdir "$D/missing" --status-fd 3 -- true 3>"$D/status2" >"$D/out" 2>"$D/err"
     expect_rc 125 "missing --chdir" && has_record "$D/status2" setup-failed '"step":"chdir"' '"errno":"ENOENT"' \
         "\"path\":\"$D/missing\"" && has_not "$D/status2" '"type":"spawned"'
 }
@@ -433,7 +435,7 @@ test_timeout_kills_pid_namespace() {
     # A background sleep, a daemon ignoring SIGTERM in its own session, and
     # the main process: after the timeout nothing of them is left on the host.
     needs --unshare-pid || return 0
-    start_bg --timeout 3s --unshare-pid --ro-bind / / --dev /dev --bind "$D" "$D" --json-status-fd 3 -- sh -c '
+    start_bg --timeout 3s --unshare-pid --ro-bind / / --dev /dev --bind "$D" "$D" --status-fd 3 -- sh -c '
         sleep "$3" &
         (trap "" TERM HUP; "$0" "$1/daemon.nspid" sleep "$3")
         "$2" "$1/daemon.nspid" || exit 99
@@ -464,7 +466,7 @@ test_unknown_option_125() {
 test_relative_path_125() {
     local opt
     for opt in --tmpfs --proc --dev --dir --remount-ro; do
-        launch --json-status-fd 3 --ro-bind / / --bind "$D" "$D" "$opt" tmp -- touch "$D/ran" \
+        launch --status-fd 3 --ro-bind / / --bind "$D" "$D" "$opt" tmp -- touch "$D/ran" \
             3>"$D/status" >"$D/out" 2>"$D/err"
         expect_rc 125 "$opt tmp" && has "$D/err" "$opt" && has "$D/err" "'tmp'" &&
             has_record "$D/status" setup-failed '"step":"options"' && assert "the command ran" [ ! -e "$D/ran" ] ||

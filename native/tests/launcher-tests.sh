@@ -22,7 +22,7 @@ test_help() {
 }
 
 test_exit_0() {
-    launch --json-status-fd 3 -- true 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 -- true 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 0 && json_lines "$D/status" &&
         assert "want 2 records (spawned, exited): $(cat "$D/status")" [ "$(wc -l <"$D/status")" = 2 ] || return 1
     has_record "$D/status" spawned '"pid":' '"launcher_pid":' &&
@@ -31,17 +31,17 @@ test_exit_0() {
 }
 
 test_exit_1() {
-    launch --json-status-fd 3 -- false 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 -- false 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 1 && has_record "$D/status" exited '"exit_code":1' '"status":1'
 }
 
 test_exit_3() {
-    launch --json-status-fd 3 -- sh -c 'exit 3' 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 -- sh -c 'exit 3' 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 3 && has_record "$D/status" exited '"exit_code":3' '"status":3'
 }
 
 test_exit_137_self_sigkill() {
-    launch --json-status-fd 3 -- sh -c 'kill -9 $$' 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 -- sh -c 'kill -9 $$' 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 137 && has_record "$D/status" exited '"exit_code":137' '"status":null' '"signal":"SIGKILL"' \
         '"signal_number":9' '"timed_out":false' '"cancelled_by":null'
 }
@@ -54,7 +54,7 @@ test_stdin_stdout_pass_through() {
 
 test_own_session_and_group() {
     # pid, pgrp and session of the action itself, from /proc/<pid>/stat.
-    launch --json-status-fd 3 -- sh -c 'read -r s < /proc/$$/stat; echo "$s"' 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 -- sh -c 'read -r s < /proc/$$/stat; echo "$s"' 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 0 || return 1
     local stat pid rest pgrp sid
     stat=$(cat "$D/out")
@@ -68,7 +68,7 @@ test_own_session_and_group() {
 }
 
 test_exec_missing_command_127() {
-    launch --setenv PATH /nonexistent-a:/nonexistent-b --json-status-fd 3 -- paddock-no-such-command-x \
+    launch --setenv PATH /nonexistent-a:/nonexistent-b --status-fd 3 -- paddock-no-such-command-x \
         3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 127 && json_lines "$D/status" &&
         has_record "$D/status" exec-failed '"step":"exec"' '"errno":"ENOENT"' \
@@ -78,7 +78,7 @@ test_exec_missing_command_127() {
 
 test_exec_missing_command_inherited_path() {
     # The search path reported is the action's own (inherited) PATH.
-    launch --json-status-fd 3 -- paddock-no-such-command-x 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 -- paddock-no-such-command-x 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 127 || return 1
     case $PATH in *[\"\\]*) has_record "$D/status" exec-failed '"errno":"ENOENT"' '"search_path":"' ;;
     *) has_record "$D/status" exec-failed '"errno":"ENOENT"' "\"search_path\":\"$PATH\"" ;;
@@ -96,7 +96,7 @@ test_exec_unsearchable_path_dir_127() {
     mkdir "$D/locked" "$D/bin"
     chmod 000 "$D/locked"
     local result=0
-    launch --setenv PATH "$D/locked:/nonexistent" --json-status-fd 3 -- paddock-no-such-command-x \
+    launch --setenv PATH "$D/locked:/nonexistent" --status-fd 3 -- paddock-no-such-command-x \
         3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 127 "unsearchable dir" &&
         has_record "$D/status" exec-failed '"errno":"ENOENT"' '"path":"paddock-no-such-command-x"' || result=1
@@ -104,7 +104,7 @@ test_exec_unsearchable_path_dir_127() {
         # ...while a real non-executable file later in PATH is still 126.
         printf '#!/bin/sh\ntouch "%s/ran"\n' "$D" >"$D/bin/script"
         chmod 644 "$D/bin/script"
-        launch --setenv PATH "$D/locked:$D/bin" --json-status-fd 3 -- script 3>"$D/status2" >"$D/out" 2>"$D/err"
+        launch --setenv PATH "$D/locked:$D/bin" --status-fd 3 -- script 3>"$D/status2" >"$D/out" 2>"$D/err"
         expect_rc 126 "non-executable file after an unsearchable dir" &&
             has_record "$D/status2" exec-failed '"errno":"EACCES"' "\"path\":\"$D/bin/script\"" &&
             assert "the non-executable script ran" [ ! -e "$D/ran" ] || result=1
@@ -122,7 +122,7 @@ test_exec_script_without_shebang() {
 }
 
 test_exec_missing_absolute_127() {
-    launch --json-status-fd 3 -- "$D/not-there" 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 -- "$D/not-there" 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 127 && has_record "$D/status" exec-failed '"errno":"ENOENT"' "\"path\":\"$D/not-there\"" \
         '"search_path":null'
 }
@@ -130,11 +130,11 @@ test_exec_missing_absolute_127() {
 test_exec_not_executable_126() {
     printf '#!/bin/sh\ntouch "%s/ran"\n' "$D" >"$D/script"
     chmod 644 "$D/script"
-    launch --json-status-fd 3 -- "$D/script" 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 -- "$D/script" 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 126 "absolute path" && has_record "$D/status" exec-failed '"errno":"EACCES"' '"exit_code":126' &&
         assert "the non-executable script ran" [ ! -e "$D/ran" ] || return 1
     # Found through PATH but not executable: 126 too, not 127.
-    launch --setenv PATH "/nonexistent:$D" --json-status-fd 3 -- script 3>"$D/status2" >"$D/out" 2>"$D/err"
+    launch --setenv PATH "/nonexistent:$D" --status-fd 3 -- script 3>"$D/status2" >"$D/out" 2>"$D/err"
     expect_rc 126 "via PATH" && has_record "$D/status2" exec-failed '"errno":"EACCES"' "\"path\":\"$D/script\"" &&
         assert "the non-executable script ran" [ ! -e "$D/ran" ]
 }
@@ -144,7 +144,7 @@ test_unknown_option_125() {
     expect_rc 125 && has "$D/err" "--no-such-option" &&
         assert "the command ran after an unknown option" [ ! -e "$D/ran" ] || return 1
     # With a status fd: a setup-failed record for the options step.
-    launch --json-status-fd 3 --no-such-option -- sh -c 'touch "$1"' sh "$D/ran" 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 --no-such-option -- sh -c 'touch "$1"' sh "$D/ran" 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 125 "with status fd" && json_lines "$D/status" &&
         has_record "$D/status" setup-failed '"step":"options"' '--no-such-option' '"exit_code":125' &&
         has_not "$D/status" '"type":"spawned"' && assert "the command ran" [ ! -e "$D/ran" ]
@@ -163,7 +163,7 @@ test_malformed_timeout_125() {
 }
 
 test_chdir_missing_125_vs_action_125() {
-    launch --chdir "$D/missing" --json-status-fd 3 -- sh -c 'touch "$1"' sh "$D/ran" \
+    launch --chdir "$D/missing" --status-fd 3 -- sh -c 'touch "$1"' sh "$D/ran" \
         3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 125 "missing --chdir" && json_lines "$D/status" &&
         has_record "$D/status" setup-failed '"step":"chdir"' '"errno":"ENOENT"' "\"path\":\"$D/missing\"" \
@@ -171,7 +171,7 @@ test_chdir_missing_125_vs_action_125() {
         has_not "$D/status" '"type":"exited"' && has_not "$D/status" '"type":"spawned"' &&
         assert "the command ran despite the failed chdir" [ ! -e "$D/ran" ] || return 1
     # The action's own 125 is an "exited" record, never a setup failure.
-    launch --json-status-fd 3 -- sh -c 'exit 125' 3>"$D/status2" >"$D/out" 2>"$D/err"
+    launch --status-fd 3 -- sh -c 'exit 125' 3>"$D/status2" >"$D/out" 2>"$D/err"
     expect_rc 125 "action exits 125" && has_record "$D/status2" exited '"exit_code":125' '"status":125' &&
         has_not "$D/status2" '"type":"setup-failed"' && has_not "$D/status2" '"type":"exec-failed"'
 }
@@ -195,7 +195,7 @@ test_only_fds_012() {
     grep -qx 7 "$D/control" || fail "the probe cannot see fd 7: $(tr '\n' ' ' <"$D/control")" || return 1
     mkfifo "$D/lifeline"
     exec 8<>"$D/lifeline" # a writer, held here, so the lifeline stays open
-    launch --json-status-fd 3 --lifeline-fd 4 -- sh -c "$probe" \
+    launch --status-fd 3 --lifeline-fd 4 -- sh -c "$probe" \
         3>"$D/status" 4<"$D/lifeline" 5</dev/null 7</dev/null 8>&- >"$D/out" 2>"$D/err"
     exec 8>&-
     expect_rc 0 && has_record "$D/status" exited '"owner_lost":false' || return 1
@@ -256,7 +256,7 @@ test_args_fd() {
 test_timeout_124_kills_tree() {
     # Main process, a setsid'd sleep (new session) and an orphaned sleep
     # (same group, re-parented): all dead after the timeout.
-    launch --timeout 1s --json-status-fd 3 -- sh -c '
+    launch --timeout 1s --status-fd 3 -- sh -c '
         setsid sleep 600 & echo $! >> "$1.tmp"
         (sleep 601 & echo $! >> "$1.tmp")
         echo $$ >> "$1.tmp"; mv "$1.tmp" "$1"
@@ -270,7 +270,7 @@ test_timeout_124_kills_tree() {
 }
 
 test_timeout_kill_grace_escalation() {
-    launch --timeout 1s --kill-grace 500ms --json-status-fd 3 -- sh -c '
+    launch --timeout 1s --kill-grace 500ms --status-fd 3 -- sh -c '
         trap "" TERM
         setsid sleep 600 & echo $! >> "$1.tmp"
         echo $$ >> "$1.tmp"; mv "$1.tmp" "$1"
@@ -285,7 +285,7 @@ test_timeout_kill_grace_escalation() {
 test_timeout_stopped_action() {
     # A stopped action must still get the SIGTERM (SIGCONT follows it), not
     # wait out the whole grace period for SIGKILL.
-    launch --timeout 1s --kill-grace 3s --json-status-fd 3 -- sh -c '
+    launch --timeout 1s --kill-grace 3s --status-fd 3 -- sh -c '
         echo $$ > "$1.tmp"; mv "$1.tmp" "$1"; kill -STOP $$; echo continued' sh "$D/main.pid" \
         3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 124 && all_dead "$D/main.pid" &&
@@ -295,14 +295,14 @@ test_timeout_stopped_action() {
 }
 
 test_action_exit_124_is_not_a_timeout() {
-    launch --timeout 20s --json-status-fd 3 -- sh -c 'exit 124' 3>"$D/status" >"$D/out" 2>"$D/err"
+    launch --timeout 20s --status-fd 3 -- sh -c 'exit 124' 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 124 && has_record "$D/status" exited '"status":124' '"timed_out":false'
 }
 
 test_double_fork_daemon_killed_on_exit() {
     # (cmd &) inside a subshell: the sleep is orphaned, re-parented to the
     # launcher, and the action's main process exits 0 at once.
-    launch --json-status-fd 3 -- sh -c '(sleep 600 & echo $! > "$1.tmp"; mv "$1.tmp" "$1"); exit 0' \
+    launch --status-fd 3 -- sh -c '(sleep 600 & echo $! > "$1.tmp"; mv "$1.tmp" "$1"); exit 0' \
         sh "$D/daemon.pid" 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 0 && assert "no daemon pid recorded" [ -s "$D/daemon.pid" ] &&
         all_dead "$D/daemon.pid" && has_record "$D/status" exited '"exit_code":0'
@@ -311,7 +311,7 @@ test_double_fork_daemon_killed_on_exit() {
 test_setsid_daemon_killed_on_exit() {
     # A real daemon: fork, setsid, fork (new session, parent gone). The main
     # process waits until it runs, then exits 0.
-    launch --json-status-fd 3 -- sh -c '"$0" "$1" sleep 600; "$2" "$1" || exit 99; exit 0' \
+    launch --status-fd 3 -- sh -c '"$0" "$1" sleep 600; "$2" "$1" || exit 99; exit 0' \
         "$DAEMONIZE" "$D/daemon.pid" "$AWAIT" 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 0 && assert "no daemon pid recorded" [ -s "$D/daemon.pid" ] && all_dead "$D/daemon.pid"
 }
@@ -321,7 +321,7 @@ test_lifeline_eof_kills_tree() {
     # fd 8 holds the FIFO open read-write so neither open blocks; the launcher
     # gets the read end only (8>&-), so closing 8 here is the owner's death.
     exec 8<>"$D/lifeline"
-    start_bg --lifeline-fd 3 --json-status-fd 4 -- sh -c '
+    start_bg --lifeline-fd 3 --status-fd 4 -- sh -c '
         "$0" "$1" sleep 600; "$2" "$1" || exit 99
         echo $$ > "$3.tmp"; mv "$3.tmp" "$3"; exec sleep 600' \
         "$DAEMONIZE" "$D/daemon.pid" "$AWAIT" "$D/main.pid" \
@@ -348,7 +348,7 @@ test_lifeline_eof_kills_tree() {
 }
 
 test_sigterm_cancels_143() {
-    start_bg --json-status-fd 3 -- sh -c '
+    start_bg --status-fd 3 -- sh -c '
         setsid sleep 600 & echo $! > "$1.tmp"; mv "$1.tmp" "$1"
         echo $$ > "$2.tmp"; mv "$2.tmp" "$2"; exec sleep 600' sh "$D/daemon.pid" "$D/main.pid" \
         3>"$D/status" >"$D/out" 2>"$D/err"
@@ -370,7 +370,7 @@ test_sigterm_cancels_143() {
 test_die_with_parent() {
     # The launcher's parent (here the timeout watchdog) is SIGKILLed: the
     # launcher must notice (PR_SET_PDEATHSIG) and take the tree down.
-    start_bg --die-with-parent --json-status-fd 3 -- sh -c '
+    start_bg --die-with-parent --status-fd 3 -- sh -c '
         setsid sleep 600 & echo $! > "$1.tmp"; mv "$1.tmp" "$1"
         echo $$ > "$2.tmp"; mv "$2.tmp" "$2"; exec sleep 600' sh "$D/daemon.pid" "$D/main.pid" \
         3>"$D/status" >"$D/out" 2>"$D/err"

@@ -177,7 +177,7 @@ launch() {
 # start_bg ARGS... [REDIRECTIONS]: the launcher in the background under the
 # watchdog; sets BG to the watchdog's pid (its exit code is the launcher's).
 # Call it in the foreground (not with &): redirections on the call apply to
-# the background job, e.g.  start_bg --json-status-fd 3 -- cmd 3>"$D/status"
+# the background job, e.g.  start_bg --status-fd 3 -- cmd 3>"$D/status"
 start_bg() {
     timeout -k 5 30 "$LAUNCH" "$@" &
     BG=$!
