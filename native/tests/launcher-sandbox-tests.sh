@@ -362,6 +362,116 @@ NoNewPrivs:	1"
     done
 }
 
+caps_of() { grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' "$1"; }
+
+test_cap_drop_all_empties_every_set() {
+    # --cap-drop ALL (the library passes it): nothing in any set, with or
+    # without a user namespace of its own (root gets one only when it asks),
+    # under paddock's init or as pid 1.
+    needs --unshare-pid || return 0
+    local variant want
+    want="$(printf '%s:\t0000000000000000\n' CapInh CapPrm CapEff CapBnd CapAmb)
+NoNewPrivs:	1"
+    for variant in "" --unshare-user "--unshare-user --uid 0" --unshare-pid "--unshare-pid --as-pid-1"; do
+        # shellcheck disable=SC2086 # the variant's options are words
+        launch --cap-drop ALL $variant --ro-bind / / -- cat /proc/self/status >"$D/status" 2>"$D/err"
+        caps_of "$D/status" >"$D/out"
+        expect_rc 0 "$variant" && out_is "$want" || { FAIL_MSG="${variant:-no namespace option}: $FAIL_MSG"; return 1; }
+    done
+}
+
+test_cap_add_in_user_namespace() {
+    # uid 0 in a user namespace keeps exactly what --cap-add gives it, in
+    # every set the action can use, and the bounding set is cut to that.
+    needs --unshare-user || return 0
+    launch --unshare-user --uid 0 --cap-drop ALL --cap-add CAP_NET_BIND_SERVICE --cap-add sys_chroot --ro-bind / / \
+        -- cat /proc/self/status >"$D/status" 2>"$D/err"
+    caps_of "$D/status" >"$D/out"
+    expect_rc 0 && out_is "$(printf '%s:\t0000000000040400\n' CapInh CapPrm CapEff CapBnd CapAmb)
+NoNewPrivs:	1" || return 1
+    launch --unshare-user --cap-add CAP_NO_SUCH_THING --ro-bind / / -- true >"$D/out" 2>"$D/err"
+    expect_rc 125 "an unknown capability" && has "$D/err" "--cap-add" && has "$D/err" "CAP_NO_SUCH_THING"
+}
+
+test_root_keeps_its_capabilities() {
+    # As under bwrap: root without --unshare-user stays in the host's user
+    # namespace and keeps its own capabilities (with no_new_privs) unless
+    # --cap-drop takes them.
+    [ "$(id -u)" = 0 ] || { skip "needs root"; return 0; }
+    needs || return 0
+    local eff bnd
+    eff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+    bnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)
+    launch --ro-bind / / -- cat /proc/self/status >"$D/status" 2>"$D/err"
+    expect_rc 0 && has "$D/status" "CapEff:	$eff" && has "$D/status" "CapBnd:	$bnd" &&
+        has "$D/status" "NoNewPrivs:	1" || return 1
+    launch --cap-drop CAP_KILL --ro-bind / / -- cat /proc/self/status >"$D/status" 2>"$D/err"
+    expect_rc 0 && has "$D/status" "CapEff:	$(printf %016x $((0x$eff & ~0x20)))"
+}
+
+test_seccomp_filter() {
+    # --seccomp FD: a compiled BPF program, installed last before exec; here
+    # one that fails mkdir and mkdirat with EPERM.
+    needs || return 0
+    command -v python3 >/dev/null 2>&1 || { skip "no python3 to compile a filter"; return 0; }
+    python3 - "$D/filter.bpf" <<'PY' || { skip "no seccomp filter for this architecture"; return 0; }
+import platform, struct, sys
+arches = {"x86_64": (0xc000003e, [83, 258]), "aarch64": (0xc00000b7, [34])}
+if platform.machine() not in arches:
+    sys.exit(1)
+arch, numbers = arches[platform.machine()]
+def op(code, k, jt=0, jf=0): return struct.pack("=HBBI", code, jt, jf, k)
+LD, JEQ, RET = 0x20, 0x15, 0x06
+prog = [op(LD, 4), op(JEQ, arch, 0, len(numbers) + 2), op(LD, 0)]
+for i, nr in enumerate(numbers):
+    prog.append(op(JEQ, nr, len(numbers) - i, 0))
+prog += [op(RET, 0x7fff0000), op(RET, 0x00050000 | 1)]
+open(sys.argv[1], "wb").write(b"".join(prog))
+PY
+    launch --seccomp 4 --ro-bind / / --bind "$D" "$D" -- sh -c 'mkdir "$1/blocked" || echo refused; echo ran' sh "$D" \
+        4<"$D/filter.bpf" >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "refused
+ran" && has "$D/err" "Operation not permitted" && assert "mkdir got through the filter" [ ! -e "$D/blocked" ] || return 1
+    printf 'abc' >"$D/bad.bpf"
+    launch --seccomp 4 --ro-bind / / -- true 4<"$D/bad.bpf" >"$D/out" 2>"$D/err"
+    expect_rc 125 "a program whose length is no multiple of 8" && has "$D/err" "multiple of 8"
+}
+
+test_bwrap_info_and_json_status() {
+    # bwrap's --info-fd and --json-status-fd beside paddock's --status-fd,
+    # which keeps its own records.
+    needs --unshare-pid --unshare-net || return 0
+    launch --unshare-pid --unshare-net --ro-bind / / --info-fd 4 --json-status-fd 5 --status-fd 6 -- sh -c 'exit 3' \
+        4>"$D/info" 5>"$D/json" 6>"$D/status" >"$D/out" 2>"$D/err"
+    expect_rc 3 || return 1
+    local pid_ns net_ns
+    pid_ns=$(sed -n 's/.*"pid-namespace": \([0-9]*\).*/\1/p' "$D/json")
+    net_ns=$(sed -n 's/.*"net-namespace": \([0-9]*\).*/\1/p' "$D/json")
+    assert "json status: $(cat "$D/json")" grep -Eq '^\{ "child-pid": [0-9]+, .*"mnt-namespace": [0-9]+' "$D/json" &&
+        assert "no exit code: $(cat "$D/json")" grep -qx '{ "exit-code": 3 }' "$D/json" &&
+        assert "info: $(cat "$D/info")" grep -Eq '^    "child-pid": [0-9]+,$' "$D/info" &&
+        has "$D/info" "\"pid-namespace\": $pid_ns" && has "$D/info" "\"net-namespace\": $net_ns" &&
+        has_record "$D/status" exited '"exit_code":3' || return 1
+    # Nothing ran: no exit code.
+    launch --unshare-pid --ro-bind / / --json-status-fd 5 -- /nonexistent/command 5>"$D/json" >"$D/out" 2>"$D/err"
+    expect_rc 127 && has "$D/json" '"child-pid"' && has_not "$D/json" 'exit-code'
+}
+
+test_file_data_and_perms() {
+    # --file, --bind-data and --ro-bind-data write FD's data; --perms sets
+    # the mode of the next one; --chmod changes an existing path's.
+    needs || return 0
+    printf 'data' >"$D/data"
+    launch "${MIN_ROOT[@]}" --perms 0640 --file 4 /etc/f --ro-bind-data 5 /etc/g --dir /d --chmod 0700 /d -- \
+        sh -c 'cat /etc/f /etc/g; echo; stat -c %a /etc/f /etc/g /d; echo x > /etc/g || echo ro' \
+        4<"$D/data" 5<"$D/data" >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "datadata
+640
+600
+700
+ro"
+}
+
 # ---- init ----------------------------------------------------------------
 
 # daemon_left_behind OPTION...: an action that starts a daemon (fork, setsid,
@@ -536,6 +646,12 @@ run_tests "launcher sandbox" \
     test_unshare_net \
     test_unshare_pid \
     test_ro_bind_root_read_only \
+    test_cap_drop_all_empties_every_set \
+    test_cap_add_in_user_namespace \
+    test_root_keeps_its_capabilities \
+    test_seccomp_filter \
+    test_bwrap_info_and_json_status \
+    test_file_data_and_perms \
     test_bind_writes_reach_host \
     test_bind_try_missing_source_skipped \
     test_bind_missing_source_125 \
