@@ -337,10 +337,9 @@ static bool overlay_paths_special(const struct setup_op *op) {
            (op->workdir != NULL && strpbrk(op->workdir, ",:\\") != NULL);
 }
 
-/* The layers as overlayfs wants them, top first, joined by ':', escaped. A
- * lone read-only layer gets an empty layer below it: overlayfs needs two
- * lowers when there is no upper. */
-static int lower_dirs(const struct setup_op *op, const char *empty_dir, char *out, size_t size) {
+/* The layers as overlayfs wants them, top first, joined by ':', escaped.
+ * (--ro-overlay has two at least: overlayfs needs two lowers without an upper.) */
+static int lower_dirs(const struct setup_op *op, char *out, size_t size) {
     size_t len = 0;
     out[0] = '\0';
     for (int i = op->layer_count - 1; i >= 0; i--) {
@@ -351,10 +350,6 @@ static int lower_dirs(const struct setup_op *op, const char *empty_dir, char *ou
         int n = escape_overlay_path(out + len, size - len, OLD_ROOT, op->layers[i]);
         if (n < 0) return -1;
         len += (size_t)n;
-    }
-    if (op->kind == OP_RO_OVERLAY && op->layer_count == 1) {
-        int n = snprintf(out + len, size - len, ":%s", empty_dir);
-        if (n < 0 || (size_t)n >= size - len) return -1;
     }
     return 0;
 }
@@ -550,11 +545,10 @@ static int overlay_bind(const struct setup_op *op, const char *dest, struct atte
 static void mount_overlay(const struct setup_op *op, const char *dest, enum overlay_impl forced, enum sandbox_mode mode,
                           int report_fd) {
     static int sequence;
-    char scratch[64], empty[80], lowers[4096];
+    char scratch[64], lowers[4096];
     snprintf(scratch, sizeof scratch, "/overlay-%d", sequence++);
-    snprintf(empty, sizeof empty, "%s/empty", scratch);
-    if (make_dirs(empty) < 0) report_failure(report_fd, "overlay", errno, "mkdir", op->dest, NULL);
-    if (lower_dirs(op, empty, lowers, sizeof lowers) < 0)
+    if (make_dirs(scratch) < 0) report_failure(report_fd, "overlay", errno, "mkdir", op->dest, NULL);
+    if (lower_dirs(op, lowers, sizeof lowers) < 0)
         report_failure(report_fd, "overlay", E2BIG, "mount", op->dest, NULL);
     if (make_dirs(dest) < 0) report_failure(report_fd, "overlay", errno, "mkdir", op->dest, NULL);
     enum overlay_impl first = forced == OVERLAY_AUTO ? OVERLAY_KERNEL : forced;
