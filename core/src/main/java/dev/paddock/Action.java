@@ -214,7 +214,12 @@ public final class Action {
             return this;
         }
 
+        /**
+         * @throws IllegalArgumentException when the sandbox's input root does not contain the
+         *                                  working directory
+         */
         public Action build() {
+            if (sandbox != null && directory != null) sandbox.directoryInside(directory);
             return new Action(this);
         }
     }

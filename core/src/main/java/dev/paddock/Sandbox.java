@@ -2,6 +2,7 @@ package dev.paddock;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,10 @@ import java.util.OptionalInt;
  *   <li>{@link #hostReadOnly()}: the host's {@code /} read-only, for builds that may read anything;
  *   <li>{@link #hermetic()}: only what is declared: the system directories ({@code /usr}, {@code /bin},
  *       {@code /lib*}, {@code /etc}) read-only, the working directory as the input root, and whatever
- *       toolchain directories are added with {@link Builder#readOnly(Path)}.
+ *       toolchain directories are added with {@link Builder#readOnly(Path)};
+ *   <li>{@link #inputRoot(Path)}: a host directory (a remote-execution action's input root) becomes
+ *       the sandbox's {@code /}, writable, as remote-execution runners expect; the action's working
+ *       directory lies inside it, and toolchains are added with {@link Builder#readOnly(Path)}.
  * </ul>
  *
  * Mounts added on the builder apply in order after the base's.
@@ -49,7 +53,9 @@ public final class Sandbox {
         /** The host's {@code /} read-only. */
         HOST_READ_ONLY,
         /** Nothing from the host but the declared paths. */
-        HERMETIC
+        HERMETIC,
+        /** A host directory, the input root, as {@code /}: see {@link Sandbox#inputRoot(Path)}. */
+        INPUT_ROOT
     }
 
     /**
@@ -134,6 +140,9 @@ public final class Sandbox {
     }
 
     private final Base base;
+    private final Path inputRoot;
+    private final Path temporaryDirectory;
+    private final boolean systemDirectories;
     private final List<Mount> mounts;
     private final Network network;
     private final String hostname;
@@ -144,6 +153,9 @@ public final class Sandbox {
 
     private Sandbox(Builder b) {
         this.base = b.base;
+        this.inputRoot = b.inputRoot;
+        this.temporaryDirectory = b.temporaryDirectory;
+        this.systemDirectories = b.systemDirectories;
         this.mounts = List.copyOf(b.mounts);
         this.network = b.network;
         this.hostname = b.hostname;
@@ -167,17 +179,44 @@ public final class Sandbox {
         return newBuilder(Base.HERMETIC).build();
     }
 
+    /**
+     * A builder whose base is {@code root}, a host directory, as the sandbox's {@code /} (writable),
+     * with a fresh /proc, a minimal /dev and a private /tmp on top, and nothing else of the host's
+     * unless added with {@link Builder#readOnly(Path)}. The action's {@link Action#directory()} must
+     * lie inside {@code root} (the default is {@code root} itself); inside, it is the same path
+     * relative to {@code /}. The launcher creates the mount points it needs ({@code proc},
+     * {@code dev}, {@code tmp}, toolchain paths) inside {@code root} when they are missing.
+     */
+    public static Builder inputRoot(Path root) {
+        Builder b = new Builder(Base.INPUT_ROOT);
+        b.inputRoot = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+        return b;
+    }
+
     /** A builder over the host-read-only base. */
     public static Builder newBuilder() {
         return new Builder(Base.HOST_READ_ONLY);
     }
 
+    /** A builder over {@code base}; for {@link Base#INPUT_ROOT} use {@link #inputRoot(Path)}. */
     public static Builder newBuilder(Base base) {
+        if (base == Base.INPUT_ROOT) throw new IllegalArgumentException("an input-root sandbox needs its root: "
+                + "use Sandbox.inputRoot(Path)");
         return new Builder(Objects.requireNonNull(base, "base"));
     }
 
     public Base base() {
         return base;
+    }
+
+    /** The host directory that is {@code /} inside, for {@link Base#INPUT_ROOT}. */
+    public Optional<Path> inputRootPath() {
+        return Optional.ofNullable(inputRoot);
+    }
+
+    /** The host directory bound at {@code /tmp} inside; empty: a private tmpfs. */
+    public Optional<Path> temporaryDirectory() {
+        return Optional.ofNullable(temporaryDirectory);
     }
 
     public List<Mount> mounts() {
@@ -210,13 +249,19 @@ public final class Sandbox {
 
     /** A short description for outcome records and logs. */
     public String describe() {
-        StringBuilder sb = new StringBuilder(base == Base.HERMETIC ? "hermetic" : "host-readonly")
+        StringBuilder sb = new StringBuilder(switch (base) {
+                    case HOST_READ_ONLY -> "host-readonly";
+                    case HERMETIC -> "hermetic";
+                    case INPUT_ROOT -> "input-root " + inputRoot;
+                })
                 .append(", ").append(mode.name().toLowerCase())
                 .append(", network ").append(network.name().toLowerCase());
         hostname().ifPresent(h -> sb.append(", hostname ").append(h));
         uid().ifPresent(u -> sb.append(", uid ").append(u));
         gid().ifPresent(g -> sb.append(", gid ").append(g));
         if (overlayImpl != OverlayImpl.AUTO) sb.append(", overlays ").append(overlayImpl.name().toLowerCase());
+        if (systemDirectories) sb.append(", system directories");
+        temporaryDirectory().ifPresent(t -> sb.append(", tmp ").append(t));
         for (Mount m : mounts) {
             sb.append(", ");
             switch (m) {
@@ -233,6 +278,20 @@ public final class Sandbox {
         return sb.toString();
     }
 
+    /**
+     * Where an action whose {@link Action#directory()} is {@code directory} (absolute, on the host)
+     * works inside: the same path, or for an input-root sandbox the path relative to the root.
+     *
+     * @throws IllegalArgumentException for an input-root sandbox, when directory is outside the root
+     */
+    public Path directoryInside(Path directory) {
+        if (base != Base.INPUT_ROOT) return directory;
+        Path d = directory.toAbsolutePath().normalize();
+        if (!d.startsWith(inputRoot)) throw new IllegalArgumentException("the working directory " + d
+                + " is not inside the sandbox's input root " + inputRoot);
+        return Path.of("/").resolve(inputRoot.relativize(d));
+    }
+
     /** The launcher options (bubblewrap's vocabulary) for an action working in directory. */
     public List<String> launcherOptions(Path directory) {
         List<String> o = new ArrayList<>(List.of("--unshare-all"));
@@ -246,23 +305,19 @@ public final class Sandbox {
         if (overlayImpl != OverlayImpl.AUTO) o.addAll(List.of("--overlay-impl", overlayImpl.name().toLowerCase()));
         if (base == Base.HOST_READ_ONLY) {
             o.addAll(List.of("--ro-bind", "/", "/"));
+        } else if (base == Base.INPUT_ROOT) {
+            o.addAll(List.of("--bind", inputRoot.toString(), "/"));
+            if (systemDirectories) o.addAll(systemDirectoryOptions(inputRoot));
         } else {
-            for (Path dir : SYSTEM_DIRECTORIES) {
-                // Mirror merged-/usr links (/bin -> usr/bin) as links, so paths resolve as on the host.
-                if (Files.isSymbolicLink(dir)) {
-                    try {
-                        o.addAll(List.of("--symlink", Files.readSymbolicLink(dir).toString(), dir.toString()));
-                        continue;
-                    } catch (IOException e) {
-                        // unreadable link: bind what it points to instead, below
-                    }
-                }
-                o.addAll(List.of("--ro-bind-try", dir.toString(), dir.toString()));
-            }
+            o.addAll(systemDirectoryOptions(null));
         }
-        o.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
-        String dir = directory.toAbsolutePath().toString();
-        o.addAll(List.of("--bind", dir, dir));
+        o.addAll(List.of("--proc", "/proc", "--dev", "/dev"));
+        if (temporaryDirectory != null) o.addAll(List.of("--bind", temporaryDirectory.toString(), "/tmp"));
+        else o.addAll(List.of("--tmpfs", "/tmp"));
+        if (base != Base.INPUT_ROOT) {
+            String dir = directory.toAbsolutePath().toString();
+            o.addAll(List.of("--bind", dir, dir));
+        }
         for (Mount m : mounts) {
             switch (m) {
                 case Mount.ReadOnly r -> o.addAll(List.of("--ro-bind", abs(r.source()), r.destination().toString()));
@@ -277,6 +332,27 @@ public final class Sandbox {
                     else o.addAll(List.of("--tmp-overlay", dest));
                 }
             }
+        }
+        return o;
+    }
+
+    /**
+     * The system directories read-only, with merged-/usr links (/bin -> usr/bin) mirrored as links;
+     * over an input root, no link where the root has an entry of that name already.
+     */
+    private static List<String> systemDirectoryOptions(Path root) {
+        List<String> o = new ArrayList<>();
+        for (Path dir : SYSTEM_DIRECTORIES) {
+            if (Files.isSymbolicLink(dir)) {
+                if (root != null && Files.exists(root.resolve(dir.getFileName()), LinkOption.NOFOLLOW_LINKS)) continue;
+                try {
+                    o.addAll(List.of("--symlink", Files.readSymbolicLink(dir).toString(), dir.toString()));
+                    continue;
+                } catch (IOException e) {
+                    // unreadable link: bind what it points to instead, below
+                }
+            }
+            o.addAll(List.of("--ro-bind-try", dir.toString(), dir.toString()));
         }
         return o;
     }
@@ -300,6 +376,9 @@ public final class Sandbox {
     /** Builds {@link Sandbox} policies. */
     public static final class Builder {
         private final Base base;
+        private Path inputRoot;
+        private Path temporaryDirectory;
+        private boolean systemDirectories;
         private final List<Mount> mounts = new ArrayList<>();
         private Network network = Network.LOOPBACK;
         private String hostname;
@@ -326,6 +405,27 @@ public final class Sandbox {
         /** Makes host path source visible and writable at destination. */
         public Builder writable(Path source, Path destination) {
             mounts.add(new Mount.Writable(source, destination));
+            return this;
+        }
+
+        /**
+         * For an {@link Sandbox#inputRoot(Path) input-root} sandbox: also the host's system
+         * directories ({@code /usr}, {@code /bin}, {@code /lib*}, {@code /etc}...) read-only at their
+         * own paths, as a hermetic sandbox has them, so that the host's compilers and interpreters run.
+         */
+        public Builder systemDirectories() {
+            if (base != Base.INPUT_ROOT) throw new IllegalStateException("only an input-root sandbox adds the "
+                    + "system directories: the other bases have them already");
+            this.systemDirectories = true;
+            return this;
+        }
+
+        /**
+         * Binds the host directory at {@code /tmp} inside, writable, instead of a private tmpfs (a
+         * remote-execution runner's scratch directory for the action, say).
+         */
+        public Builder temporaryDirectory(Path directory) {
+            this.temporaryDirectory = Objects.requireNonNull(directory, "directory").toAbsolutePath().normalize();
             return this;
         }
 

@@ -148,4 +148,27 @@ class SandboxTest extends SandboxedTest {
                     .contains(entry) || work.startsWith("/" + entry) || toolchain.startsWith("/" + entry),
                     "undeclared host path /" + entry + " in a hermetic sandbox: " + root);
     }
+
+    @Test
+    void anInputRootIsRootWithOnlyWhatIsDeclared(@TempDir Path work) throws Exception {
+        Path root = Files.createDirectories(work.resolve("root"));
+        Files.createDirectories(root.resolve("src"));
+        Files.writeString(root.resolve("src/in.txt"), "input\n");
+        Path scratch = Files.createDirectories(work.resolve("scratch"));
+        Sandbox sandbox = Sandbox.inputRoot(root).systemDirectories().temporaryDirectory(scratch).build();
+        String out = output(Action.newBuilder("sh", "-c", "pwd; cat in.txt; echo out > out.txt; echo t > /tmp/t;"
+                        + " test -e " + work + " && echo HOST-VISIBLE; readlink /proc/self/exe")
+                .directory(root.resolve("src")).sandbox(sandbox));
+        assertEquals(List.of("/src", "input", "/usr/bin/readlink"), out.lines().toList());
+        assertEquals("out\n", Files.readString(root.resolve("src/out.txt")));
+        assertEquals("t\n", Files.readString(scratch.resolve("t")));
+    }
+
+    @Test
+    void anInputRootMustHoldTheWorkingDirectory(@TempDir Path work) {
+        Sandbox sandbox = Sandbox.inputRoot(work.resolve("root")).build();
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Action.newBuilder("true").directory(work).sandbox(sandbox).build());
+        assertTrue(e.getMessage().contains("is not inside the sandbox's input root"), e.getMessage());
+    }
 }

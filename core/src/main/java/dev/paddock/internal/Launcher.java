@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Starts one action: through the {@link SpawnServer} when the Paddock has one, else by
@@ -125,11 +126,14 @@ public final class Launcher {
         argv.add("--kill-grace");
         argv.add(millis(action.killGrace()));
         if (action.pty().isPresent()) argv.add("--pty");
-        Path directory = action.directory().orElse(Path.of("")).toAbsolutePath();
-        action.sandbox().ifPresent(s -> argv.addAll(s.launcherOptions(directory)));
-        if (action.directory().isPresent() || action.sandbox().isPresent()) {
+        Optional<Sandbox> sandbox = action.sandbox();
+        Path directory = action.directory()
+                .or(() -> sandbox.flatMap(Sandbox::inputRootPath))
+                .orElse(Path.of("")).toAbsolutePath();
+        sandbox.ifPresent(s -> argv.addAll(s.launcherOptions(directory)));
+        if (action.directory().isPresent() || sandbox.isPresent()) {
             argv.add("--chdir"); // inside a sandbox the launcher's own directory is not there
-            argv.add(directory.toString());
+            argv.add(sandbox.map(s -> s.directoryInside(directory)).orElse(directory).toString());
         }
         argv.add("--");
         argv.addAll(action.command());
