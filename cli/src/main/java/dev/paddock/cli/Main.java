@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
             "Every action runs in its own session and process group, sees only fds 0-2,",
             "and its whole process tree dies when it exits, times out, or when paddock dies.",
         },
-        subcommands = {RunCommand.class, ServeCommand.class, DoctorCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, ServeCommand.class, RunnerCommand.class, DoctorCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'paddock help COMMAND' for a command's options."})
 public final class Main implements Runnable {
     @CommandLine.Spec

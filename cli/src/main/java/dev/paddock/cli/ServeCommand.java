@@ -91,11 +91,11 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        InetSocketAddress at = address(listen, "--listen");
+        InetSocketAddress at = OptionValues.address(spec, listen, "--listen");
         RemoteServer.Builder b = RemoteServer.newBuilder()
                 .listen(at)
                 .maxCacheBytes(size(maxCacheSize))
-                .network(enumOption(Sandbox.Network.class, network, "--network"))
+                .network(OptionValues.enumOption(spec, Sandbox.Network.class, network, "--network"))
                 .sandboxBase(hostRoot ? Sandbox.Base.HOST_READ_ONLY : Sandbox.Base.HERMETIC)
                 .log(line -> {
                     out.println(LocalTime.now().truncatedTo(ChronoUnit.MILLIS).format(DateTimeFormatter.ISO_LOCAL_TIME) + " " + line);
@@ -113,7 +113,7 @@ final class ServeCommand implements Callable<Integer> {
             b.workers(workers);
         }
         if (cacheDir != null) b.cacheDir(cacheDir);
-        if (metrics != null) b.metricsListen(address(metrics, "--metrics"));
+        if (metrics != null) b.metricsListen(OptionValues.address(spec, metrics, "--metrics"));
         for (Path p : readOnly) b.readOnly(p);
 
         CountDownLatch stopped = new CountDownLatch(1);
@@ -125,7 +125,7 @@ final class ServeCommand implements Callable<Integer> {
                     + (workers == null ? Runtime.getRuntime().availableProcessors() : workers) + ", sandbox " + sandbox
                     + (sandbox.equals("off") ? "" : (hostRoot ? ", host root read-only" : ", hermetic")));
             server.metricsPort().ifPresent(p -> out.println("paddock serve: metrics at http://"
-                    + address(metrics, "--metrics").getHostString() + ":" + p + "/metrics"));
+                    + OptionValues.address(spec, metrics, "--metrics").getHostString() + ":" + p + "/metrics"));
             out.println("paddock serve: build with: bazel build --remote_executor=grpc://" + where + " ...");
             out.flush();
             Thread hook = new Thread(() -> {
@@ -143,23 +143,6 @@ final class ServeCommand implements Callable<Integer> {
             stopped.await();
         }
         return 0;
-    }
-
-    private InetSocketAddress address(String hostPort, String option) {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon <= 0 || colon == hostPort.length() - 1)
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    option + " '" + hostPort + "' must be HOST:PORT, such as 127.0.0.1:8980 (0.0.0.0 for every interface)");
-        String host = hostPort.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-        try {
-            int port = Integer.parseInt(hostPort.substring(colon + 1));
-            if (port < 0 || port > 65535) throw new NumberFormatException();
-            return new InetSocketAddress(host, port);
-        } catch (NumberFormatException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    option + " '" + hostPort + "': the port must be a number from 0 to 65535");
-        }
     }
 
     private long size(String s) {
@@ -181,15 +164,6 @@ final class ServeCommand implements Callable<Integer> {
         } catch (NumberFormatException | ArithmeticException e) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--max-cache-size '" + s + "' must be a positive size: bytes, or a number with K, M, G or T (such as 20G)");
-        }
-    }
-
-    private <E extends Enum<E>> E enumOption(Class<E> type, String value, String option) {
-        try {
-            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), option + " '" + value + "' is not one of "
-                    + java.util.Arrays.stream(type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT)).toList());
         }
     }
 }

@@ -1,0 +1,37 @@
+package dev.paddock.cli;
+
+import java.net.InetSocketAddress;
+import java.util.Locale;
+import picocli.CommandLine;
+
+/** Option values the commands share, each refused with a message that says what is expected. */
+final class OptionValues {
+    private OptionValues() {}
+
+    static InetSocketAddress address(CommandLine.Model.CommandSpec spec, String hostPort, String option) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0 || colon == hostPort.length() - 1)
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    option + " '" + hostPort + "' must be HOST:PORT, such as 127.0.0.1:8980 (0.0.0.0 for every interface)");
+        String host = hostPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        try {
+            int port = Integer.parseInt(hostPort.substring(colon + 1));
+            if (port < 0 || port > 65535) throw new NumberFormatException();
+            return new InetSocketAddress(host, port);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    option + " '" + hostPort + "': the port must be a number from 0 to 65535");
+        }
+    }
+
+    static <E extends Enum<E>> E enumOption(CommandLine.Model.CommandSpec spec, Class<E> type, String value,
+            String option) {
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " '" + value + "' is not one of "
+                    + java.util.Arrays.stream(type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT)).toList());
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package dev.paddock.cli;
+
+import dev.paddock.Sandbox;
+import dev.paddock.remote.RunnerServer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code paddock runner}: Buildbarn's runner protocol, every action in paddock's sandbox. */
+@Command(
+        name = "runner",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Serve Buildbarn's runner protocol (buildbarn.runner.Runner: CheckReadiness,",
+            "Run) so that bb_worker runs its actions through paddock: each action in the",
+            "rootless sandbox with its input root as /, a fresh /proc, a minimal /dev,",
+            "its temporary directory as /tmp, the host's system directories and --ro",
+            "toolchains read-only, loopback-only network, no capabilities, and its whole",
+            "process tree killed when it ends or its call is cancelled.",
+            "",
+            "Request paths are relative to --build-directory, which must be the build",
+            "directory bb_worker lays input roots out in. One line is logged per action;",
+            "SIGTERM (or Ctrl-C) stops the runner and kills the running actions.",
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  paddock runner --listen unix:/worker/runner --build-directory /worker/build",
+            "  # bb_worker.jsonnet: runners: [{ endpoint: { address: 'unix:///worker/runner' }, ... }]",
+            "",
+            "docs/scale-out.md has the whole bb_worker configuration.",
+        })
+final class RunnerCommand implements Callable<Integer> {
+    @Option(names = "--listen", paramLabel = "unix:PATH|HOST:PORT", required = true, description =
+            "Where bb_worker connects: a unix socket (unix:PATH, the usual way; a stale socket there is " +
+            "replaced) or a TCP address.")
+    String listen;
+
+    @Option(names = "--socket-mode", paramLabel = "OCTAL", defaultValue = "0600", description =
+            "The unix socket's permissions (default ${DEFAULT-VALUE}: only this user; 0660 lets the " +
+            "socket's group, bb_worker's, connect).")
+    String socketMode;
+
+    @Option(names = "--build-directory", paramLabel = "DIR", description =
+            "The directory request paths are relative to: bb_worker's build directory (default: the " +
+            "current directory).")
+    Path buildDirectory;
+
+    @Option(names = "--concurrency", paramLabel = "N", description =
+            "Run at most N actions at once; further calls wait (default: one per CPU). Match " +
+            "bb_worker's concurrency.")
+    Integer concurrency;
+
+    @Option(names = "--ro", paramLabel = "DIR", description =
+            "Also show actions host directory DIR read-only at the same path, such as a toolchain " +
+            "(repeatable).")
+    List<Path> readOnly = List.of();
+
+    @Option(names = "--no-system-directories", description =
+            "Do not show actions the host's /usr, /bin, /lib*, /etc: only the input root and --ro " +
+            "directories (for input roots that bring their own toolchains).")
+    boolean noSystemDirectories;
+
+    @Option(names = "--network", paramLabel = "none|loopback|shared|host", defaultValue = "loopback", description =
+            "The actions' network: loopback (own namespace with only lo; the default), none, " +
+            "shared (one loopback namespace for all: cheaper, but actions see each other on lo) " +
+            "or host.")
+    String network;
+
+    @Option(names = "--sandbox", paramLabel = "auto|required", defaultValue = "auto", description =
+            "auto (the default): degrade a step where the host refuses it, and say so in the " +
+            "action's server logs; required: fail such actions with the cause instead.")
+    String sandbox;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        RunnerServer.Builder b = RunnerServer.newBuilder()
+                .network(OptionValues.enumOption(spec, Sandbox.Network.class, network, "--network"))
+                .mode(OptionValues.enumOption(spec, Sandbox.Mode.class, sandbox, "--sandbox"))
+                .systemDirectories(!noSystemDirectories)
+                .log(line -> {
+                    out.println(LocalTime.now().truncatedTo(ChronoUnit.MILLIS).format(DateTimeFormatter.ISO_LOCAL_TIME)
+                            + " " + line);
+                    out.flush();
+                });
+        if (listen.startsWith("unix:")) {
+            String path = listen.substring("unix:".length());
+            if (path.startsWith("//")) path = path.substring(2); // unix:///path, as bb_worker writes it
+            if (path.isEmpty()) throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--listen unix: needs a socket path, such as unix:/worker/runner");
+            b.unixSocket(Path.of(path)).socketMode(mode(socketMode));
+        } else {
+            b.listen(OptionValues.address(spec, listen, "--listen"));
+        }
+        if (buildDirectory != null) b.buildDirectory(buildDirectory);
+        if (concurrency != null) {
+            if (concurrency < 1) throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--concurrency must be at least 1, not " + concurrency);
+            b.concurrency(concurrency);
+        }
+        for (Path p : readOnly) b.readOnly(p);
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (RunnerServer runner = b.build()) {
+            int port = runner.start();
+            out.println("paddock runner: listening on " + (listen.startsWith("unix:") ? listen
+                    : runner.address().toString().replaceFirst(":\\d+$", "") + ":" + port)
+                    + " (buildbarn.runner.Runner), build directory "
+                    + (buildDirectory == null ? Path.of("").toAbsolutePath() : buildDirectory.toAbsolutePath())
+                    + ", concurrency " + (concurrency == null ? Runtime.getRuntime().availableProcessors() : concurrency));
+            out.flush();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                out.println("paddock runner: stopping: killing running actions");
+                out.flush();
+                try {
+                    runner.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                stopped.countDown();
+            }, "paddock-runner-stop"));
+            runner.awaitTermination();
+            stopped.await();
+        }
+        return 0;
+    }
+
+    private Set<PosixFilePermission> mode(String octal) {
+        int bits;
+        try {
+            bits = Integer.parseInt(octal, 8);
+            if (bits < 0 || bits > 0777) throw new NumberFormatException();
+        } catch (NumberFormatException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--socket-mode '" + octal + "' must be octal permissions from 0000 to 0777, such as 0660");
+        }
+        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] order = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+                PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+                PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+                PosixFilePermission.OWNER_READ};
+        for (int i = 0; i < order.length; i++) if ((bits & (1 << i)) != 0) set.add(order[i]);
+        return set;
+    }
+}

@@ -1,0 +1,210 @@
+package dev.paddock.remote;
+
+import dev.paddock.Paddock;
+import dev.paddock.Sandbox;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * {@code paddock runner}: Buildbarn's runner protocol, so that bb_worker runs its actions in
+ * paddock's sandbox, each with its input root as {@code /}, a fresh /proc, a minimal /dev and its
+ * temporary directory as /tmp. bb_worker connects over a unix socket
+ * ({@code runners[].endpoint.address: 'unix:///path'}).
+ *
+ * <pre>{@code
+ * try (RunnerServer runner = RunnerServer.newBuilder().unixSocket(Path.of("/run/paddock/runner"))
+ *         .buildDirectory(Path.of("/worker/build")).build()) {
+ *     runner.start();
+ *     runner.awaitTermination();
+ * }
+ * }</pre>
+ */
+public final class RunnerServer implements AutoCloseable {
+    private final Builder config;
+    private final Paddock paddock;
+    private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
+    private EventLoopGroup eventLoops;
+    private Server server;
+
+    private RunnerServer(Builder b) throws IOException {
+        this.config = b;
+        this.paddock = Paddock.create();
+    }
+
+    public static Builder newBuilder() {
+        return new Builder();
+    }
+
+    /** Starts listening; for a TCP address, returns the port (useful when it was 0), else 0. */
+    public int start() throws IOException {
+        Path build = config.buildDirectory.toRealPath();
+        RunnerService service = new RunnerService(build, paddock, config.concurrency, this::sandboxFor, config.log);
+        NettyServerBuilder b;
+        if (config.unixSocket != null) {
+            Path socket = config.unixSocket.toAbsolutePath();
+            if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                // A socket left by a runner that died; anything else is not ours to delete.
+                if (!"socket".equals(fileType(socket)))
+                    throw new IOException("cannot listen on " + socket + ": it exists and is not a socket");
+                Files.delete(socket);
+            }
+            eventLoops = new EpollEventLoopGroup(1);
+            b = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                    .channelType(EpollServerDomainSocketChannel.class)
+                    .bossEventLoopGroup(eventLoops).workerEventLoopGroup(eventLoops);
+        } else {
+            b = NettyServerBuilder.forAddress(config.tcp);
+        }
+        server = b.executor(calls).addService(service).build().start();
+        if (config.unixSocket != null) {
+            Files.setPosixFilePermissions(config.unixSocket.toAbsolutePath(), config.socketMode);
+            return 0;
+        }
+        return ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
+    }
+
+    private static String fileType(Path p) throws IOException {
+        Object mode = Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        return ((Integer) mode & 0170000) == 0140000 ? "socket" : "other";
+    }
+
+    private Sandbox.Builder sandboxFor(Path inputRoot) {
+        Sandbox.Builder s = Sandbox.inputRoot(inputRoot).network(config.network).mode(config.mode);
+        if (config.systemDirectories) s.systemDirectories();
+        for (Path p : config.readOnly) s.readOnly(p);
+        return s;
+    }
+
+    /** The address actually listened on, for messages. */
+    public SocketAddress address() {
+        return config.unixSocket != null ? new DomainSocketAddress(config.unixSocket.toString()) : config.tcp;
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        if (server != null) server.awaitTermination();
+    }
+
+    /** Stops accepting calls, cancels the running ones (their process trees are killed) and waits. */
+    @Override
+    public void close() throws InterruptedException {
+        if (server != null) {
+            server.shutdownNow();
+            server.awaitTermination(30, TimeUnit.SECONDS);
+        }
+        if (eventLoops != null) eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+        calls.shutdownNow();
+        paddock.close();
+        if (config.unixSocket != null) {
+            try {
+                Files.deleteIfExists(config.unixSocket.toAbsolutePath());
+            } catch (IOException e) {
+                // the socket file only lingers; the next start replaces it
+            }
+        }
+    }
+
+    /** Configures a {@link RunnerServer}. */
+    public static final class Builder {
+        private Path unixSocket;
+        private InetSocketAddress tcp;
+        private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
+        private Path buildDirectory = Path.of("");
+        private int concurrency = Runtime.getRuntime().availableProcessors();
+        private final List<Path> readOnly = new ArrayList<>();
+        private boolean systemDirectories = true;
+        private Sandbox.Network network = Sandbox.Network.LOOPBACK;
+        private Sandbox.Mode mode = Sandbox.Mode.AUTO;
+        private Consumer<String> log = line -> {};
+
+        private Builder() {}
+
+        /** Listen on a unix socket at path (replacing a stale socket left there). */
+        public Builder unixSocket(Path path) {
+            this.unixSocket = Objects.requireNonNull(path, "path");
+            this.tcp = null;
+            return this;
+        }
+
+        /** The unix socket's permissions (default rw-------: only this user may run actions). */
+        public Builder socketMode(Set<PosixFilePermission> mode) {
+            this.socketMode = Set.copyOf(mode);
+            return this;
+        }
+
+        /** Listen on TCP instead (for a bb_worker in another network namespace, say). */
+        public Builder listen(InetSocketAddress address) {
+            this.tcp = Objects.requireNonNull(address, "address");
+            this.unixSocket = null;
+            return this;
+        }
+
+        /** The directory bb_worker's paths are relative to (its buildDirectories[].native.buildDirectoryPath). */
+        public Builder buildDirectory(Path dir) {
+            this.buildDirectory = Objects.requireNonNull(dir, "dir");
+            return this;
+        }
+
+        /** At most n actions at once; further calls wait. */
+        public Builder concurrency(int n) {
+            if (n < 1) throw new IllegalArgumentException("concurrency must be at least 1, not " + n);
+            this.concurrency = n;
+            return this;
+        }
+
+        /** A host directory every action sees read-only at the same path (a toolchain, say). */
+        public Builder readOnly(Path dir) {
+            readOnly.add(dir.toAbsolutePath().normalize());
+            return this;
+        }
+
+        /** Whether actions see the host's /usr, /bin, /lib*, /etc read-only (default: yes). */
+        public Builder systemDirectories(boolean yes) {
+            this.systemDirectories = yes;
+            return this;
+        }
+
+        public Builder network(Sandbox.Network network) {
+            this.network = Objects.requireNonNull(network, "network");
+            return this;
+        }
+
+        public Builder mode(Sandbox.Mode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** Receives one line per action. */
+        public Builder log(Consumer<String> log) {
+            this.log = Objects.requireNonNull(log, "log");
+            return this;
+        }
+
+        public RunnerServer build() throws IOException {
+            if (unixSocket == null && tcp == null)
+                throw new IllegalStateException("a runner listens on a unix socket or a TCP address: set one");
+            if (!Files.isDirectory(buildDirectory))
+                throw new IOException("the build directory " + buildDirectory.toAbsolutePath() + " is not a directory");
+            return new RunnerServer(this);
+        }
+    }
+}

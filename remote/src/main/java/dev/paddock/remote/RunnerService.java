@@ -1,0 +1,262 @@
+package dev.paddock.remote;
+
+import buildbarn.resourceusage.POSIXResourceUsage;
+import buildbarn.runner.CheckReadinessRequest;
+import buildbarn.runner.RunRequest;
+import buildbarn.runner.RunResponse;
+import buildbarn.runner.RunnerGrpc;
+import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
+import com.google.protobuf.Empty;
+import dev.paddock.Action;
+import dev.paddock.Execution;
+import dev.paddock.Outcome;
+import dev.paddock.Paddock;
+import dev.paddock.ResourceUsage;
+import dev.paddock.Sandbox;
+import dev.paddock.SetupFailure;
+import dev.paddock.Stdio;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * Buildbarn's runner protocol ({@code buildbarn.runner.Runner}): bb_worker lays out an action's
+ * input root in its build directory and calls {@code Run}; paddock runs the action with that input
+ * root as the sandbox's {@code /}. Paths in requests are relative to the build directory.
+ */
+final class RunnerService extends RunnerGrpc.RunnerImplBase {
+    private final Path buildDirectory;
+    private final Paddock paddock;
+    private final Semaphore slots;
+    private final Function<Path, Sandbox.Builder> sandboxFor;
+    private final Consumer<String> log;
+
+    /**
+     * @param buildDirectory the directory request paths are relative to (its real path)
+     * @param sandboxFor     the sandbox for an input root, before the temporary directory is set
+     */
+    RunnerService(Path buildDirectory, Paddock paddock, int concurrency, Function<Path, Sandbox.Builder> sandboxFor,
+            Consumer<String> log) {
+        this.buildDirectory = buildDirectory;
+        this.paddock = paddock;
+        this.slots = new Semaphore(concurrency, true);
+        this.sandboxFor = sandboxFor;
+        this.log = log;
+    }
+
+    @Override
+    public void checkReadiness(CheckReadinessRequest request, StreamObserver<Empty> response) {
+        try {
+            Path p = resolve(request.getPath(), "path");
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS))
+                throw Status.INTERNAL.withDescription("path '" + request.getPath() + "' does not exist in the build "
+                        + "directory " + buildDirectory).asRuntimeException();
+            response.onNext(Empty.getDefaultInstance());
+            response.onCompleted();
+        } catch (StatusRuntimeException e) {
+            response.onError(e);
+        }
+    }
+
+    @Override
+    public void run(RunRequest request, StreamObserver<RunResponse> response) {
+        try {
+            response.onNext(runAction(request));
+            response.onCompleted();
+        } catch (StatusRuntimeException e) {
+            response.onError(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            response.onError(Status.CANCELLED.withDescription("the runner is stopping").asRuntimeException());
+        } catch (IOException e) {
+            response.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+        }
+    }
+
+    private RunResponse runAction(RunRequest request) throws IOException, InterruptedException {
+        if (request.getArgumentsCount() == 0)
+            throw invalid("the request has no arguments: arguments[0] is the command to run");
+        Path inputRoot = resolve(request.getInputRootDirectory(), "input_root_directory");
+        if (!Files.isDirectory(inputRoot, LinkOption.NOFOLLOW_LINKS))
+            throw invalid("input_root_directory '" + request.getInputRootDirectory() + "' is not a directory");
+        Path workingDirectory = inside(inputRoot, request.getWorkingDirectory(), "working_directory");
+        Sandbox.Builder sandbox = sandboxFor.apply(inputRoot);
+        if (!request.getTemporaryDirectory().isEmpty()) {
+            Path tmp = resolve(request.getTemporaryDirectory(), "temporary_directory");
+            if (!Files.isDirectory(tmp, LinkOption.NOFOLLOW_LINKS))
+                throw invalid("temporary_directory '" + request.getTemporaryDirectory() + "' is not a directory");
+            sandbox.temporaryDirectory(tmp);
+        }
+        Path stdout = createLog(request.getStdoutPath(), "stdout_path");
+        Path stderr = createLog(request.getStderrPath(), "stderr_path");
+        Action action;
+        try {
+            action = Action.newBuilder(request.getArgumentsList())
+                    .environment(request.getEnvironmentVariablesMap())
+                    .directory(workingDirectory)
+                    .stdin(Stdio.discard())
+                    .stdout(Stdio.append(stdout))
+                    .stderr(Stdio.append(stderr))
+                    .sandbox(sandbox.build())
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw invalid(e.getMessage());
+        }
+
+        Context context = Context.current();
+        slots.acquire();
+        try {
+            if (context.isCancelled()) throw Status.CANCELLED.withDescription("cancelled while queued").asRuntimeException();
+            Set<String> before = topLevelNames(inputRoot);
+            Execution execution = paddock.start(action);
+            // A cancelled call (bb_worker's own timeout, a client gone) ends the whole process tree.
+            Context.CancellationListener cancel = c -> execution.cancel();
+            context.addListener(cancel, Runnable::run);
+            Outcome outcome;
+            try {
+                outcome = execution.await();
+            } finally {
+                context.removeListener(cancel);
+                removeMountPoints(inputRoot, before);
+            }
+            writeServerLogs(request, outcome);
+            log.accept("run " + String.join(" ", request.getArgumentsList()).lines().findFirst().orElse("")
+                    + " -> " + describe(outcome));
+            return response(outcome);
+        } finally {
+            slots.release();
+        }
+    }
+
+    private static RunResponse response(Outcome outcome) {
+        SetupFailure failure = outcome.setupFailure().orElse(null);
+        if (failure != null) {
+            // As Buildbarn's own runner: a command that cannot be started is the request's fault.
+            Status status = failure.step().equals("exec") ? Status.INVALID_ARGUMENT : Status.FAILED_PRECONDITION;
+            throw status.withDescription("paddock could not start the action: " + failure.describe()).asRuntimeException();
+        }
+        ResourceUsage u = outcome.resourceUsage();
+        POSIXResourceUsage.Builder usage = POSIXResourceUsage.newBuilder()
+                .setUserTime(duration(u.userTime()))
+                .setSystemTime(duration(u.systemTime()))
+                .setMaximumResidentSetSize(u.maxRssKilobytes() * 1024)
+                .setPageReclaims(u.minorFaults())
+                .setPageFaults(u.majorFaults())
+                .setBlockInputOperations(u.inBlocks())
+                .setBlockOutputOperations(u.outBlocks())
+                .setVoluntaryContextSwitches(u.voluntaryContextSwitches())
+                .setInvoluntaryContextSwitches(u.involuntaryContextSwitches());
+        outcome.signal().ifPresent(s -> usage.setTerminationSignal(s.startsWith("SIG") ? s.substring(3) : s));
+        // Like Buildbarn's own runner (Go's ExitCode()): -1 when a signal ended the action.
+        long exitCode = outcome.signal().isPresent() ? -1 : outcome.status().orElse(outcome.exitCode());
+        return RunResponse.newBuilder().setExitCode(exitCode).addResourceUsage(Any.pack(usage.build())).build();
+    }
+
+    private static Duration duration(java.time.Duration d) {
+        return Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
+    }
+
+    private static String describe(Outcome o) {
+        if (o.timedOut()) return "timed out";
+        return o.signal().map(s -> "killed by " + s).orElse("exit " + o.exitCode())
+                + (o.degradations().isEmpty() ? "" : ", " + o.degradations().size() + " degradation(s)");
+    }
+
+    /** Degradations go where bb_worker collects server logs, so the client can see them. */
+    private void writeServerLogs(RunRequest request, Outcome outcome) throws IOException {
+        if (request.getServerLogsDirectory().isEmpty() || outcome.degradations().isEmpty()) return;
+        Path dir = resolve(request.getServerLogsDirectory(), "server_logs_directory");
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return;
+        List<String> lines = new ArrayList<>();
+        outcome.degradations().forEach(d -> lines.add(d.toString()));
+        Files.write(dir.resolve("paddock-degradations.txt"), lines);
+    }
+
+    /** Creates an action's log file (it must not exist yet), as Buildbarn's own runner does. */
+    private Path createLog(String relative, String field) throws IOException {
+        Path p = resolve(relative, field);
+        try {
+            Files.createFile(p);
+        } catch (FileAlreadyExistsException e) {
+            throw invalid(field + " '" + relative + "' exists already");
+        } catch (IOException e) {
+            throw invalid(field + " '" + relative + "' cannot be created: " + e.getMessage());
+        }
+        return p;
+    }
+
+    /** A path relative to the build directory, refused when it is absolute or leads out of it. */
+    private Path resolve(String relative, String field) {
+        return inside(buildDirectory, relative, field);
+    }
+
+    private static Path inside(Path base, String relative, String field) {
+        Path rel = Path.of(relative);
+        if (rel.isAbsolute()) throw invalid(field + " '" + relative + "' must be relative");
+        Path p = base.resolve(rel).normalize();
+        if (!p.startsWith(base)) throw invalid(field + " '" + relative + "' leads out of " + base);
+        // A symlink on the way could lead out too: its parent's real path must stay inside.
+        Path parent = p.equals(base) ? p : p.getParent();
+        try {
+            if (Files.exists(parent) && !parent.toRealPath().startsWith(base))
+                throw invalid(field + " '" + relative + "' leads out of " + base + " through a symbolic link");
+        } catch (IOException e) {
+            throw invalid(field + " '" + relative + "': " + e.getMessage());
+        }
+        return p;
+    }
+
+    private static StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+
+    private static Set<String> topLevelNames(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toCollection(HashSet::new));
+        }
+    }
+
+    /**
+     * Removes what the sandbox created in the input root as mount points (proc, dev, tmp, toolchain
+     * paths, the links of merged /usr): top-level entries that were not there before and hold
+     * nothing but directories. Anything holding a file is the action's and stays.
+     */
+    private void removeMountPoints(Path inputRoot, Set<String> before) {
+        try {
+            for (String name : topLevelNames(inputRoot)) {
+                if (before.contains(name)) continue;
+                Path p = inputRoot.resolve(name);
+                if (Files.isSymbolicLink(p)) {
+                    Files.delete(p);
+                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && onlyDirectories(p)) {
+                    try (Stream<Path> s = Files.walk(p)) {
+                        for (Path d : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(d);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            log.accept("runner: could not remove the mount points in " + inputRoot + ": " + e);
+        }
+    }
+
+    private static boolean onlyDirectories(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.allMatch(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
+        }
+    }
+}
