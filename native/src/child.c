@@ -1,8 +1,10 @@
 #define _GNU_SOURCE
 #include "child.h"
 #include "landlock.h"
-#include "run.h"
+#include "records.h"
+#include "report.h"
 #include "sandbox.h"
+#include "signals.h"
 #include "supervise.h"
 
 #include <dirent.h>
@@ -24,110 +26,11 @@
 
 extern char **environ;
 
-struct child_report *vfork_report;
-static sigset_t inherited_ignored;
-
-/* Under the sandbox's init, which writes the action's records itself, notes
- * become records at once (-1: on stderr); else they go to the launcher. */
-#define NO_NOTES_FD (-2)
-static int notes_status_fd = NO_NOTES_FD;
-
 /* glibc's execvp uses this PATH when none is set; so do we. */
 #define DEFAULT_PATH "/bin:/usr/bin"
 
-static _Noreturn void send_failure(int fd, struct child_report *failure) {
-    if (vfork_report != NULL) {
-        *vfork_report = *failure;
-    } else {
-        ssize_t ignored = write(fd, failure, sizeof *failure); /* one writer; the parent reads it whole */
-        (void)ignored;
-    }
-    _exit(125);
-}
-
-_Noreturn void report_failure_message(int fd, const char *step, int err, const char *syscall_name, const char *path,
-                                      const char *fmt, ...) {
-    struct child_report f;
-    memset(&f, 0, sizeof f);
-    f.kind = REPORT_FAILED;
-    snprintf(f.step, sizeof f.step, "%s", step);
-    f.err = err;
-    snprintf(f.syscall, sizeof f.syscall, "%s", syscall_name);
-    if (path != NULL) snprintf(f.path, sizeof f.path, "%s", path);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(f.message, sizeof f.message, fmt, ap);
-    va_end(ap);
-    send_failure(fd, &f);
-}
-
-_Noreturn void report_failure(int fd, const char *step, int err, const char *syscall_name, const char *path,
-                              const char *search_path) {
-    struct child_report f;
-    memset(&f, 0, sizeof f);
-    f.kind = REPORT_FAILED;
-    snprintf(f.step, sizeof f.step, "%s", step);
-    f.err = err;
-    snprintf(f.syscall, sizeof f.syscall, "%s", syscall_name);
-    if (path != NULL) snprintf(f.path, sizeof f.path, "%s", path);
-    if (search_path != NULL) snprintf(f.search_path, sizeof f.search_path, "%s", search_path);
-    if (vfork_report != NULL) {
-        *vfork_report = f;
-    } else {
-        ssize_t ignored = write(fd, &f, sizeof f); /* one write below PIPE_BUF*2; the parent reads it whole */
-        (void)ignored;
-    }
-    _exit(125);
-}
-
-void supervised_signals(sigset_t *mask) {
-    sigemptyset(mask);
-    sigaddset(mask, SIGCHLD);
-    sigaddset(mask, SIGTERM);
-    sigaddset(mask, SIGINT);
-    sigaddset(mask, SIGHUP);
-}
-
-void report_note(int fd, int kind, const char *step, const char *path, const char *detail, int err,
-                 const char *syscall_name) {
-    struct child_report r;
-    memset(&r, 0, sizeof r);
-    r.kind = kind;
-    r.err = err;
-    snprintf(r.step, sizeof r.step, "%s", step);
-    if (syscall_name != NULL) snprintf(r.syscall, sizeof r.syscall, "%s", syscall_name);
-    snprintf(r.path, sizeof r.path, "%s", path);
-    snprintf(r.detail, sizeof r.detail, "%s", detail);
-    if (notes_status_fd != NO_NOTES_FD) {
-        emit_note(notes_status_fd, &r);
-        return;
-    }
-    ssize_t ignored = write(fd, &r, sizeof r);
-    (void)ignored;
-}
-
-void note_inherited_ignored_signals(void) {
-    sigemptyset(&inherited_ignored);
-    for (int sig = 1; sig < NSIG; sig++) {
-        struct sigaction old;
-        if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-            sigaddset(&inherited_ignored, sig);
-    }
-}
-
-/* The launcher installs no handlers, so only its ignored signals (inherited,
- * and SIGPIPE) would reach the action; a call per signal would cost more than
- * the rest of the child's setup. */
 static void reset_signals(int report_fd) {
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig == SIGPIPE || sigismember(&inherited_ignored, sig) == 1) sigaction(sig, &dfl, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-        report_failure(report_fd, "reset-signals", errno, "sigprocmask", NULL, NULL);
+    if (reset_inherited_signals() < 0) report_failure(report_fd, "reset-signals", errno, "sigprocmask", NULL, NULL);
 }
 
 /* Leaves the action exactly fds 0, 1 and 2 (the report pipe closes on exec). */
@@ -394,7 +297,7 @@ _Noreturn void child_run(const struct plan *plan, int report_fd, bool under_init
     if (parent != launcher_pid && parent != 0) _exit(125); /* the launcher died before prctl took effect */
     if (plan->clone_flags != 0 && plan->landlock_abi == 0) {
         pid_t outer = under_init && !plan->omit_spawned ? outer_pid() : 0;
-        if (under_init) notes_status_fd = plan->status_fd;
+        if (under_init) report_notes_to(emit_note, plan->status_fd);
         sandbox_enter(plan, report_fd);
         if (under_init) run_under_init(plan, report_fd, spawn_us, outer, launcher_pid);
     }

@@ -16,7 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "child.h"
+#include "report.h"
 
 /* The uapi, spelled out: musl ships no <linux/landlock.h>. */
 #define SYS_landlock_create_ruleset_nr 444

@@ -2,21 +2,22 @@
  * overlap, paddock's own options where bwrap has nothing. */
 #define _GNU_SOURCE
 #include "plan.h"
-#include "msg.h"
 
 #include <ctype.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-
 #include <errno.h>
-#include <sched.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "caps.h"
+#include "msg.h"
 
 static int fail(char *err, size_t err_len, const char *fmt, ...) {
     va_list ap;
@@ -225,13 +226,8 @@ static int parse_cap(const char *text) {
 
 /* The caller's effective capabilities (a caller with uid 0 keeps them, as under bwrap). */
 static uint64_t effective_caps(void) {
-    struct {
-        uint32_t version;
-        int pid;
-    } header = {0x20080522, 0};
-    struct {
-        uint32_t effective, permitted, inheritable;
-    } data[2];
+    struct cap_header header = {CAP_VERSION_3, 0};
+    struct cap_data data[2];
     memset(data, 0, sizeof data);
     if (syscall(SYS_capget, &header, data) < 0) return 0;
     return (uint64_t)data[0].effective | (uint64_t)data[1].effective << 32;

@@ -17,190 +17,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bwrap_status.h"
 #include "child.h"
 #include "explain.h"
 #include "landlock.h"
-#include "msg.h"
+#include "records.h"
+#include "report.h"
 #include "sandbox.h"
 #include "status.h"
 #include "supervise.h"
-
-static void usage_record(struct record *r, const struct rusage *ru) {
-    char json[512];
-    snprintf(json, sizeof json,
-             "{\"user_us\":%lld,\"sys_us\":%lld,\"max_rss_kb\":%ld,\"minor_faults\":%ld,"
-             "\"major_faults\":%ld,\"voluntary_switches\":%ld,\"involuntary_switches\":%ld,"
-             "\"in_blocks\":%ld,\"out_blocks\":%ld}",
-             (long long)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec,
-             (long long)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec, ru->ru_maxrss, ru->ru_minflt,
-             ru->ru_majflt, ru->ru_nvcsw, ru->ru_nivcsw, ru->ru_inblock, ru->ru_oublock);
-    record_raw(r, "rusage", json);
-}
-
-/* A setup failure found by the launcher itself, with its explanation. */
-static int setup_failed(int status_fd, const char *step, const char *syscall_name, int err, const char *path,
-                        const char *message, const struct explanation *why) {
-    struct record r;
-    record_begin(&r, "setup-failed");
-    record_str(&r, "step", step);
-    record_str(&r, "path", path);
-    record_str(&r, "syscall", syscall_name);
-    record_str(&r, "errno", err ? errno_name(err) : NULL);
-    record_int(&r, "errno_code", err);
-    record_str(&r, "message", message);
-    record_str(&r, "cause", why->cause[0] ? why->cause : NULL);
-    record_str(&r, "remedy", why->remedy[0] ? why->remedy : NULL);
-    record_int(&r, "exit_code", 125);
-    record_emit(&r, status_fd);
-    /* With a status fd, the record is the report (paddock prints it); bad
-     * options are a caller's bug, said on stderr too. */
-    if (status_fd < 0 || strcmp(step, "options") == 0) msg(MSG_ERROR, "%s", message);
-    if (status_fd < 0 && why->cause[0]) msg(MSG_ERROR, "cause: %s", why->cause);
-    if (status_fd < 0 && why->remedy[0]) msg(MSG_ERROR, "remedy: %s", why->remedy);
-    return 125;
-}
-
-/* A failure of the launcher itself (or of creating the sandbox) before
- * there is a child to report one. */
-int launcher_failed(int status_fd, const char *step, const char *syscall_name, int err,
-                           const char *path, const char *message) {
-    struct explanation why;
-    explain(step, syscall_name, err, &why);
-    return setup_failed(status_fd, step, syscall_name, err, path, message, &why);
-}
-
-static void emit_exited(int status_fd, int exit_code, const struct outcome *out) {
-    struct record r;
-    record_begin(&r, "exited");
-    record_int(&r, "exit_code", exit_code);
-    if (WIFEXITED(out->wait_status)) {
-        record_int(&r, "status", WEXITSTATUS(out->wait_status));
-        record_str(&r, "signal", NULL);
-    } else {
-        record_str(&r, "status", NULL);
-        record_str(&r, "signal", signal_name(WTERMSIG(out->wait_status)));
-        record_int(&r, "signal_number", WTERMSIG(out->wait_status));
-        record_bool(&r, "core_dumped", WCOREDUMP(out->wait_status));
-    }
-    record_bool(&r, "timed_out", out->timed_out);
-    record_str(&r, "cancelled_by", out->cancelled_by ? signal_name(out->cancelled_by) : NULL);
-    record_bool(&r, "owner_lost", out->owner_lost);
-    record_bool(&r, "killed_after_grace", out->escalated);
-    record_int(&r, "wall_us", out->wall_us);
-    usage_record(&r, &out->usage);
-    record_emit(&r, status_fd);
-}
-
-/* A setup step that fell back to something weaker: once in the records and,
- * for standalone use, once on stderr. */
-static void emit_degraded(int status_fd, const char *step, const char *path, const char *from, const char *to,
-                          const char *syscall_name, int err, const char *effect) {
-    struct record r;
-    record_begin(&r, "degraded");
-    record_str(&r, "step", step);
-    record_str(&r, "path", path);
-    record_str(&r, "from", from);
-    record_str(&r, "to", to);
-    record_str(&r, "syscall", syscall_name);
-    record_str(&r, "errno", errno_name(err));
-    record_int(&r, "errno_code", err);
-    record_str(&r, "message", strerror(err));
-    record_str(&r, "effect", effect);
-    record_emit(&r, status_fd);
-    if (status_fd < 0)
-        msg(MSG_WARNING, "%s%s%s: %s failed (%s: %s); using %s%s%s", step, path ? " " : "",
-                path ? path : "", from, syscall_name, strerror(err), to, effect ? ": " : "", effect ? effect : "");
-}
-
-/* What the bind fallback gives up, for the record that says it was used. */
-#define BIND_OVERLAY_EFFECT                                                                                 \
-    "no overlay filesystem: the layers' entries are bound read-only on a private tmpfs, so only new "    \
-    "top-level entries can be written, and they are discarded"
-#define HOST_PROC_EFFECT "the action sees the host's processes in /proc"
-
-/* An overlay that is up ("overlay"), or a setup step that fell back ("degraded"). */
-void emit_note(int status_fd, const struct child_report *note) {
-    if (note->kind == REPORT_MOUNTED) {
-        struct record r;
-        record_begin(&r, "overlay");
-        record_str(&r, "path", note->path);
-        record_str(&r, "impl", note->detail);
-        if (strcmp(note->detail, "bind") == 0) record_str(&r, "effect", BIND_OVERLAY_EFFECT);
-        record_emit(&r, status_fd);
-        return;
-    }
-    /* detail is "from->to" */
-    const char *arrow = strstr(note->detail, "->");
-    char from[sizeof note->detail];
-    snprintf(from, sizeof from, "%.*s", arrow ? (int)(arrow - note->detail) : 0, note->detail);
-    const char *to = arrow ? arrow + 2 : "";
-    emit_degraded(status_fd, note->step, note->path, from, to, note->syscall, note->err,
-                  strcmp(note->step, "proc") == 0 ? HOST_PROC_EFFECT : NULL);
-}
-
-/* The child failed before or at exec: report it as such, never as the
- * action's own exit status. This record is the last one of the run. */
-static int report_child_failure(int status_fd, const struct child_report *f, const struct outcome *out) {
-    bool is_exec = strcmp(f->step, "exec") == 0;
-    int exit_code = !is_exec ? 125 : (f->err == ENOENT || f->err == ENOTDIR) ? 127 : 126;
-    struct explanation why;
-    explain(f->step, f->syscall, f->err, &why);
-    struct record r;
-    record_begin(&r, is_exec ? "exec-failed" : "setup-failed");
-    record_str(&r, "step", f->step);
-    record_str(&r, "path", f->path[0] ? f->path : NULL);
-    record_str(&r, "syscall", f->syscall);
-    record_str(&r, "errno", errno_name(f->err));
-    record_int(&r, "errno_code", f->err);
-    record_str(&r, "message", strerror(f->err));
-    if (is_exec) record_str(&r, "search_path", f->search_path[0] ? f->search_path : NULL);
-    record_str(&r, "cause", why.cause[0] ? why.cause : NULL);
-    record_str(&r, "remedy", why.remedy[0] ? why.remedy : NULL);
-    record_int(&r, "exit_code", exit_code);
-    record_int(&r, "wall_us", out->wall_us);
-    record_emit(&r, status_fd);
-    if (status_fd < 0) { /* standalone use: the caller reads stderr, as with bwrap */
-        bool bind = strcmp(f->step, "bind") == 0 || strcmp(f->step, "ro-bind") == 0 || strcmp(f->step, "dev-bind") == 0;
-        if (f->message[0])
-            msg(MSG_ERROR, "%s", f->message);
-        else if (is_exec && f->err == ENOENT && f->search_path[0])
-            msg(MSG_ERROR, "%s: command not found in PATH=%s", f->path, f->search_path);
-        else if (bind && strcmp(f->syscall, "stat") == 0) /* bwrap's words, which scripts look for */
-            msg(MSG_ERROR, "Can't find source path %s: %s (%s)", f->path, strerror(f->err), f->step);
-        else
-            msg(MSG_ERROR, "%s %s: %s [%s]", f->step, f->path, strerror(f->err), f->syscall);
-        if (why.cause[0]) msg(MSG_ERROR, "cause: %s", why.cause);
-        if (why.remedy[0]) msg(MSG_ERROR, "remedy: %s", why.remedy);
-    }
-    return exit_code;
-}
-
-void emit_spawned(int status_fd, pid_t pid, pid_t launcher_pid) {
-    struct record r;
-    record_begin(&r, "spawned");
-    record_int(&r, "pid", pid);
-    record_int(&r, "pgid", pid);
-    record_int(&r, "sid", pid);
-    record_int(&r, "launcher_pid", launcher_pid);
-    record_emit(&r, status_fd);
-}
-
-int finish_action(const struct plan *plan, const struct outcome *out) {
-    int exit_code = outcome_exit_code(out);
-    if (plan->status_fd < 0 && out->timed_out)
-        msg(MSG_ERROR, "timed out after %lld ms; the process tree was %s",
-                (long long)plan->timeout_ms, out->escalated ? "killed (SIGKILL after the grace period)" : "terminated");
-    emit_exited(plan->status_fd, exit_code, out);
-    return exit_code;
-}
-
-void emit_init_lost(int status_fd, int init_status, int64_t start_us) {
-    struct outcome out;
-    memset(&out, 0, sizeof out);
-    out.wait_status = init_status;
-    out.wall_us = monotonic_us() - start_us;
-    emit_exited(status_fd, outcome_exit_code(&out), &out);
-}
 
 /* Reads one report from the child; returns 1 if one arrived, 0 at EOF
  * (in the plain case: exec succeeded, the pipe closed on exec). */
@@ -215,60 +40,6 @@ static int read_child_report(int fd, struct child_report *f) {
     return got == sizeof *f;
 }
 
-
-/* ---- bubblewrap's --info-fd and --json-status-fd ---- */
-
-static void write_all(int fd, const char *text, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, text, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        text += n;
-        len -= (size_t)n;
-    }
-}
-
-/* bwrap's info object: the child's pid and the ids of the namespaces it
- * created (the user namespace's is left out, as bwrap does). */
-static void write_bwrap_info(const struct plan *plan, pid_t pid) {
-    if (plan->info_fd < 0 && plan->json_status_fd < 0) return;
-    static const struct {
-        const char *name;
-        int flag;
-    } namespaces[] = {{"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"mnt", CLONE_NEWNS},
-                      {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS}};
-    char info[1024], json[1024];
-    int info_len = snprintf(info, sizeof info, "{\n    \"child-pid\": %d", (int)pid);
-    int json_len = snprintf(json, sizeof json, "{ \"child-pid\": %d", (int)pid);
-    for (size_t k = 0; k < sizeof namespaces / sizeof namespaces[0]; k++) {
-        if (!(plan->clone_flags & namespaces[k].flag) || plan->landlock_abi != 0) continue;
-        char path[64];
-        struct stat st;
-        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, namespaces[k].name);
-        if (stat(path, &st) < 0) continue;
-        info_len += snprintf(info + info_len, sizeof info - (size_t)info_len, ",\n    \"%s-namespace\": %ju",
-                             namespaces[k].name, (uintmax_t)st.st_ino);
-        json_len += snprintf(json + json_len, sizeof json - (size_t)json_len, ", \"%s-namespace\": %ju",
-                             namespaces[k].name, (uintmax_t)st.st_ino);
-    }
-    info_len += snprintf(info + info_len, sizeof info - (size_t)info_len, "\n}\n");
-    json_len += snprintf(json + json_len, sizeof json - (size_t)json_len, " }\n");
-    if (plan->info_fd >= 0) {
-        write_all(plan->info_fd, info, (size_t)info_len);
-        close(plan->info_fd);
-    }
-    if (plan->json_status_fd >= 0) write_all(plan->json_status_fd, json, (size_t)json_len);
-}
-
-/* Whether the last attempt's action started (bwrap then reports its exit code). */
-static bool action_started;
-
-static void write_bwrap_exit(const struct plan *plan, int exit_code) {
-    if (plan->json_status_fd < 0 || !action_started) return;
-    char json[64];
-    int len = snprintf(json, sizeof json, "{ \"exit-code\": %d }\n", exit_code);
-    write_all(plan->json_status_fd, json, (size_t)len);
-}
 
 /* --lock-file: read locks on host paths, held by the launcher (so released
  * when it exits, with the sandbox). Returns -1 with errno set. */
@@ -292,6 +63,9 @@ struct refusal {
 };
 
 #define REFUSED (-1)
+
+/* Whether the last attempt's action started (bwrap then reports its exit code). */
+static bool action_started;
 
 static bool uses_namespaces(const struct plan *plan) { return plan->clone_flags != 0 && plan->landlock_abi == 0; }
 
@@ -363,7 +137,7 @@ static int run_attempt(struct plan *plan, struct refusal *refused) {
         if (report[0] >= 0) close(report[0]);
         child_run(plan, report[1], runs_under_init(plan), spawn_us, launcher);
     }
-    write_bwrap_info(plan, pid);
+    bwrap_status_started(plan, pid);
     if (report[0] >= 0) {
         /* Notes about the sandbox's setup come first (init writes them as
          * records itself), then a failure, or EOF: the action runs. */
@@ -468,6 +242,6 @@ int run_action(struct plan *plan) {
     struct refusal refused;
     int rc = run_attempt(plan, may_degrade ? &refused : NULL);
     if (rc == REFUSED) rc = run_under_landlock(plan, &refused);
-    if (rc != HANDED_OVER) write_bwrap_exit(plan, rc);
+    if (rc != HANDED_OVER && action_started) bwrap_status_exited(plan, rc);
     return rc;
 }

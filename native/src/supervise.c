@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "supervise.h"
 
-#include "child.h"
+#include "signals.h"
 
 #include <ctype.h>
 #include <dirent.h>

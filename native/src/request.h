@@ -1,0 +1,23 @@
+/* Reading a spawn request into a plan (keeper.c, spare.c). */
+#ifndef PADDOCK_REQUEST_H
+#define PADDOCK_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+#include "protocol.h"
+
+/* A request that cannot run: its one record, a setup failure, tagged with id. */
+void request_refuse(int status_fd, uint64_t id, const char *message);
+
+/* The request's plan, as a keeper (or its spare) runs it: with the action's
+ * stdio (fds, closed here) on fds 0-2, its environment as ours, and records
+ * to status_fd (the keeper's socket), tagged with the request id. argv and
+ * envp hold the strings the plan points into; the caller frees them. Returns
+ * false after writing the failure record. */
+bool request_plan(const struct request_header *h, size_t len, int fds[SPAWN_FDS], int status_fd, struct plan *plan,
+                  char ***argv, char ***envp);
+
+#endif
