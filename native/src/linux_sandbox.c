@@ -434,10 +434,10 @@ static void translate(const struct ls_opts *o, int status_fd, struct strv *out) 
     }
     strv_push(out, "--kill-grace");
     strv_push(out, xasprintf("%ds", o->kill_delay_secs));
-    if (!o->fake_root) {
-        strv_push(out, "--cap-drop");
-        strv_push(out, "ALL");
-    }
+    /* No capabilities, or under -R, like root in linux-sandbox's user
+     * namespace, all of them (they count in the sandbox's namespaces only). */
+    strv_push(out, o->fake_root ? "--cap-add" : "--cap-drop");
+    strv_push(out, "ALL");
     strv_push(out, "--");
     for (size_t k = 0; k < o->args.len; k++) strv_push(out, o->args.items[k]);
 }

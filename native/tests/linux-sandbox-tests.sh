@@ -157,7 +157,7 @@ test_buildfarm_N_loopback_is_up() {
     needs_sandbox || return 0
     local ip
     ip=$(command -v ip) || ip=/usr/sbin/ip
-    [ -x "$ip" ] || skip "no ip program (iproute2) to read the state of lo" || return 0
+    [ -x "$ip" ] || { skip "no ip program (iproute2) to read the state of lo"; return 0; }
     setup_exec
     buildfarm_argv
     sandboxed "${BF[@]}" "$ip" -o link show
@@ -244,6 +244,36 @@ test_buildfarm_sigkill_of_the_shim_kills_the_tree() {
     wait_until 10 no_marks || fail "left behind: $(marked_pids "$MARK")"
 }
 
+test_buildfarm_tmpfs_path_above_the_worker_root() {
+    needs_sandbox || return 0
+    setup_exec
+    # sandboxSettings.tmpFsPaths [/tmp] with the worker root under /tmp: the
+    # tmpfs comes first, the exec root and working dir stay visible on it.
+    sandboxed "$LS" -W "$D/exec/work" -w "$D/exec" -w "$D/exec/work" -e "$D" -- /bin/sh -c 'ls -A "$0"; echo x > "$0/exec/work/out"; echo y > "$0/new"' "$D"
+    expect_rc 0 || return 1
+    assert "the tmpfs holds $(tr '\n' ' ' <"$D/out")" [ "$(cat "$D/out")" = exec ] || return 1
+    assert "working dir not written through" [ -s "$D/exec/work/out" ] || return 1
+    assert "a file written to the tmpfs reached the host" [ ! -e "$D/new" ]
+}
+
+# The execution policy of docs/scale-out.md: a wrapper with fixed arguments,
+# so no -W (the working dir is the current one, where Buildfarm starts it).
+#   worker.executionPolicies: [{name: "", executionWrapper: {path: LINUX_SANDBOX,
+#       arguments: ["-N", "-w", WORKER_ROOT, "-e", "/tmp", "--"]}}]
+# gives  LINUX_SANDBOX -N -w WORKER_ROOT -e /tmp -- ARGV...
+test_buildfarm_execution_policy_shape() {
+    needs_sandbox || return 0
+    setup_exec
+    sandboxed "$LS" -N -w "$D/exec" -e /tmp -- /bin/sh -c 'pwd; echo "[$(ls -A /tmp)]"; echo x > out; echo y > ../up; sed -n "s/^ *\([^ :]*\):.*/\1/p" /proc/net/dev'
+    expect_rc 0 || return 1
+    # The private /tmp holds only the way to the worker root, when it is there.
+    local in_tmp=""
+    case $D in /tmp/*) in_tmp=${D#/tmp/} in_tmp=${in_tmp%%/*} ;; esac
+    assert "output: $(tr '\n' ' ' <"$D/out")" [ "$(tr '\n' ' ' <"$D/out")" = "$D/exec/work [$in_tmp] lo " ] || return 1
+    assert "working dir not written through" [ -s "$D/exec/work/out" ] || return 1
+    assert "the worker root (-w) not written through" [ -s "$D/exec/up" ]
+}
+
 # ---- exit status -----------------------------------------------------------
 
 test_exit_status_is_the_actions() {
@@ -322,9 +352,10 @@ test_argument_file_expands() {
 test_R_and_U_ids() {
     needs_sandbox || return 0
     setup_exec
-    sandboxed "$LS" -R -W "$D/exec/work" -- /bin/sh -c 'id -u; id -g'
+    sandboxed "$LS" -R -W "$D/exec/work" -- /bin/sh -c 'id -u; id -g; sed -n "s/^CapEff:[[:space:]]*//p" /proc/self/status'
     expect_rc 0 || return 1
-    assert "-R ids: $(tr '\n' ' ' <"$D/out")" [ "$(tr '\n' ' ' <"$D/out")" = "0 0 " ] || return 1
+    assert "-R ids: $(tr '\n' ' ' <"$D/out")" [ "$(head -n 2 "$D/out" | tr '\n' ' ')" = "0 0 " ] || return 1
+    assert "-R without capabilities" [ "$(sed -n 3p "$D/out")" != 0000000000000000 ] || return 1
     local nobody
     nobody=$(sed -n 's/^nobody:[^:]*:\([0-9]*\):.*/\1/p' /etc/passwd)
     [ -n "$nobody" ] || return 0
@@ -371,7 +402,7 @@ test_C_puts_the_action_into_the_cgroup() {
     for base in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/pids; do
         [ -f "$base/cgroup.procs" ] && mkdir "$base/$name" 2>/dev/null && cg=$base/$name && break
     done
-    [ -n "$cg" ] || skip "no cgroup directory this user can create" || return 0
+    [ -n "$cg" ] || { skip "no cgroup directory this user can create"; return 0; }
     sandboxed "$LS" -C "$cg" -W "$D/exec/work" -- /bin/cat /proc/self/cgroup
     local rc=$RC
     rmdir "$cg" 2>/dev/null
@@ -439,6 +470,8 @@ run_tests "linux-sandbox tests as $(id -un 2>/dev/null || id -u)" \
     test_buildfarm_statistics_file_is_execution_statistics \
     test_buildfarm_sigterm_stops_the_tree \
     test_buildfarm_sigkill_of_the_shim_kills_the_tree \
+    test_buildfarm_tmpfs_path_above_the_worker_root \
+    test_buildfarm_execution_policy_shape \
     test_exit_status_is_the_actions \
     test_timeout_T_terminates_with_the_actions_status \
     test_timeout_t_kills_an_action_that_ignores_sigterm \
