@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux_sandbox.h"
 #include "msg.h"
 #include "plan.h"
 #include "run.h"
@@ -107,6 +108,7 @@ static const char usage[] =
 static bool fd_is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 
 int main(int argc, char **argv) {
+    if (linux_sandbox_invoked(argc, argv)) return linux_sandbox_main(argc, argv);
     msg_init(argv[0]);
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: %s [OPTIONS...] [--] COMMAND [ARGS...]\n", argv[0] != NULL ? argv[0] : "paddock-launch");
