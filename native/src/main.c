@@ -102,6 +102,10 @@ static const char usage[] =
     "Spawn server: paddock-launch --server FD serves spawn requests on the unix\n"
     "SOCK_SEQPACKET socket FD until its peer closes (see docs/launcher.md).\n"
     "\n"
+    "linux-sandbox mode: run as linux-sandbox (a symlink) or with --linux-sandbox\n"
+    "first, it takes Bazel linux-sandbox's options, as Buildfarm passes them, and\n"
+    "runs the command in paddock's sandbox (see docs/scale-out.md).\n"
+    "\n"
     "Exit status: the action's own, 128+N if killed by signal N, 124 timed out,\n"
     "125 the launcher failed, 126 not executable, 127 not found.\n";
 

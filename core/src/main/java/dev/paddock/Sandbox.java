@@ -294,7 +294,8 @@ public final class Sandbox {
 
     /** The launcher options (bubblewrap's vocabulary) for an action working in directory. */
     public List<String> launcherOptions(Path directory) {
-        List<String> o = new ArrayList<>(List.of("--unshare-all"));
+        // No capabilities, also for a caller that is root (bubblewrap's rules would keep root's in the namespace).
+        List<String> o = new ArrayList<>(List.of("--unshare-all", "--cap-drop", "ALL"));
         if (mode == Mode.REQUIRED) o.addAll(List.of("--sandbox-mode", "required"));
         if (network == Network.HOST) o.add("--share-net");
         if (network == Network.NONE) o.add("--no-loopback");
@@ -323,6 +324,9 @@ public final class Sandbox {
                 case Mount.ReadOnly r -> o.addAll(List.of("--ro-bind", abs(r.source()), r.destination().toString()));
                 case Mount.Writable w -> o.addAll(List.of("--bind", abs(w.source()), w.destination().toString()));
                 case Mount.Tmpfs t -> o.addAll(List.of("--tmpfs", t.destination().toString()));
+                // One read-only layer is no union: bound read-only, as bubblewrap requires two for --ro-overlay.
+                case Mount.Overlay ov when ov.readOnly() && ov.layers().size() == 1 ->
+                        o.addAll(List.of("--ro-bind", abs(ov.layers().getFirst()), ov.destination().toString()));
                 case Mount.Overlay ov -> {
                     for (Path layer : ov.layers()) o.addAll(List.of("--overlay-src", abs(layer)));
                     String dest = ov.destination().toString();
@@ -447,7 +451,7 @@ public final class Sandbox {
             return this;
         }
 
-        /** The union of layers (lowest first) at destination, read-only. */
+        /** The union of layers (lowest first) at destination, read-only; a single layer is bound read-only. */
         public Builder readOnlyOverlay(List<Path> layers, Path destination) {
             mounts.add(new Mount.Overlay(layers, destination, Optional.empty(), Optional.empty(), true));
             return this;

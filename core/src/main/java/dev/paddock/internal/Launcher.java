@@ -24,7 +24,7 @@ public final class Launcher {
     /** Where the launcher finds its status pipe and lifeline. */
     static final int STATUS_FD = 3;
     /** The launcher option that names the fd for paddock's status records (StatusRecord). */
-    public static final String STATUS_FD_OPTION = "--json-status-fd";
+    public static final String STATUS_FD_OPTION = "--status-fd";
     static final int LIFELINE_FD = 4;
 
     private Launcher() {}

@@ -22,13 +22,13 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * this JVM one end; a spawn request then goes straight to an idle keeper, so it wakes no other
  * process. The server's own socket is its lifeline: when this JVM closes it or dies, the server
  * ends every keeper, and every keeper kills its action's tree. The wire format is in the
- * launcher's server.h.
+ * launcher's protocol.h.
  */
 public final class SpawnServer implements AutoCloseable {
     private static final int MAGIC = 0x314b4450;
     private static final int READY = 0x59444552;
     private static final int SPAWN = 1;
-    /** In a spawn request's type: ready a spare sandbox after this action (server.h). */
+    /** In a spawn request's type: ready a spare sandbox after this action (protocol.h). */
     private static final int READY_SPARE = 0x10000;
     private static final int SIGNAL = 2;
     private static final int KEEPER = 3;
