@@ -3,6 +3,9 @@ module dev.paddock.cli {
     requires dev.paddock;
     requires dev.paddock.remote;
     requires info.picocli;
+    requires io.grpc;
+    requires io.grpc.stub;
+    requires io.grpc.netty.shaded;
     requires pty4j;
     requires java.management;
     requires jdk.unsupported;

@@ -16,4 +16,6 @@ module dev.paddock.remote {
     requires io.prometheus.metrics.exporter.httpserver;
 
     exports dev.paddock.remote;
+    // paddock bench runner is a client of the runner protocol.
+    exports buildbarn.runner to dev.paddock.cli;
 }

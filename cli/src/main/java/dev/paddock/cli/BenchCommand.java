@@ -10,5 +10,5 @@ import picocli.CommandLine.Command;
             "",
             "Figures are only comparable within one run: report ratios, not absolutes.",
         },
-        subcommands = {SpawnBenchmark.class, PtyBenchmark.class, RemoteBenchmark.class})
+        subcommands = {SpawnBenchmark.class, PtyBenchmark.class, RemoteBenchmark.class, RunnerBenchmark.class})
 final class BenchCommand {}

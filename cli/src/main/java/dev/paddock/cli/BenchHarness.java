@@ -227,10 +227,10 @@ final class BenchHarness {
         LatencyStats paddock = figures.paddock();
         List<LatencyStats> others = figures.others();
         for (int k = 0; k < others.size(); k++)
-            out.printf(Locale.ROOT, "median ratio paddock/%s: %.2f%s%n", others.get(k).name(),
+            out.printf(Locale.ROOT, "median ratio %s/%s: %.2f%s%n", paddock.name(), others.get(k).name(),
                     paddock.medianUs() / others.get(k).medianUs(), spread(figures.roundMedianRatios(k + 1)));
         for (int k = 0; k < others.size(); k++)
-            out.printf(Locale.ROOT, "throughput ratio paddock/%s: %.2f%s%n", others.get(k).name(),
+            out.printf(Locale.ROOT, "throughput ratio %s/%s: %.2f%s%n", paddock.name(), others.get(k).name(),
                     paddock.perSecond() / others.get(k).perSecond(), spread(figures.roundThroughputRatios(k + 1)));
         out.flush();
     }
@@ -252,7 +252,7 @@ final class BenchHarness {
         Map<String, Object> roundMedians = new LinkedHashMap<>();
         Map<String, Object> roundThroughput = new LinkedHashMap<>();
         for (int k = 0; k < others.size(); k++) {
-            String key = "paddock/" + others.get(k).name();
+            String key = paddock.name() + "/" + others.get(k).name();
             medians.put(key, round3(paddock.medianUs() / others.get(k).medianUs()));
             throughput.put(key, round3(paddock.perSecond() / others.get(k).perSecond()));
             roundMedians.put(key, Arrays.stream(figures.roundMedianRatios(k + 1)).mapToObj(BenchHarness::round3).toList());

@@ -1,0 +1,131 @@
+package dev.paddock.cli;
+
+import buildbarn.runner.RunRequest;
+import buildbarn.runner.RunnerGrpc;
+import dev.paddock.Paddock;
+import dev.paddock.Sandbox;
+import dev.paddock.internal.NativeBinaries;
+import dev.paddock.remote.RunnerServer;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+@Command(
+        name = "runner",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run /bin/true N times as a Buildbarn action: through paddock runner (a Run",
+            "call over its unix socket, as bb_worker makes it), through paddock-launch",
+            "started directly with the same sandbox options, and through bubblewrap with",
+            "the same options, in alternating rounds, and report median/p90/p99 latency,",
+            "actions per second, failures and the runner's ratios to the others.",
+            "",
+            "Each action gets an input root as /, the system directories read-only, a",
+            "fresh /proc, a minimal /dev, its temporary directory as /tmp and loopback",
+            "only. The launcher and bwrap are started from a C program (posix_spawn),",
+            "so their figures carry no JVM overhead; the runner serves in this JVM.",
+            "All actions share one input root, whose mount points are made up front.",
+        },
+        footer = {"", "Examples:", "  paddock bench runner -n 2000", "  paddock bench runner -n 2000 -c 4 --json runner.json"})
+final class RunnerBenchmark implements Callable<Integer> {
+    static final String LAUNCHER = "paddock-launch";
+    static final String BWRAP = "bwrap";
+
+    @CommandLine.Mixin
+    BenchOptions options;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        String bwrap = bwrapPath();
+        Path dir = Files.createTempDirectory("paddock-bench-runner");
+        Path build = Files.createDirectories(dir.resolve("build"));
+        Path root = Files.createDirectories(build.resolve("root"));
+        Path tmp = Files.createDirectories(build.resolve("tmp"));
+        Path socket = dir.resolve("runner.sock");
+        EventLoopGroup loops = new EpollEventLoopGroup(2);
+        try (Paddock paddock = Paddock.create();
+                RunnerServer runner = RunnerServer.newBuilder().unixSocket(socket).buildDirectory(build)
+                        .concurrency(options.concurrency).build()) {
+            runner.start();
+            ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                    .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loops).usePlaintext().build();
+            try {
+                BenchHarness harness = options.harness(spec.commandLine(), paddock);
+                RunnerGrpc.RunnerBlockingStub stub = RunnerGrpc.newBlockingStub(channel);
+                AtomicLong calls = new AtomicLong();
+                // The sandbox the runner gives each action; the other subjects get the same options.
+                Sandbox policy = Sandbox.inputRoot(root).systemDirectories().temporaryDirectory(tmp).build();
+                // One input root serves every action, so its mount points are made once, up front: an action
+                // must not remove them while another mounts on them. (With its own input root per action,
+                // as bb_worker lays them out, the runner also removes the mount points it made.)
+                paddock.run(dev.paddock.Action.newBuilder("/bin/true").directory(root).sandbox(policy).build());
+                List<String> sandbox = policy.launcherOptions(root);
+                List<String> launcher = new ArrayList<>(List.of(NativeBinaries.path(NativeBinaries.LAUNCHER).toString()));
+                launcher.addAll(sandbox);
+                launcher.addAll(List.of("--chdir", "/", "--", "/bin/true"));
+                List<String> bwrapArgs = new ArrayList<>(List.of(bwrap, "--die-with-parent", "--new-session"));
+                bwrapArgs.addAll(sandbox);
+                bwrapArgs.addAll(List.of("--chdir", "/", "--", "/bin/true"));
+
+                Map<String, BenchHarness.Subject> subjects = new LinkedHashMap<>();
+                subjects.put("paddock-runner", n -> harness.measure(n, () -> {
+                    // bb_worker names a fresh stdout and stderr file per action.
+                    long id = calls.incrementAndGet();
+                    return stub.withDeadlineAfter(60, TimeUnit.SECONDS).run(RunRequest.newBuilder()
+                            .addArguments("/bin/true").putEnvironmentVariables("PATH", "/usr/bin:/bin")
+                            .setInputRootDirectory("root").setTemporaryDirectory("tmp")
+                            .setStdoutPath("out-" + id).setStderrPath("err-" + id).build()).getExitCode() == 0;
+                }));
+                subjects.put(LAUNCHER, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, launcher));
+                subjects.put(BWRAP, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, bwrapArgs));
+                out.printf(Locale.ROOT, "running /bin/true %d times per subject at concurrency %d, in %d alternating "
+                        + "rounds after at least %s s of warm-up each%n", options.spawns, options.concurrency,
+                        harness.rounds(), options.warmupSeconds);
+                out.flush();
+                BenchHarness.Figures figures = harness.run(subjects);
+                BenchHarness.report(out, figures);
+                options.writeJson("runner", Map.of("command", "/bin/true"), figures);
+                return figures.total().stream().anyMatch(s -> s.failures() > 0) ? 1 : 0;
+            } finally {
+                channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        } finally {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private String bwrapPath() {
+        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+        for (String d : path.split(":")) {
+            Path bwrap = Path.of(d.isEmpty() ? "." : d, "bwrap");
+            if (Files.isRegularFile(bwrap) && Files.isExecutable(bwrap)) return bwrap.toString();
+        }
+        throw new CommandLine.ParameterException(spec.commandLine(), "bench runner compares with bubblewrap, but there "
+                + "is no bwrap in PATH=" + path + " (install it: apt-get install bubblewrap)");
+    }
+}
