@@ -191,7 +191,7 @@ static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
         cwd = sandbox_outer_cwd();
         if (cwd[0] == '\0' || chdir(cwd) < 0) cwd = home != NULL && chdir(home) == 0 ? home : "/";
     }
-    if (mount_sandbox && setenv("PWD", cwd, 1) < 0)
+    if (mount_sandbox && !plan->pwd_unset && setenv("PWD", cwd, 1) < 0)
         report_failure(report_fd, "environment", errno, "setenv", "PWD", NULL);
     if (plan->landlock_abi != 0) landlock_enter(plan, report_fd);
     else if (plan->clone_flags != 0) sandbox_drop_privileges(plan, report_fd);

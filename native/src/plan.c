@@ -350,6 +350,8 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
             NEED(1);
             if (add_env_op(plan, ENV_UNSET, args.items[i + 1], NULL) < 0)
                 return fail(err, err_len, "out of memory");
+            /* An environment that must be exactly the caller's (a remote action's) says so this way. */
+            if (strcmp(args.items[i + 1], "PWD") == 0) plan->pwd_unset = true;
             i += 2;
         } else if (strcmp(opt, "--clearenv") == 0) {
             if (add_env_op(plan, ENV_CLEAR, NULL, NULL) < 0) return fail(err, err_len, "out of memory");

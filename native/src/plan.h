@@ -61,6 +61,7 @@ struct plan {
     const char *chdir_path;  /* NULL: stay in the launcher's directory */
     struct env_op *env_ops;
     int env_op_count;
+    bool pwd_unset;          /* --unsetenv PWD: a sandbox does not set PWD (bwrap would) */
     const char *argv0;       /* --argv0: the action's argv[0] */
     const char *exec_path;   /* what is executed: argv[0] as given (--argv0 replaces argv[0] only) */
     int status_fd;           /* -1: no status records (paddock's JSON lines, --status-fd) */

@@ -290,6 +290,15 @@ test_dir() {
 x"
 }
 
+test_pwd_set_unless_unset() {
+    needs || return 0
+    launch "${MIN_ROOT[@]}" --tmpfs /tmp --chdir /tmp --clearenv -- /usr/bin/env >"$D/out" 2>"$D/err"
+    expect_rc 0 "PWD set" && out_is "PWD=/tmp" || return 1
+    launch "${MIN_ROOT[@]}" --tmpfs /tmp --chdir /tmp --clearenv --unsetenv PWD --setenv ONLY this -- /usr/bin/env \
+        >"$D/out" 2>"$D/err"
+    expect_rc 0 "PWD unset" && out_is "ONLY=this"
+}
+
 test_symlink() {
     needs || return 0
     mkdir "$D/data"
@@ -657,6 +666,7 @@ run_tests "launcher sandbox" \
     test_bind_missing_source_125 \
     test_tmpfs_tmp_private \
     test_dir \
+    test_pwd_set_unless_unset \
     test_symlink \
     test_remount_ro \
     test_dev \

@@ -131,6 +131,9 @@ public final class Launcher {
                 .or(() -> sandbox.flatMap(Sandbox::inputRootPath))
                 .orElse(Path.of("")).toAbsolutePath();
         sandbox.ifPresent(s -> argv.addAll(s.launcherOptions(directory)));
+        // A sandbox sets PWD, as bubblewrap does, unless the action's own environment is to be exact.
+        if (sandbox.isPresent() && action.environment().filter(e -> !e.containsKey("PWD")).isPresent())
+            argv.addAll(List.of("--unsetenv", "PWD"));
         if (action.directory().isPresent() || sandbox.isPresent()) {
             argv.add("--chdir"); // inside a sandbox the launcher's own directory is not there
             argv.add(sandbox.map(s -> s.directoryInside(directory)).orElse(directory).toString());
