@@ -14,6 +14,7 @@ module dev.paddock.remote {
     requires io.prometheus.metrics.core;
     requires io.prometheus.metrics.model;
     requires io.prometheus.metrics.exporter.httpserver;
+    requires java.logging;
 
     exports dev.paddock.remote;
     // paddock bench runner is a client of the runner protocol.

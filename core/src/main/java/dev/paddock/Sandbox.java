@@ -279,6 +279,18 @@ public final class Sandbox {
     }
 
     /**
+     * The paths inside that the sandbox puts something on: /proc, /dev, /tmp, the system
+     * directories (as bind or link) and every mount's destination. Over an input root the launcher
+     * creates those that are missing in the root itself (a caller may remove them afterwards).
+     */
+    public List<Path> mountPoints() {
+        List<Path> points = new ArrayList<>(List.of(Path.of("/proc"), Path.of("/dev"), Path.of("/tmp")));
+        if (base == Base.HERMETIC || systemDirectories) points.addAll(SYSTEM_DIRECTORIES);
+        for (Mount m : mounts) points.add(m.destination());
+        return List.copyOf(points);
+    }
+
+    /**
      * Where an action whose {@link Action#directory()} is {@code directory} (absolute, on the host)
      * works inside: the same path, or for an input-root sandbox the path relative to the root.
      *

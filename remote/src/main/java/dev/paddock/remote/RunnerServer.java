@@ -20,10 +20,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * {@code paddock runner}: Buildbarn's runner protocol, so that bb_worker runs its actions in
@@ -40,9 +40,14 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class RunnerServer implements AutoCloseable {
+    /**
+     * grpc asks every channel for SO_KEEPALIVE, which a unix socket does not have, and netty warns
+     * about it for each connection, on both ends. Held here so that the level sticks.
+     */
+    private static final Logger NETTY_BOOTSTRAP = Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
+
     private final Builder config;
     private final Paddock paddock;
-    private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
     private EventLoopGroup eventLoops;
     private Server server;
 
@@ -68,6 +73,7 @@ public final class RunnerServer implements AutoCloseable {
                     throw new IOException("cannot listen on " + socket + ": it exists and is not a socket");
                 Files.delete(socket);
             }
+            NETTY_BOOTSTRAP.setLevel(Level.SEVERE);
             eventLoops = new EpollEventLoopGroup(1);
             b = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
@@ -75,7 +81,9 @@ public final class RunnerServer implements AutoCloseable {
         } else {
             b = NettyServerBuilder.forAddress(config.tcp);
         }
-        server = b.executor(calls).addService(service).build().start();
+        // Calls only check their request and start the action (the answer comes when it ends), so
+        // they run on the event loop: no hand-off to another thread on the way in.
+        server = b.directExecutor().addService(service).build().start();
         if (config.unixSocket != null) {
             Files.setPosixFilePermissions(config.unixSocket.toAbsolutePath(), config.socketMode);
             return 0;
@@ -112,7 +120,6 @@ public final class RunnerServer implements AutoCloseable {
             server.awaitTermination(30, TimeUnit.SECONDS);
         }
         if (eventLoops != null) eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
-        calls.shutdownNow();
         paddock.close();
         if (config.unixSocket != null) {
             try {

@@ -21,6 +21,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -29,7 +30,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -42,7 +42,7 @@ import java.util.stream.Stream;
 final class RunnerService extends RunnerGrpc.RunnerImplBase {
     private final Path buildDirectory;
     private final Paddock paddock;
-    private final Semaphore slots;
+    private final Slots slots;
     private final Function<Path, Sandbox.Builder> sandboxFor;
     private final Consumer<String> log;
 
@@ -54,7 +54,7 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
             Consumer<String> log) {
         this.buildDirectory = buildDirectory;
         this.paddock = paddock;
-        this.slots = new Semaphore(concurrency, true);
+        this.slots = new Slots(concurrency);
         this.sandboxFor = sandboxFor;
         this.log = log;
     }
@@ -73,22 +73,71 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
         }
     }
 
+    /**
+     * Checks the request and queues the action; the response is sent when it ends. Nothing here
+     * waits for the action: a call costs no thread while its action runs, and no hand-off between
+     * threads on its way back.
+     */
     @Override
     public void run(RunRequest request, StreamObserver<RunResponse> response) {
+        Context context = Context.current();
+        Runnable start;
         try {
-            response.onNext(runAction(request));
-            response.onCompleted();
+            Action action = action(request);
+            start = () -> start(request, action, context, response);
         } catch (StatusRuntimeException e) {
             response.onError(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            response.onError(Status.CANCELLED.withDescription("the runner is stopping").asRuntimeException());
+            return;
         } catch (IOException e) {
             response.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+            return;
         }
+        slots.submit(start);
     }
 
-    private RunResponse runAction(RunRequest request) throws IOException, InterruptedException {
+    /** Starts the action (a slot is held for it) and answers the call when it ends. */
+    private void start(RunRequest request, Action action, Context context, StreamObserver<RunResponse> response) {
+        if (context.isCancelled()) {
+            slots.done();
+            response.onError(Status.CANCELLED.withDescription("cancelled while queued").asRuntimeException());
+            return;
+        }
+        Sandbox sandbox = action.sandbox().orElseThrow();
+        Path inputRoot = sandbox.inputRootPath().orElseThrow();
+        Set<String> before;
+        Execution execution;
+        try {
+            before = topLevelNames(inputRoot);
+            execution = paddock.start(action);
+        } catch (IOException | RuntimeException e) {
+            slots.done();
+            response.onError(Status.INTERNAL.withDescription("paddock could not start the action: " + e)
+                    .asRuntimeException());
+            return;
+        }
+        // A cancelled call (bb_worker's own timeout, a client gone) ends the whole process tree.
+        Context.CancellationListener cancel = c -> execution.cancel();
+        context.addListener(cancel, Runnable::run);
+        execution.onExit().whenComplete((outcome, never) -> {
+            context.removeListener(cancel);
+            removeMountPoints(sandbox, inputRoot, before);
+            slots.done();
+            try {
+                writeServerLogs(request, outcome);
+                log.accept("run " + String.join(" ", request.getArgumentsList()).lines().findFirst().orElse("")
+                        + " -> " + describe(outcome));
+                response.onNext(response(outcome));
+                response.onCompleted();
+            } catch (StatusRuntimeException e) {
+                response.onError(e);
+            } catch (IOException | RuntimeException e) {
+                response.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+            }
+        });
+    }
+
+    /** The action a request asks for, with its log files created; refused when the request is wrong. */
+    private Action action(RunRequest request) throws IOException {
         if (request.getArgumentsCount() == 0)
             throw invalid("the request has no arguments: arguments[0] is the command to run");
         Path inputRoot = resolve(request.getInputRootDirectory(), "input_root_directory");
@@ -104,9 +153,8 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
         }
         Path stdout = createLog(request.getStdoutPath(), "stdout_path");
         Path stderr = createLog(request.getStderrPath(), "stderr_path");
-        Action action;
         try {
-            action = Action.newBuilder(request.getArgumentsList())
+            return Action.newBuilder(request.getArgumentsList())
                     .environment(request.getEnvironmentVariablesMap())
                     .directory(workingDirectory)
                     .stdin(Stdio.discard())
@@ -116,30 +164,6 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
                     .build();
         } catch (IllegalArgumentException e) {
             throw invalid(e.getMessage());
-        }
-
-        Context context = Context.current();
-        slots.acquire();
-        try {
-            if (context.isCancelled()) throw Status.CANCELLED.withDescription("cancelled while queued").asRuntimeException();
-            Set<String> before = topLevelNames(inputRoot);
-            Execution execution = paddock.start(action);
-            // A cancelled call (bb_worker's own timeout, a client gone) ends the whole process tree.
-            Context.CancellationListener cancel = c -> execution.cancel();
-            context.addListener(cancel, Runnable::run);
-            Outcome outcome;
-            try {
-                outcome = execution.await();
-            } finally {
-                context.removeListener(cancel);
-                removeMountPoints(inputRoot, before);
-            }
-            writeServerLogs(request, outcome);
-            log.accept("run " + String.join(" ", request.getArgumentsList()).lines().findFirst().orElse("")
-                    + " -> " + describe(outcome));
-            return response(outcome);
-        } finally {
-            slots.release();
         }
     }
 
@@ -232,20 +256,29 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
     }
 
     /**
-     * Removes what the sandbox created in the input root as mount points (proc, dev, tmp, toolchain
-     * paths, the links of merged /usr): top-level entries that were not there before and hold
-     * nothing but directories. Anything holding a file is the action's and stays.
+     * Removes what the sandbox created in the input root as mount points: the top-level entry of
+     * each of its {@link Sandbox#mountPoints()} that was not there before, a link (merged /usr's
+     * /bin -> usr/bin) or directories only. Anything holding a file is the action's and stays.
      */
-    private void removeMountPoints(Path inputRoot, Set<String> before) {
+    private void removeMountPoints(Sandbox sandbox, Path inputRoot, Set<String> before) {
+        Set<String> names = new HashSet<>();
+        for (Path p : sandbox.mountPoints()) if (p.getNameCount() > 0) names.add(p.getName(0).toString());
+        names.removeAll(before);
         try {
-            for (String name : topLevelNames(inputRoot)) {
-                if (before.contains(name)) continue;
+            for (String name : names) {
                 Path p = inputRoot.resolve(name);
                 if (Files.isSymbolicLink(p)) {
                     Files.delete(p);
-                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && onlyDirectories(p)) {
-                    try (Stream<Path> s = Files.walk(p)) {
-                        for (Path d : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(d);
+                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    try {
+                        Files.delete(p); // the usual case: an empty directory
+                    } catch (DirectoryNotEmptyException e) {
+                        // A deeper mount point's parents: removed only if nothing but directories.
+                        if (onlyDirectories(p)) {
+                            try (Stream<Path> s = Files.walk(p)) {
+                                for (Path d : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(d);
+                            }
+                        }
                     }
                 }
             }
