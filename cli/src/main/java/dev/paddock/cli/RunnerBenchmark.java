@@ -52,12 +52,22 @@ final class RunnerBenchmark implements Callable<Integer> {
     @CommandLine.Mixin
     BenchOptions options;
 
+    @CommandLine.Option(names = "--network", paramLabel = "loopback|shared", defaultValue = "loopback",
+            description = "The runner's --network: a fresh network namespace per action (loopback), or one "
+                    + "shared loopback-only namespace (shared), which paddock-launch started on its own and "
+                    + "bwrap cannot share: they create one per action either way (default: ${DEFAULT-VALUE}).")
+    String network;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (!network.equals("loopback") && !network.equals("shared"))
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--network takes loopback or shared, not '" + network + "'");
+        Sandbox.Network net = network.equals("shared") ? Sandbox.Network.SHARED : Sandbox.Network.LOOPBACK;
         String bwrap = bwrapPath();
         Path dir = Files.createTempDirectory("paddock-bench-runner");
         Path build = Files.createDirectories(dir.resolve("build"));
@@ -67,7 +77,7 @@ final class RunnerBenchmark implements Callable<Integer> {
         EventLoopGroup loops = new EpollEventLoopGroup(2);
         try (Paddock paddock = Paddock.create();
                 RunnerServer runner = RunnerServer.newBuilder().unixSocket(socket).buildDirectory(build)
-                        .concurrency(options.concurrency).build()) {
+                        .concurrency(options.concurrency).network(net).build()) {
             runner.start();
             ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loops).usePlaintext().build();
@@ -76,7 +86,8 @@ final class RunnerBenchmark implements Callable<Integer> {
                 RunnerGrpc.RunnerBlockingStub stub = RunnerGrpc.newBlockingStub(channel);
                 AtomicLong calls = new AtomicLong();
                 // The sandbox the runner gives each action; the other subjects get the same options.
-                Sandbox policy = Sandbox.inputRoot(root).systemDirectories().temporaryDirectory(tmp).build();
+                Sandbox policy = Sandbox.inputRoot(root).systemDirectories().temporaryDirectory(tmp).network(net)
+                        .build();
                 // One input root serves every action, so its mount points are made once, up front: an action
                 // must not remove them while another mounts on them. (With its own input root per action,
                 // as bb_worker lays them out, the runner also removes the mount points it made.)
@@ -86,7 +97,7 @@ final class RunnerBenchmark implements Callable<Integer> {
                 launcher.addAll(sandbox);
                 launcher.addAll(List.of("--chdir", "/", "--", "/bin/true"));
                 List<String> bwrapArgs = new ArrayList<>(List.of(bwrap, "--die-with-parent", "--new-session"));
-                bwrapArgs.addAll(sandbox);
+                bwrapArgs.addAll(sandbox.stream().filter(o -> !o.equals("--shared-netns")).toList());
                 bwrapArgs.addAll(List.of("--chdir", "/", "--", "/bin/true"));
 
                 Map<String, BenchHarness.Subject> subjects = new LinkedHashMap<>();
@@ -101,12 +112,12 @@ final class RunnerBenchmark implements Callable<Integer> {
                 subjects.put(LAUNCHER, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, launcher));
                 subjects.put(BWRAP, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, bwrapArgs));
                 out.printf(Locale.ROOT, "running /bin/true %d times per subject at concurrency %d, in %d alternating "
-                        + "rounds after at least %s s of warm-up each%n", options.spawns, options.concurrency,
-                        harness.rounds(), options.warmupSeconds);
+                        + "rounds after at least %s s of warm-up each, runner network %s%n", options.spawns,
+                        options.concurrency, harness.rounds(), options.warmupSeconds, network);
                 out.flush();
                 BenchHarness.Figures figures = harness.run(subjects);
                 BenchHarness.report(out, figures);
-                options.writeJson("runner", Map.of("command", "/bin/true"), figures);
+                options.writeJson("runner", Map.of("command", "/bin/true", "network", network), figures);
                 return figures.total().stream().anyMatch(s -> s.failures() > 0) ? 1 : 0;
             } finally {
                 channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
