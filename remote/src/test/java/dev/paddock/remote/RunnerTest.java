@@ -169,14 +169,15 @@ class RunnerTest {
     void outputsLandInTheInputRootAndMountPointsAreRemoved() throws Exception {
         Layout a = layout(Map.of("src/input.txt", "in\n"));
         RunResponse r = run(a.request("/bin/sh", "-c", "echo output > /src/out.txt; echo top > /top.txt;"
-                + " echo scratch > /tmp/scratch").setWorkingDirectory("src"));
+                + " echo scratch > /tmp/scratch; mkdir /empty-output; ln -s src /link-output").setWorkingDirectory("src"));
         assertEquals(0, r.getExitCode(), a.stderr());
         assertEquals("output\n", Files.readString(a.root().resolve("src/out.txt")));
         assertEquals("top\n", Files.readString(a.root().resolve("top.txt")));
         assertEquals("scratch\n", Files.readString(build.resolve(a.name()).resolve("tmp/scratch")));
         try (var s = Files.list(a.root())) {
-            assertEquals(List.of("src", "top.txt"), s.map(p -> p.getFileName().toString()).sorted().toList(),
-                    "only the action's own files are left in the input root");
+            assertEquals(List.of("empty-output", "link-output", "src", "top.txt"),
+                    s.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "the action's own files, empty directories and links are left in the input root, and only they");
         }
     }
 
