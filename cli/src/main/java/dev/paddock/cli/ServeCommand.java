@@ -81,6 +81,12 @@ final class ServeCommand implements Callable<Integer> {
             "or host.")
     String network;
 
+    @Option(names = "--allow-client-ac-writes", description =
+            "Let clients store results of actions they ran themselves (UpdateActionResult). Off by default: " +
+            "any client could then hand every other build its own outputs as cache hits. A result of an " +
+            "action the server ran is never replaced.")
+    boolean allowClientAcWrites;
+
     @Option(names = "--metrics", paramLabel = "HOST:PORT", description =
             "Serve Prometheus metrics at http://HOST:PORT/metrics.")
     String metrics;
@@ -97,6 +103,7 @@ final class ServeCommand implements Callable<Integer> {
                 .maxCacheBytes(size(maxCacheSize))
                 .network(OptionValues.enumOption(spec, Sandbox.Network.class, network, "--network"))
                 .sandboxBase(hostRoot ? Sandbox.Base.HOST_READ_ONLY : Sandbox.Base.HERMETIC)
+                .allowClientActionCacheWrites(allowClientAcWrites)
                 .log(line -> {
                     out.println(LocalTime.now().truncatedTo(ChronoUnit.MILLIS).format(DateTimeFormatter.ISO_LOCAL_TIME) + " " + line);
                     out.flush();

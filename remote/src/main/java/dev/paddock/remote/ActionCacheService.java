@@ -9,16 +9,22 @@ import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.function.Consumer;
 
-/** ActionCache: results by action digest; clients may store results of actions they ran themselves. */
+/**
+ * ActionCache: results by action digest. Clients may store results of actions they ran
+ * themselves only where the server allows it (any client could otherwise plant outputs that
+ * every other build then takes as a cache hit), and never over a result the server produced.
+ */
 final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
     private final ActionCacheStore cache;
     private final Metrics metrics;
     private final Consumer<String> log;
+    private final boolean clientWrites;
 
-    ActionCacheService(ActionCacheStore cache, Metrics metrics, Consumer<String> log) {
+    ActionCacheService(ActionCacheStore cache, Metrics metrics, Consumer<String> log, boolean clientWrites) {
         this.cache = cache;
         this.metrics = metrics;
         this.log = log;
+        this.clientWrites = clientWrites;
     }
 
     @Override
@@ -45,7 +51,15 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
             ActionResult result = request.getActionResult();
             int i = 0;
             for (var d : ActionCacheStore.referencedBlobs(result)) Digests.check(d, "action_result blob " + i++);
-            cache.put(request.getActionDigest(), result);
+            if (!clientWrites)
+                throw Status.PERMISSION_DENIED.withDescription("this server caches only results of actions it ran "
+                        + "itself: a client's result could plant outputs in every other build (start paddock serve "
+                        + "with --allow-client-ac-writes when every client is trusted)").asRuntimeException();
+            if (cache.executed(request.getActionDigest()))
+                throw Status.PERMISSION_DENIED.withDescription("the server ran action "
+                        + Digests.format(request.getActionDigest()) + " itself; a client cannot replace its result")
+                        .asRuntimeException();
+            cache.put(request.getActionDigest(), result, ActionCacheStore.Origin.CLIENT);
             return result;
         });
     }

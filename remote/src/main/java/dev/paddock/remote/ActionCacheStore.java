@@ -21,11 +21,26 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Action results on disk, one file per action digest, written atomically. A result is only
- * served while every blob it names is still in the store; otherwise it is a miss, so that an
- * eviction never hands a client an output it cannot download.
+ * Action results on disk, one file per action digest and origin, written atomically. A result is
+ * only served while every blob it names is still in the store; otherwise it is a miss, so that an
+ * eviction never hands a client an output it cannot download. A result of the server's own
+ * execution is served before one a client uploaded, and no upload can replace it.
  */
 final class ActionCacheStore {
+    /** Who produced a result. */
+    enum Origin {
+        /** The server ran the action itself. */
+        EXECUTED(""),
+        /** A client uploaded it (UpdateActionResult), where the server allows that. */
+        CLIENT(".client");
+
+        private final String suffix;
+
+        Origin(String suffix) {
+            this.suffix = suffix;
+        }
+    }
+
     private final Path directory;
     private final BlobStore blobs;
 
@@ -35,8 +50,19 @@ final class ActionCacheStore {
         Files.createDirectories(directory);
     }
 
+    /** The server's own result, else a client's, while every blob it names is in the store. */
     Optional<ActionResult> get(Digest action) throws IOException {
-        Path file = pathOf(action);
+        Optional<ActionResult> executed = get(action, Origin.EXECUTED);
+        return executed.isPresent() ? executed : get(action, Origin.CLIENT);
+    }
+
+    /** Whether the server has a result of its own for the action (served or not). */
+    boolean executed(Digest action) {
+        return Files.exists(pathOf(action, Origin.EXECUTED));
+    }
+
+    private Optional<ActionResult> get(Digest action, Origin origin) throws IOException {
+        Path file = pathOf(action, origin);
         byte[] data;
         try {
             data = Files.readAllBytes(file);
@@ -65,8 +91,8 @@ final class ActionCacheStore {
         return Optional.of(result);
     }
 
-    void put(Digest action, ActionResult result) throws IOException {
-        Path target = pathOf(action);
+    void put(Digest action, ActionResult result, Origin origin) throws IOException {
+        Path target = pathOf(action, origin);
         Files.createDirectories(target.getParent());
         Path temp = Files.createTempFile(blobs.tmpDirectory(), "ac", ".tmp");
         try {
@@ -97,7 +123,7 @@ final class ActionCacheStore {
         return out;
     }
 
-    private Path pathOf(Digest d) {
-        return directory.resolve(d.getHash().substring(0, 2)).resolve(d.getHash() + "-" + d.getSizeBytes());
+    private Path pathOf(Digest d, Origin origin) {
+        return directory.resolve(d.getHash().substring(0, 2)).resolve(d.getHash() + "-" + d.getSizeBytes() + origin.suffix);
     }
 }

@@ -169,7 +169,7 @@ final class ActionRunner {
                     "the action ran longer than its timeout of " + timeout.toMillis() + " ms and was killed")).build();
         }
         response.setStatus(Rpcs.OK);
-        if (outcome.exitCode() == 0 && !action.get().getDoNotCache()) cache.put(op.actionDigest, result.build());
+        if (outcome.exitCode() == 0 && !action.get().getDoNotCache()) cache.put(op.actionDigest, result.build(), ActionCacheStore.Origin.EXECUTED);
         return response.build();
     }
 

@@ -58,8 +58,9 @@ public final class RemoteServer implements AutoCloseable {
         paddock = Paddock.create();
         ActionRunner runner = new ActionRunner(blobs, cache, paddock, dir.resolve("work"), this::sandboxFor);
         execution = new ExecutionService(cache, runner, b.workers, metrics, b.log);
-        services = List.of(new Capabilities(), new CasService(blobs), new ByteStreamService(blobs, dir.resolve("uploads")),
-                new ActionCacheService(cache, metrics, b.log), execution);
+        services = List.of(new Capabilities(b.clientActionCacheWrites), new CasService(blobs),
+                new ByteStreamService(blobs, dir.resolve("uploads")),
+                new ActionCacheService(cache, metrics, b.log, b.clientActionCacheWrites), execution);
     }
 
     public static Builder newBuilder() {
@@ -163,6 +164,7 @@ public final class RemoteServer implements AutoCloseable {
         private Sandbox.Network network = Sandbox.Network.LOOPBACK;
         private final List<Path> readOnly = new ArrayList<>();
         private Consumer<String> log = line -> {};
+        private boolean clientActionCacheWrites;
 
         private Builder() {}
 
@@ -216,6 +218,16 @@ public final class RemoteServer implements AutoCloseable {
         /** A host directory actions see read-only at the same path, such as a toolchain. */
         public Builder readOnly(Path dir) {
             readOnly.add(dir.toAbsolutePath().normalize());
+            return this;
+        }
+
+        /**
+         * Whether clients may store action results (UpdateActionResult) of actions they ran
+         * themselves; default no, because any client could then plant outputs that other builds
+         * take as cache hits. Results of actions the server ran are never replaced by a client's.
+         */
+        public Builder allowClientActionCacheWrites(boolean allow) {
+            this.clientActionCacheWrites = allow;
             return this;
         }
 

@@ -37,7 +37,7 @@ class ActionCacheTest {
 
     @BeforeEach
     void start() throws Exception {
-        remote = RemoteFixture.start(cache);
+        remote = RemoteFixture.startTakingClientResults(cache);
     }
 
     @AfterEach

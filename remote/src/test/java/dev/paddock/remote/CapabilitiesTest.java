@@ -1,6 +1,7 @@
 package dev.paddock.remote;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import build.bazel.remote.execution.v2.DigestFunction;
@@ -31,7 +32,8 @@ class CapabilitiesTest {
 
         assertTrue(caps.hasCacheCapabilities());
         assertEquals(List.of(DigestFunction.Value.SHA256), caps.getCacheCapabilities().getDigestFunctionsList());
-        assertTrue(caps.getCacheCapabilities().getActionCacheUpdateCapabilities().getUpdateEnabled());
+        assertFalse(caps.getCacheCapabilities().getActionCacheUpdateCapabilities().getUpdateEnabled(),
+                "clients may not write the action cache unless the server is told they may");
         assertTrue(caps.getCacheCapabilities().getMaxBatchTotalSizeBytes() > 0);
         assertEquals(Capabilities.MAX_BATCH_BYTES, caps.getCacheCapabilities().getMaxBatchTotalSizeBytes());
 
@@ -45,6 +47,13 @@ class CapabilitiesTest {
         assertEquals(0, caps.getLowApiVersion().getPatch());
         assertEquals(2, caps.getHighApiVersion().getMajor());
         assertEquals(3, caps.getHighApiVersion().getMinor());
+    }
+
+    @Test
+    void advertisesCacheUpdatesWhenClientsMayWrite() throws Exception {
+        remote = RemoteFixture.startTakingClientResults(cache);
+        assertTrue(remote.capabilities().getCapabilities(GetCapabilitiesRequest.getDefaultInstance())
+                .getCacheCapabilities().getActionCacheUpdateCapabilities().getUpdateEnabled());
     }
 
     @Test

@@ -49,7 +49,7 @@ class EvictionTest {
 
     @Test
     void leastRecentlyUsedBlobsAreEvictedRecentlyReadOnesKept() throws Exception {
-        remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).maxCacheBytes(LIMIT));
+        remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).maxCacheBytes(LIMIT).allowClientActionCacheWrites(true));
         List<ByteString> data = new ArrayList<>();
         List<Digest> d = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
@@ -90,12 +90,12 @@ class EvictionTest {
 
     @Test
     void evictionKeepsTheLimitAcrossARestart() throws Exception {
-        remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).maxCacheBytes(LIMIT));
+        remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).maxCacheBytes(LIMIT).allowClientActionCacheWrites(true));
         List<Digest> d = new ArrayList<>();
         for (int i = 0; i < 3; i++) d.add(remote.put(random(200 + i, BLOB)));
         remote.close();
 
-        remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).maxCacheBytes(LIMIT));
+        remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).maxCacheBytes(LIMIT).allowClientActionCacheWrites(true));
         assertEquals(List.of(), remote.missing(d.toArray(Digest[]::new)), "a restart evicts nothing under the limit");
         ByteString more = random(300, BLOB);
         remote.put(more);

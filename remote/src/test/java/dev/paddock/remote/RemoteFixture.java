@@ -105,6 +105,11 @@ final class RemoteFixture implements AutoCloseable {
         return start(RemoteServer.newBuilder().cacheDir(cacheDir));
     }
 
+    /** A server that also takes action results from clients (--allow-client-ac-writes). */
+    static RemoteFixture startTakingClientResults(Path cacheDir) throws IOException {
+        return start(RemoteServer.newBuilder().cacheDir(cacheDir).allowClientActionCacheWrites(true));
+    }
+
     static RemoteFixture start(RemoteServer.Builder builder) throws IOException {
         RemoteServer server = builder.build();
         try {

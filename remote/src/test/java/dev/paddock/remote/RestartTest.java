@@ -41,12 +41,12 @@ class RestartTest {
 
     private void restart() throws Exception {
         remote.close();
-        remote = RemoteFixture.start(cache);
+        remote = RemoteFixture.startTakingClientResults(cache);
     }
 
     @Test
     void blobsAndActionResultsSurviveARestart() throws Exception {
-        remote = RemoteFixture.start(cache);
+        remote = RemoteFixture.startTakingClientResults(cache);
         ByteString small = utf8("a small blob");
         ByteString big = random(1, 3_000_000);
         Digest smallDigest = remote.put(small);
@@ -75,7 +75,7 @@ class RestartTest {
 
     @Test
     void aPartialUploadSurvivesARestart() throws Exception {
-        remote = RemoteFixture.start(cache);
+        remote = RemoteFixture.startTakingClientResults(cache);
         ByteString data = random(2, 1_500_000);
         Digest d = digest(data);
         String name = uploadName(d);
@@ -93,7 +93,7 @@ class RestartTest {
 
     @Test
     void anExecutedActionIsACacheHitAfterARestart() throws Exception {
-        remote = RemoteFixture.start(cache);
+        remote = RemoteFixture.startTakingClientResults(cache);
         Digest action = remote.uploadAction(RemoteFixture.shell("mkdir -p out && cat in.txt in.txt > out/twice && echo done",
                 "out/twice"), new InputTree().file("in.txt", "restart\n"));
         ExecuteResponse first = remote.execute(action).response();
@@ -112,7 +112,7 @@ class RestartTest {
 
     @Test
     void aSecondServerOnTheSameCacheDirectoryIsRefusedWhileTheFirstRuns() throws Exception {
-        remote = RemoteFixture.start(cache);
+        remote = RemoteFixture.startTakingClientResults(cache);
         Digest d = remote.put(utf8("kept"));
         IOException refused = assertThrows(IOException.class,
                 () -> RemoteServer.newBuilder().cacheDir(cache).build());
