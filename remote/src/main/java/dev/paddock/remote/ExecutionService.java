@@ -113,7 +113,7 @@ final class ExecutionService extends ExecutionGrpc.ExecutionImplBase implements 
         StringBuilder line = new StringBuilder("action ").append(Digests.format(op.actionDigest));
         if (response.getStatus().getCode() != Code.OK_VALUE && !response.hasResult())
             line.append(" failed: ").append(Code.forNumber(response.getStatus().getCode())).append(": ")
-                    .append(response.getStatus().getMessage());
+                    .append(LogText.escape(response.getStatus().getMessage()));
         else line.append(" exit ").append(response.getResult().getExitCode());
         if (response.getStatus().getCode() == Code.DEADLINE_EXCEEDED_VALUE) line.append(" timed out");
         line.append(response.getCachedResult() ? " (cache hit)" : " in " + took.toMillis() + " ms");

@@ -124,8 +124,8 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
             slots.done();
             try {
                 writeServerLogs(request, outcome);
-                log.accept("run " + String.join(" ", request.getArgumentsList()).lines().findFirst().orElse("")
-                        + " -> " + describe(outcome));
+                log.accept("run " + LogText.escape(String.join(" ", request.getArgumentsList())) + " -> "
+                        + describe(outcome));
                 response.onNext(response(outcome));
                 response.onCompleted();
             } catch (StatusRuntimeException e) {

@@ -313,6 +313,21 @@ class ExecutionLifecycleTest {
     }
 
     @Test
+    void clientTextInALogLineCannotBreakItOrDriveTheTerminal() throws Exception {
+        BlockingQueue<String> log = new LinkedBlockingQueue<>();
+        remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).log(log::add));
+        // A bad output path is named in the failure the log line carries.
+        Digest action = remote.uploadAction(shell("true", "../evil\n12:00:00 action forged exit 0\u001b[2J"),
+                new InputTree());
+
+        ExecuteResponse response = remote.execute(action).response();
+        assertEquals(Code.INVALID_ARGUMENT_VALUE, response.getStatus().getCode(), response.toString());
+        String line = nextLine(log);
+        assertTrue(line.chars().noneMatch(c -> c < 0x20 || c == 0x7f), "a control character in: " + line);
+        assertTrue(line.contains("../evil\\n12:00:00 action forged exit 0\\x1b[2J"), line);
+    }
+
+    @Test
     void anExecuteAfterTheServerClosedIsUnavailableAndLogged() throws Exception {
         BlockingQueue<String> log = new LinkedBlockingQueue<>();
         remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).log(log::add));
