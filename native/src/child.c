@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -180,6 +181,11 @@ static void set_exec_label(const char *label, int report_fd) {
 static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
     if (plan->pty) take_terminal(report_fd);
     reset_signals(report_fd);
+    /* No core dumps unless asked: a core of a build action can hold secrets and fill the disk, and
+     * with the hard limit at 0 too the action cannot turn them back on. */
+    static const struct rlimit no_core = {0, 0};
+    if (!plan->allow_core_dumps && setrlimit(RLIMIT_CORE, &no_core) < 0)
+        report_failure(report_fd, "rlimit", errno, "setrlimit", "RLIMIT_CORE", NULL);
     apply_env(plan, report_fd);
     bool mount_sandbox = plan->clone_flags != 0 && plan->landlock_abi == 0;
     const char *cwd = plan->chdir_path;

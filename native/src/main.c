@@ -33,6 +33,8 @@ static const char usage[] =
     "    --args FD               parse NUL-separated arguments from FD here\n"
     "    --new-session           accepted for bwrap compatibility (always on)\n"
     "    --die-with-parent       kill the action when the launcher's parent dies\n"
+    "    --allow-core-dumps      keep the core-dump limit (default: 0, and the action\n"
+    "                            cannot raise it)\n"
     "    --chdir DIR             run the action in DIR\n"
     "    --setenv VAR VALUE      set an environment variable\n"
     "    --unsetenv VAR          unset an environment variable\n"

@@ -326,6 +326,9 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         } else if (strcmp(opt, "--die-with-parent") == 0) {
             plan->die_with_parent = true;
             i += 1;
+        } else if (strcmp(opt, "--allow-core-dumps") == 0) {
+            plan->allow_core_dumps = true;
+            i += 1;
         } else if (strcmp(opt, "--level-prefix") == 0) {
             msg_set_level_prefix(true);
             i += 1;

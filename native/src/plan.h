@@ -89,6 +89,7 @@ struct plan {
     bool warn_chdir;         /* --chdir given more than once: only the last counts */
     int lifeline_fd;         /* -1: no lifeline */
     bool die_with_parent;
+    bool allow_core_dumps;   /* --allow-core-dumps: keep RLIMIT_CORE (default: 0, soft and hard) */
     bool new_session;        /* accepted for bwrap compatibility; always on */
     int64_t timeout_ms;      /* 0: none */
     int64_t kill_grace_ms;   /* SIGTERM -> SIGKILL delay */

@@ -21,6 +21,16 @@ test_help() {
     expect_rc 0 && has "$D/out" "--lifeline-fd" && has "$D/out" "--timeout"
 }
 
+test_core_dumps_off_and_cannot_be_turned_on() {
+    launch -- sh -c 'ulimit -c; ulimit -H -c; ulimit -c unlimited 2>/dev/null && echo RAISED; ulimit -c' \
+        >"$D/out" 2>"$D/err"
+    expect_rc 0 && assert "core limit soft, hard, soft after raising: $(cat "$D/out" | tr '\n' ' ')" \
+        [ "$(cat "$D/out" | tr '\n' ' ')" = "0 0 0 " ] || return 1
+    launch --allow-core-dumps -- sh -c 'ulimit -H -c' >"$D/out" 2>"$D/err"
+    expect_rc 0 && assert "--allow-core-dumps keeps the caller's hard limit: $(cat "$D/out")" \
+        [ "$(cat "$D/out")" = "$(ulimit -H -c)" ]
+}
+
 test_exit_0() {
     launch --status-fd 3 -- true 3>"$D/status" >"$D/out" 2>"$D/err"
     expect_rc 0 && json_lines "$D/status" &&
@@ -421,6 +431,7 @@ test_setsid_daemon_killed_on_exit
 test_lifeline_eof_kills_tree
 test_sigterm_cancels_143
 test_die_with_parent
+test_core_dumps_off_and_cannot_be_turned_on
 "
 # shellcheck disable=SC2086 # one test name per word
 run_tests launcher $TESTS
