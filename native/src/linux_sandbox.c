@@ -325,6 +325,17 @@ static void redirect(const char *path, int target) {
 }
 
 /* paddock-launch's command line for these options. */
+/* The root (BIND_OPTION SOURCE /), a fresh /dev and /proc, then the -e tmpfs dirs: both layouts start so. */
+static void push_root_proc_dev_tmpfs(struct strv *out, const char *bind_option, const char *source,
+                                     const struct ls_opts *o) {
+    const char *fixed[] = {bind_option, source, "/", "--dev", "/dev", "--proc", "/proc"};
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++) strv_push(out, fixed[k]);
+    for (size_t k = 0; k < o->tmpfs.len; k++) {
+        strv_push(out, "--tmpfs");
+        strv_push(out, o->tmpfs.items[k]);
+    }
+}
+
 static void translate(const struct ls_opts *o, int status_fd, struct strv *out) {
     strv_push(out, "paddock-launch");
     strv_push(out, "--status-fd");
@@ -371,17 +382,7 @@ static void translate(const struct ls_opts *o, int status_fd, struct strv *out) 
     const char *chdir_to = o->working_dir;
     if (o->hermetic) {
         /* The sandbox dir becomes the root; only what is asked for is mounted in it. */
-        strv_push(out, "--bind");
-        strv_push(out, o->sandbox_root);
-        strv_push(out, "/");
-        strv_push(out, "--dev");
-        strv_push(out, "/dev");
-        strv_push(out, "--proc");
-        strv_push(out, "/proc");
-        for (size_t k = 0; k < o->tmpfs.len; k++) {
-            strv_push(out, "--tmpfs");
-            strv_push(out, o->tmpfs.items[k]);
-        }
+        push_root_proc_dev_tmpfs(out, "--bind", o->sandbox_root, o);
         for (size_t k = 0; k < o->bind_src.len; k++) {
             strv_push(out, strv_has(&o->writable, o->bind_tgt.items[k]) ? "--bind" : "--ro-bind");
             strv_push(out, o->bind_src.items[k]);
@@ -393,17 +394,7 @@ static void translate(const struct ls_opts *o, int status_fd, struct strv *out) 
         /* The host's root read-only, a fresh /proc and /dev, the tmpfs dirs,
          * the writable paths and the working dir (parents before what lies
          * in them, so that none hides another), then the -M/-m binds. */
-        strv_push(out, "--ro-bind");
-        strv_push(out, "/");
-        strv_push(out, "/");
-        strv_push(out, "--dev");
-        strv_push(out, "/dev");
-        strv_push(out, "--proc");
-        strv_push(out, "/proc");
-        for (size_t k = 0; k < o->tmpfs.len; k++) {
-            strv_push(out, "--tmpfs");
-            strv_push(out, o->tmpfs.items[k]);
-        }
+        push_root_proc_dev_tmpfs(out, "--ro-bind", "/", o);
         struct strv writable = {0};
         for (size_t k = 0; k < o->writable.len; k++)
             if (!strv_has(&o->bind_src, o->writable.items[k]) && !strv_has(&writable, o->writable.items[k]))
