@@ -142,8 +142,9 @@ class CliTest {
     @Test
     void everyCommandsHelpPrintsCleanly(@TempDir Path dir) throws Exception {
         // picocli reads descriptions as format strings: a lone % garbles the text and warns on stderr.
-        for (List<String> command : List.of(List.<String>of(), List.of("run"), List.of("serve"), List.of("doctor"),
-                List.of("bench"), List.of("bench", "spawn"), List.of("bench", "pty"), List.of("bench", "remote"))) {
+        for (List<String> command : List.of(List.<String>of(), List.of("run"), List.of("serve"), List.of("runner"),
+                List.of("doctor"), List.of("bench"), List.of("bench", "spawn"), List.of("bench", "pty"),
+                List.of("bench", "remote"), List.of("bench", "runner"))) {
             List<String> args = new ArrayList<>(command);
             args.add("--help");
             Result r = paddock(dir, args.toArray(String[]::new));
@@ -151,6 +152,19 @@ class CliTest {
             assertTrue(r.stdout().startsWith("Usage: paddock"), args + ":\n" + r.stdout());
             assertEquals("", r.stderr(), args + " wrote to stderr");
         }
+    }
+
+    @Test
+    void runnerRefusesBadOptionsSayingWhatIsExpected(@TempDir Path dir) throws Exception {
+        Result noPath = paddock(dir, "runner", "--listen", "unix:");
+        assertEquals(2, noPath.exitCode(), noPath.stderr());
+        assertTrue(noPath.stderr().contains("--listen unix: needs a socket path"), noPath.stderr());
+        Result mode = paddock(dir, "runner", "--listen", "unix:" + dir.resolve("s"), "--socket-mode", "999");
+        assertEquals(2, mode.exitCode(), mode.stderr());
+        assertTrue(mode.stderr().contains("must be octal permissions"), mode.stderr());
+        Result build = paddock(dir, "runner", "--listen", "unix:" + dir.resolve("s"), "--build-directory",
+                dir.resolve("missing").toString());
+        assertTrue(build.exitCode() != 0 && build.stderr().contains("is not a directory"), build.stderr());
     }
 
     @SuppressWarnings("unchecked")
