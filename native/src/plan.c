@@ -63,12 +63,19 @@ struct arglist {
     int count;
 };
 
+/* Bounds for --args: far beyond any real command line (execve takes a few MiB at most), and
+ * low enough that every count fits an int with room to spare. */
+#define ARGS_MAX_BYTES ((size_t)256 << 20)
+#define ARGS_MAX_COUNT 4000000
+
 static int splice_args_from_fd(struct arglist *args, int at, int fd, char *err, size_t err_len) {
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     if (buf == NULL) return fail(err, err_len, "--args %d: out of memory", fd);
     for (;;) {
         if (len == cap) {
+            if (cap >= ARGS_MAX_BYTES)
+                return fail(err, err_len, "--args %d: more than %zu MiB of arguments", fd, ARGS_MAX_BYTES >> 20);
             cap *= 2;
             char *grown = realloc(buf, cap);
             if (grown == NULL) return fail(err, err_len, "--args %d: out of memory", fd);
@@ -81,12 +88,14 @@ static int splice_args_from_fd(struct arglist *args, int at, int fd, char *err, 
         len += (size_t)n;
     }
     close(fd);
-    int added = 0;
+    size_t added = 0;
     for (size_t i = 0; i < len; i++)
         if (buf[i] == '\0') added++;
     if (len > 0 && buf[len - 1] != '\0')
         return fail(err, err_len, "--args %d: arguments must each end with a NUL byte", fd);
-    char **items = malloc(sizeof(char *) * (size_t)(args->count - 2 + added + 1));
+    if (added + (size_t)args->count > ARGS_MAX_COUNT)
+        return fail(err, err_len, "--args %d: more than %d arguments", fd, ARGS_MAX_COUNT);
+    char **items = malloc(sizeof(char *) * ((size_t)args->count - 2 + added + 1));
     if (items == NULL) return fail(err, err_len, "--args %d: out of memory", fd);
     int n = 0;
     for (int i = 0; i < at; i++) items[n++] = args->items[i];

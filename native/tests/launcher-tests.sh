@@ -243,6 +243,14 @@ test_clearenv() {
     expect_rc 0 && assert "environment after --clearenv: $(tr '\n' ' ' <"$D/out")" [ "$(cat "$D/out")" = "ONLY=x y" ]
 }
 
+test_args_fd_too_many_refused() {
+    # Four million and one arguments: refused with a message, nothing runs (counts stay far from int overflow).
+    yes x | head -n 4000001 | tr '\n' '\0' >"$D/many"
+    launch --args 3 -- sh -c "touch $D/ran" 3<"$D/many" >"$D/out" 2>"$D/err"
+    expect_rc 125 && has "$D/err" "more than 4000000 arguments" &&
+        assert "nothing ran" [ ! -e "$D/ran" ]
+}
+
 test_args_fd() {
     # Options and the command from a NUL-separated fd, with spaces, a newline
     # and an empty argument kept intact.
@@ -422,6 +430,7 @@ test_signals_default_in_action
 test_setenv_unsetenv
 test_clearenv
 test_args_fd
+test_args_fd_too_many_refused
 test_timeout_124_kills_tree
 test_timeout_kill_grace_escalation
 test_timeout_stopped_action
