@@ -56,6 +56,13 @@ import java.util.stream.Stream;
  * its outputs, stdout and stderr. Successful results go into the action cache.
  */
 final class ActionRunner {
+    /**
+     * Bounds of an input tree as laid out on disk. Directory blobs may share subtrees, so a few
+     * small ones can expand to more entries than a disk holds: the expansion is counted first.
+     */
+    static final long MAX_INPUT_ENTRIES = 2_000_000;
+    static final int MAX_INPUT_DEPTH = 512;
+
     private final BlobStore store;
     private final ActionCacheStore cache;
     private final Paddock paddock;
@@ -76,7 +83,7 @@ final class ActionRunner {
         this.paddock = paddock;
         this.work = work;
         this.sandboxFor = sandboxFor;
-        FileTrees.deleteRecursively(work); // input roots a crash left behind
+        clearLeftovers(work);
         Files.createDirectories(work);
         String host;
         try {
@@ -85,6 +92,21 @@ final class ActionRunner {
             host = "localhost";
         }
         this.worker = "paddock@" + host;
+    }
+
+    /**
+     * Removes the input roots a crash left behind. What cannot be removed (a file system gone
+     * read-only, say) is moved aside, so that it never stops the server from starting.
+     */
+    private static void clearLeftovers(Path work) throws IOException {
+        try {
+            FileTrees.deleteRecursively(work);
+        } catch (IOException e) {
+            Path aside = work.resolveSibling(work.getFileName() + ".unremovable-" + UUID.randomUUID());
+            Files.move(work, aside);
+            System.err.println("paddock serve: could not remove " + work + " (" + e.getMessage() + "); moved it to "
+                    + aside + " for you to look at");
+        }
     }
 
     ExecuteResponse run(RemoteOperation op) throws InterruptedException {
@@ -121,6 +143,7 @@ final class ActionRunner {
         Command cmd = command.orElseThrow();
         if (cmd.getArgumentsCount() == 0) throw new BadRequest("Command " + Digests.format(commandDigest) + " has no arguments");
 
+        checkExpansion(tree, rootDigest);
         Path root = dir.resolve("root");
         Files.createDirectories(root);
         materialise(tree, rootDigest, root);
@@ -199,6 +222,34 @@ final class ActionRunner {
         }
         missing.addAll(missingSet);
         return tree;
+    }
+
+    /** Refuses a tree that would lay out more than MAX_INPUT_ENTRIES entries or nest deeper than MAX_INPUT_DEPTH. */
+    private static void checkExpansion(Map<Digest, Directory> tree, Digest root) throws BadRequest {
+        Map<Digest, long[]> sizes = new HashMap<>(); // digest -> {entries below it, depth}
+        long[] total = expansion(tree, root, sizes, 1);
+        if (total[0] > MAX_INPUT_ENTRIES)
+            throw new BadRequest("input tree: it lays out more than " + MAX_INPUT_ENTRIES + " files, directories"
+                    + " and links (Directory messages that share subtrees are counted once per place they appear)");
+    }
+
+    private static long[] expansion(Map<Digest, Directory> tree, Digest digest, Map<Digest, long[]> sizes, int level)
+            throws BadRequest {
+        if (level > MAX_INPUT_DEPTH)
+            throw new BadRequest("input tree: directories nest deeper than " + MAX_INPUT_DEPTH + " levels");
+        long[] known = sizes.get(digest);
+        if (known != null && known[1] + level <= MAX_INPUT_DEPTH + 1) return known;
+        Directory dir = tree.get(digest);
+        long entries = dir.getFilesCount() + dir.getSymlinksCount() + dir.getDirectoriesCount();
+        long depth = 1;
+        for (DirectoryNode d : dir.getDirectoriesList()) {
+            long[] child = expansion(tree, d.getDigest(), sizes, level + 1);
+            entries = Math.min(MAX_INPUT_ENTRIES + 1, entries + child[0]); // saturates: the sum could overflow
+            depth = Math.max(depth, child[1] + 1);
+        }
+        long[] result = {entries, depth};
+        sizes.put(digest, result);
+        return result;
     }
 
     private void materialise(Map<Digest, Directory> tree, Digest digest, Path at) throws IOException, BadRequest {

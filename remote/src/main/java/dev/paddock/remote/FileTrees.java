@@ -1,57 +1,105 @@
 package dev.paddock.remote;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.EnumSet;
 import java.util.Set;
 
-/** Removing the trees actions leave behind, including directories they made read-only. */
+/**
+ * Removing the trees actions leave behind, however deep (an action can nest directories far past
+ * PATH_MAX) and including directories they made read-only. Every step is relative to an open
+ * directory (openat, unlinkat), never a whole path, and only one directory is open at a time: the
+ * walk goes down into a subdirectory and back up through "..".
+ */
 final class FileTrees {
+    private static final Set<PosixFilePermission> OWNER_ALL = EnumSet.of(PosixFilePermission.OWNER_READ,
+            PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+    private static final Path HERE = Path.of(".");
+    private static final Path UP = Path.of("..");
+
     private FileTrees() {}
 
     static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                // An action may leave a directory without write or search permission for its owner.
-                Set<PosixFilePermission> perms = EnumSet.of(PosixFilePermission.OWNER_READ,
-                        PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
-                try {
-                    if (!Files.getPosixFilePermissions(dir).containsAll(perms)) {
-                        perms.addAll(Files.getPosixFilePermissions(dir));
-                        Files.setPosixFilePermissions(dir, perms);
-                    }
-                } catch (NoSuchFileException e) {
-                    return FileVisitResult.SKIP_SUBTREE;
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return;
+        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            Files.deleteIfExists(root);
+            return;
+        }
+        makeOwnerAccessible(Files.getFileAttributeView(root, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS));
+        DirectoryStream<Path> opened = Files.newDirectoryStream(root);
+        if (!(opened instanceof SecureDirectoryStream<Path> top)) {
+            opened.close();
+            throw new IOException("this platform cannot remove directory trees relative to an open directory");
+        }
+        Deque<Path> names = new ArrayDeque<>(); // the way down from root: one name per level
+        SecureDirectoryStream<Path> current = top;
+        try {
+            while (true) {
+                Path child = emptyAllButOneDirectory(current);
+                if (child != null) {
+                    makeOwnerAccessible(current.getFileAttributeView(child, PosixFileAttributeView.class,
+                            LinkOption.NOFOLLOW_LINKS));
+                    SecureDirectoryStream<Path> down = current.newDirectoryStream(child, LinkOption.NOFOLLOW_LINKS);
+                    current.close();
+                    current = down;
+                    names.push(child);
+                    continue;
                 }
-                return FileVisitResult.CONTINUE;
+                if (names.isEmpty()) break;
+                SecureDirectoryStream<Path> up = current.newDirectoryStream(UP);
+                current.close();
+                current = up;
+                current.deleteDirectory(names.pop());
             }
+        } finally {
+            current.close();
+        }
+        Files.deleteIfExists(root);
+    }
 
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
+    /** Deletes every entry of dir but directories; returns one of those (null when there is none). */
+    private static Path emptyAllButOneDirectory(SecureDirectoryStream<Path> dir) throws IOException {
+        Path directory = null;
+        try (SecureDirectoryStream<Path> listing = dir.newDirectoryStream(HERE, LinkOption.NOFOLLOW_LINKS)) {
+            for (Path entry : listing) {
+                Path name = entry.getFileName();
+                boolean isDirectory;
+                try {
+                    isDirectory = dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                            .readAttributes().isDirectory();
+                } catch (NoSuchFileException gone) {
+                    continue;
+                }
+                if (!isDirectory) {
+                    try {
+                        dir.deleteFile(name);
+                    } catch (NoSuchFileException gone) {
+                        // removed meanwhile
+                    }
+                } else if (directory == null) {
+                    directory = name;
+                }
             }
+        }
+        return directory;
+    }
 
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) return FileVisitResult.CONTINUE;
-                throw e;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null && !(e instanceof NoSuchFileException)) throw e;
-                Files.deleteIfExists(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+    /** An action may leave a directory without read, write or search permission for its owner. */
+    private static void makeOwnerAccessible(PosixFileAttributeView view) throws IOException {
+        Set<PosixFilePermission> perms = view.readAttributes().permissions();
+        if (perms.containsAll(OWNER_ALL)) return;
+        Set<PosixFilePermission> wanted = EnumSet.copyOf(OWNER_ALL);
+        wanted.addAll(perms);
+        view.setPermissions(wanted);
     }
 }
