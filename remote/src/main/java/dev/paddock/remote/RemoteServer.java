@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +52,8 @@ public final class RemoteServer implements AutoCloseable {
         this.config = b;
         Path dir = b.cacheDir;
         Files.createDirectories(dir);
+        // Blobs, results and input roots are the builds' sources and outputs: the serving user's only.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         lock = lockCacheDir(dir);
         blobs = new BlobStore(dir, b.maxCacheBytes);
         metrics = new Metrics(blobs::sizeBytes, b.maxCacheBytes);

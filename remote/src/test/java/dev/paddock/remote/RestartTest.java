@@ -20,7 +20,9 @@ import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
 import com.google.protobuf.ByteString;
 import com.google.rpc.Code;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -122,5 +124,12 @@ class RestartTest {
 
         restart(); // closing releases the directory
         assertEquals(utf8("kept"), remote.batchRead(d));
+    }
+
+    @Test
+    void theStoreIsTheServingUsersOnly() throws Exception {
+        Files.setPosixFilePermissions(cache, PosixFilePermissions.fromString("rwxr-xr-x"));
+        remote = RemoteFixture.startTakingClientResults(cache);
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cache)));
     }
 }
