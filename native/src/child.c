@@ -4,6 +4,7 @@
 #include "records.h"
 #include "report.h"
 #include "sandbox.h"
+#include "seccomp_default.h"
 #include "signals.h"
 #include "supervise.h"
 
@@ -201,7 +202,7 @@ static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
         report_failure(report_fd, "environment", errno, "setenv", "PWD", NULL);
     if (plan->landlock_abi != 0) landlock_enter(plan, report_fd);
     else if (plan->clone_flags != 0) sandbox_drop_privileges(plan, report_fd);
-    else if (plan->seccomp_fd_count > 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    else if ((plan->seccomp_fd_count > 0 || plan->default_seccomp) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         report_failure(report_fd, "seccomp", errno, "prctl", NULL, NULL);
     if (plan->block_fd >= 0) {
         char byte;
@@ -210,6 +211,9 @@ static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
     }
     if (plan->exec_label != NULL) set_exec_label(plan->exec_label, report_fd);
     close_inherited_fds(report_fd);
+    /* paddock's filter before the caller's: theirs may refuse seccomp itself. */
+    if (plan->default_seccomp && seccomp_default_install() < 0)
+        report_failure(report_fd, "default-seccomp", errno, "seccomp", NULL, NULL);
     apply_seccomp(plan, report_fd);
     exec_action(plan->exec_path, plan->argv, report_fd);
 }

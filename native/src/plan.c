@@ -406,6 +406,9 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
             plan->seccomp_fd_count++;
             seccomp_exclusive = exclusive;
             i += 2;
+        } else if (strcmp(opt, "--default-seccomp") == 0) {
+            plan->default_seccomp = true;
+            i += 1;
         } else if (strcmp(opt, "--lock-file") == 0) {
             NEED(1);
             const char **files = realloc(plan->lock_files, sizeof(char *) * (size_t)(plan->lock_file_count + 1));
