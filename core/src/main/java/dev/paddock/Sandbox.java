@@ -18,7 +18,8 @@ import java.util.OptionalInt;
  * writable, under one of two bases:
  *
  * <ul>
- *   <li>{@link #hostReadOnly()}: the host's {@code /} read-only, for builds that may read anything;
+ *   <li>{@link #hostReadOnly()}: the host's {@code /} read-only, for builds that may read anything,
+ *       but with {@code /run} and {@code /var/tmp} empty (where host services keep their unix sockets);
  *   <li>{@link #hermetic()}: only what is declared: the system directories ({@code /usr}, {@code /bin},
  *       {@code /lib*}, {@code /etc}) read-only, the working directory as the input root, and whatever
  *       toolchain directories are added with {@link Builder#readOnly(Path)};
@@ -318,6 +319,7 @@ public final class Sandbox {
         if (overlayImpl != OverlayImpl.AUTO) o.addAll(List.of("--overlay-impl", overlayImpl.name().toLowerCase()));
         if (base == Base.HOST_READ_ONLY) {
             o.addAll(List.of("--ro-bind", "/", "/"));
+            o.addAll(hostSocketsHidden());
         } else if (base == Base.INPUT_ROOT) {
             o.addAll(List.of("--bind", inputRoot.toString(), "/"));
             if (systemDirectories) o.addAll(systemDirectoryOptions(inputRoot));
@@ -347,6 +349,32 @@ public final class Sandbox {
                         o.addAll(List.of("--overlay", abs(ov.upper().get()), abs(ov.work().orElseThrow()), dest));
                     else o.addAll(List.of("--tmp-overlay", dest));
                 }
+            }
+        }
+        return o;
+    }
+
+    /**
+     * Over the host's root: the places where host services keep their unix sockets become empty.
+     * A socket on a read-only mount still accepts connections, so the D-Bus buses, docker.sock, the
+     * user's runtime directory (ssh and gpg agents, the session bus) under /run and sockets left
+     * in /var/tmp would otherwise all be reachable. /tmp is private already; abstract sockets need
+     * the host's network namespace. With the host's network, a resolv.conf that lives under /run
+     * (systemd-resolved) is bound again, read-only, so that names still resolve.
+     */
+    private List<String> hostSocketsHidden() {
+        List<String> o = new ArrayList<>();
+        for (String dir : List.of("/run", "/var/run", "/var/tmp")) {
+            Path p = Path.of(dir);
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) o.addAll(List.of("--tmpfs", dir));
+        }
+        if (network == Network.HOST) {
+            try {
+                Path resolv = Path.of("/etc/resolv.conf").toRealPath();
+                if (resolv.startsWith("/run") || resolv.startsWith("/var/run"))
+                    o.addAll(List.of("--ro-bind-try", resolv.toString(), resolv.toString()));
+            } catch (IOException e) {
+                // no resolv.conf: nothing to keep
             }
         }
         return o;

@@ -55,6 +55,40 @@ class SandboxEscapeTest extends SandboxedTest {
         Files.delete(work.resolve("made"));
     }
 
+    /**
+     * A listener where host services keep their sockets (/var/tmp, which anyone may write to, and
+     * /run as root): reachable from the host, unreachable from a host-root sandbox, reachable again
+     * when the sandbox binds that socket explicitly.
+     */
+    @Test
+    void hostUnixSocketsAreUnreachableUnlessBound() throws Exception {
+        HostTools.require("python3", "python3");
+        List<Path> places = new java.util.ArrayList<>(List.of(Path.of("/var/tmp")));
+        if ((int) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0) places.add(Path.of("/run"));
+        for (Path dir : places) {
+            Path socket = dir.resolve("paddock-test-" + java.util.UUID.randomUUID() + ".sock");
+            try (java.nio.channels.ServerSocketChannel server =
+                         java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+                server.bind(java.net.UnixDomainSocketAddress.of(socket));
+                String probe = "import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('" + socket
+                        + "'); print('connected')\nexcept OSError as e:\n    print('refused', e.errno)";
+                StringBuilder host = new StringBuilder();
+                run(Action.newBuilder("python3", "-c", probe), host);
+                assertEquals("connected\n", host.toString(), "the control: the listener works from the host");
+                StringBuilder hidden = new StringBuilder();
+                run(Action.newBuilder("python3", "-c", probe).sandbox(Sandbox.hostReadOnly()), hidden);
+                assertTrue(hidden.toString().startsWith("refused"), "a host socket in " + dir + " was reachable: "
+                        + hidden);
+                StringBuilder bound = new StringBuilder();
+                run(Action.newBuilder("python3", "-c", probe).sandbox(Sandbox.newBuilder().readOnly(socket).build()),
+                        bound);
+                assertEquals("connected\n", bound.toString(), "a socket bound explicitly is reachable");
+            } finally {
+                Files.deleteIfExists(socket);
+            }
+        }
+    }
+
     @Test
     void procOneRootIsTheSandboxRoot() throws Exception {
         StringBuilder out = new StringBuilder();
