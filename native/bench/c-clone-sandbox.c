@@ -161,6 +161,13 @@ static _Noreturn void child(void) {
     mount_proc();
     mount_dev();
     must(mount("tmpfs", "/newroot/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0, "mount", "/tmp");
+    /* As paddock's host-read-only sandbox: the places host services keep their sockets, empty. */
+    static const char *const hidden[] = {"/newroot/run", "/newroot/var/tmp"};
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+        struct stat st;
+        if (lstat(hidden[i], &st) == 0 && S_ISDIR(st.st_mode))
+            must(mount("tmpfs", hidden[i], "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0, "mount", hidden[i]);
+    }
     if (bind_dir != NULL) {
         char source[4096], target[4096];
         snprintf(source, sizeof source, "/oldroot%s", bind_dir);
