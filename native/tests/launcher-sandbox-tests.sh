@@ -446,6 +446,328 @@ ran" && has "$D/err" "Operation not permitted" && assert "mkdir got through the 
     expect_rc 125 "a program whose length is no multiple of 8" && has "$D/err" "multiple of 8"
 }
 
+# ---- --default-seccomp ---------------------------------------------------
+
+# The sandbox the --default-seccomp tests run in.
+SECCOMP_SANDBOX=(--unshare-all --ro-bind / / --proc /proc --dev /dev)
+
+# write_probe FILE: a python3 program that makes each call of the deny list
+# for real (raw system calls through libc's syscall(), x86_64 numbers) and
+# prints one line per call: its name and "ok" or the errno's name.
+write_probe() {
+    cat >"$1" <<'PY'
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+M64 = (1 << 64) - 1
+def call(name, nr, *args, forks=False):
+    ctypes.set_errno(0)
+    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_ulong(a & M64) for a in args])
+    e = ctypes.get_errno()
+    if forks and r == 0:
+        os._exit(0)  # the child of a clone that got through
+    if forks and r > 0:
+        os.waitpid(r, 0)
+    print(name, "ok" if r >= 0 else errno.errorcode.get(e, str(e)), flush=True)
+buf = ctypes.create_string_buffer(256)
+p = ctypes.addressof(buf)
+SIGCHLD, NEWNS, NEWUSER = 17, 0x20000, 0x10000000
+call("keyctl", 250, 0, -3, 0)              # KEYCTL_GET_KEYRING_ID of the session keyring
+call("add_key", 248, 0, 0, 0, 0, 0)
+call("request_key", 249, 0, 0, 0, 0)
+call("setns", 308, -1, 0)
+call("clone_newns", 56, NEWNS | SIGCHLD, 0, 0, 0, 0, forks=True)
+call("clone_newuser", 56, NEWUSER | SIGCHLD, 0, 0, 0, 0, forks=True)
+call("clone3", 435, 0, 0)
+call("mount", 165, 0, 0, 0, 0, 0)
+call("umount2", 166, 0, 0)
+call("pivot_root", 155, 0, 0)
+call("fsopen", 430, 0, 0)
+call("open_tree", 428, -100, 0, 0)
+call("mount_setattr", 442, -1, 0, 0, 0, 0)
+call("io_uring_setup", 425, 1, p)
+call("personality_rie", 135, 0x0400000)    # READ_IMPLIES_EXEC
+call("personality_query", 135, 0xffffffff)
+call("personality_linux", 135, 0)
+call("tiocsti", 16, 0, 0x5412, p)
+call("tiocsti_high_bits", 16, 0, (1 << 32) | 0x5412, p)
+call("tioclinux", 16, 0, 0x541c, p)
+call("tcgets", 16, 0, 0x5401, p)
+call("perf_event_open", 298, 0, 0, -1, -1, 0)
+call("bpf", 321, 0, 0, 0)
+call("userfaultfd", 323, 1)                 # UFFD_USER_MODE_ONLY
+for name, nr in [("kexec_load", 246), ("kexec_file_load", 320), ("init_module", 175), ("finit_module", 313),
+                 ("delete_module", 176), ("reboot", 169), ("swapon", 167), ("swapoff", 168), ("acct", 163),
+                 ("quotactl", 179), ("lookup_dcookie", 212), ("open_by_handle_at", 304),
+                 ("name_to_handle_at", 303)]:
+    call(name, nr, 0, 0, 0, 0, 0)
+call("x32_getpid", 0x40000000 | 39)
+call("getpid", 39)
+call("ptrace", 101, 0x4206, 0, 0, 0)        # PTRACE_SEIZE of pid 0: ESRCH, not EPERM
+call("unshare_user", 272, NEWUSER)          # last: where it gets through, later calls would run in it
+PY
+}
+
+# probe_is FILE NAME WANT: the probe's line for NAME says WANT.
+probe_is() {
+    local got
+    got=$(sed -n "s/^$2 //p" "$1")
+    [ "$got" = "$3" ] || fail "$2: ${got:-missing}, want $3 ($(basename "$1"): $(tr '\n' ' ' <"$1" | head -c 900))"
+}
+
+# probe_not FILE NAME ERRNO: the probe has a line for NAME, and not ERRNO.
+probe_not() {
+    local got
+    got=$(sed -n "s/^$2 //p" "$1")
+    [ -n "$got" ] && [ "$got" != "$3" ] ||
+        fail "$2: ${got:-missing}, want anything but $3 ($(basename "$1"): $(tr '\n' ' ' <"$1" | head -c 900))"
+}
+
+needs_python_x86_64() {
+    command -v python3 >/dev/null 2>&1 || { skip "no python3 to make the calls"; return 1; }
+    [ "$(uname -m)" = x86_64 ] || { skip "the filter and the probe's numbers are x86_64's"; return 1; }
+}
+
+REFUSED_CALLS="keyctl add_key request_key unshare_user setns clone_newns clone_newuser mount umount2 pivot_root
+    fsopen open_tree mount_setattr io_uring_setup personality_rie tiocsti tiocsti_high_bits tioclinux
+    perf_event_open bpf userfaultfd kexec_load kexec_file_load init_module finit_module delete_module reboot
+    swapon swapoff acct quotactl lookup_dcookie open_by_handle_at name_to_handle_at x32_getpid"
+
+# check_filtered FILE: every refused call got EPERM, clone3 ENOSYS, and what
+# stays allowed got through.
+check_filtered() {
+    local name
+    for name in $REFUSED_CALLS; do
+        probe_is "$1" "$name" EPERM || return 1
+    done
+    probe_is "$1" clone3 ENOSYS && probe_is "$1" personality_query ok && probe_is "$1" personality_linux ok &&
+        probe_not "$1" tcgets EPERM && probe_is "$1" getpid ok && probe_not "$1" ptrace EPERM
+}
+
+test_default_seccomp_refuses_each_group() {
+    # Each call of the deny list, made for real: EPERM under the filter (also
+    # with every capability in the sandbox's user namespace), while without
+    # the option the same calls get through, or fail for another reason (bad
+    # arguments): so it is the filter that refuses them.
+    needs "${SECCOMP_SANDBOX[@]}" || return 0
+    needs_python_x86_64 || return 0
+    write_probe "$D/probe.py"
+    launch "${SECCOMP_SANDBOX[@]}" --default-seccomp -- python3 "$D/probe.py" >"$D/filtered" 2>"$D/err" </dev/null
+    expect_rc 0 "under the filter" && check_filtered "$D/filtered" || return 1
+    launch "${SECCOMP_SANDBOX[@]}" --cap-add ALL --default-seccomp -- python3 "$D/probe.py" >"$D/filtered-caps" \
+        2>"$D/err" </dev/null
+    expect_rc 0 "under the filter, with every capability" && check_filtered "$D/filtered-caps" || return 1
+    launch "${SECCOMP_SANDBOX[@]}" --cap-add ALL -- python3 "$D/probe.py" >"$D/unfiltered" 2>"$D/err" </dev/null
+    expect_rc 0 "without the option" || return 1
+    local name
+    for name in keyctl unshare_user clone_newns clone_newuser personality_rie; do
+        probe_is "$D/unfiltered" "$name" ok || return 1
+    done
+    for name in setns mount umount2 tiocsti tiocsti_high_bits tioclinux perf_event_open userfaultfd \
+        name_to_handle_at; do
+        probe_not "$D/unfiltered" "$name" EPERM || return 1
+    done
+    probe_not "$D/unfiltered" clone3 ENOSYS || return 1
+    if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ]; then
+        probe_is "$D/unfiltered" io_uring_setup ok
+    fi
+}
+
+test_default_seccomp_programs_run() {
+    # Forks, threads (glibc's clone3, refused with ENOSYS, falls back to
+    # clone), posix_spawn, sh, gcc and the program it built all work under
+    # the filter; a 32-bit call (int 0x80) kills the process.
+    needs "${SECCOMP_SANDBOX[@]}" || return 0
+    needs_python_x86_64 || return 0
+    launch "${SECCOMP_SANDBOX[@]}" --default-seccomp -- python3 -c '
+import os, subprocess, threading
+out = []
+t = threading.Thread(target=lambda: out.append("thread"))
+t.start(); t.join()
+pid = os.fork()
+if pid == 0: os._exit(7)
+out.append("fork %d" % os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+out.append(subprocess.run(["echo", "spawned"], capture_output=True, text=True).stdout.strip())
+print(" ".join(out))' >"$D/out" 2>"$D/err"
+    expect_rc 0 "python3" && out_is "thread fork 7 spawned" || return 1
+    launch "${SECCOMP_SANDBOX[@]}" --default-seccomp -- \
+        sh -c 'true & wait $!; echo "bg $?"; (exit 3) & wait $!; echo "bg $?"' >"$D/out" 2>"$D/err"
+    expect_rc 0 "sh" && out_is "bg 0
+bg 3" || return 1
+    command -v gcc >/dev/null 2>&1 || { skip "no gcc (python3 and sh ran under the filter)"; return 0; }
+    cat >"$D/hello.c" <<'C'
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+static void *run(void *arg) { return arg; }
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "int80") == 0) {
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory"); /* i386 getpid */
+        printf("int80 %ld\n", r);
+        return 0;
+    }
+    pthread_t t;
+    void *back = NULL;
+    if (pthread_create(&t, NULL, run, "thread") != 0 || pthread_join(t, &back) != 0) return 1;
+    printf("hello %s\n", (char *)back);
+    return 0;
+}
+C
+    launch "${SECCOMP_SANDBOX[@]}" --tmpfs /tmp --bind "$D" "$D" --default-seccomp -- \
+        sh -c 'gcc -pthread -o "$1/hello" "$1/hello.c" && "$1/hello"' sh "$D" >"$D/out" 2>"$D/err"
+    expect_rc 0 "gcc" && out_is "hello thread" || return 1
+    launch "${SECCOMP_SANDBOX[@]}" -- "$D/hello" int80 >"$D/out" 2>"$D/err"
+    if [ "$RC" != 0 ] || ! grep -q '^int80 [1-9]' "$D/out"; then
+        skip "this kernel runs no 32-bit calls (int 0x80 without the filter: exit $RC, $(cat "$D/out"))"
+        return 0
+    fi
+    launch "${SECCOMP_SANDBOX[@]}" --default-seccomp -- "$D/hello" int80 >"$D/out" 2>"$D/err"
+    expect_rc $((128 + 31)) "a 32-bit call under the filter (killed by SIGSYS)"
+}
+
+test_default_seccomp_on_the_action_only() {
+    # The filter is the action's (installed right before exec); paddock's
+    # init, pid 1, which supervises it, runs without one.
+    needs "${SECCOMP_SANDBOX[@]}" || return 0
+    launch "${SECCOMP_SANDBOX[@]}" --default-seccomp -- sh -c 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status
+        grep "^Seccomp:" /proc/1/status' >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "NoNewPrivs:	1
+Seccomp:	2
+Seccomp:	0" || return 1
+    launch "${SECCOMP_SANDBOX[@]}" -- grep "^Seccomp:" /proc/self/status >"$D/out" 2>"$D/err"
+    expect_rc 0 "without the option" && out_is "Seccomp:	0"
+}
+
+test_default_seccomp_with_seccomp_fd() {
+    # --seccomp FD and --default-seccomp together: two filters, both hold.
+    needs "${SECCOMP_SANDBOX[@]}" || return 0
+    needs_python_x86_64 || return 0
+    python3 - "$D/mkdir.bpf" <<'PY'
+import struct, sys
+def op(code, k, jt=0, jf=0): return struct.pack("=HBBI", code, jt, jf, k)
+# x86_64 only; mkdir and mkdirat: EACCES
+prog = [op(0x20, 4), op(0x15, 0xc000003e, 0, 3), op(0x20, 0), op(0x15, 83, 2, 0), op(0x15, 258, 1, 0),
+        op(0x06, 0x7fff0000), op(0x06, 0x00050000 | 13)]
+open(sys.argv[1], "wb").write(b"".join(prog))
+PY
+    launch "${SECCOMP_SANDBOX[@]}" --bind "$D" "$D" --seccomp 4 --default-seccomp -- python3 -c '
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+r = libc.syscall(ctypes.c_long(250), ctypes.c_ulong(0), ctypes.c_ulong((1 << 64) - 3), ctypes.c_ulong(0))
+print("keyctl", errno.errorcode[ctypes.get_errno()] if r < 0 else "ok")
+try:
+    os.mkdir(sys.argv[1] + "/blocked")
+    print("mkdir ok")
+except OSError as e:
+    print("mkdir", errno.errorcode[e.errno])
+print("filters", open("/proc/self/status").read().split("Seccomp_filters:")[1].split()[0])' "$D" \
+        4<"$D/mkdir.bpf" >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "keyctl EPERM
+mkdir EACCES
+filters 2" && assert "mkdir got through the filter" [ ! -e "$D/blocked" ]
+}
+
+test_default_seccomp_without_sandbox() {
+    # Also a plain action (no namespaces): no_new_privs, then the filter;
+    # without the option a plain action has neither, as before.
+    needs_python_x86_64 || return 0
+    write_probe "$D/probe.py"
+    launch --default-seccomp -- python3 "$D/probe.py" >"$D/filtered" 2>"$D/err" </dev/null
+    expect_rc 0 && check_filtered "$D/filtered" || return 1
+    launch --default-seccomp -- grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "NoNewPrivs:	1
+Seccomp:	2" || return 1
+    launch -- grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status >"$D/out" 2>"$D/err"
+    expect_rc 0 "without the option" && out_is "NoNewPrivs:	0
+Seccomp:	0"
+}
+
+test_default_seccomp_under_spawn_server() {
+    # The spawn server's keeper parses each request's command line: the
+    # option holds there too, for an action it clones itself and for one
+    # that a spare sandbox, cloned ahead, takes (its pid namespace existed
+    # before the request was sent).
+    needs "${SECCOMP_SANDBOX[@]}" || return 0
+    needs_python_x86_64 || return 0
+    timeout -k 5 60 python3 - "$LAUNCH" "$D" >"$D/out" 2>"$D/err" <<'PY'
+import array, os, socket, struct, subprocess, sys, time
+launch, d = sys.argv[1], sys.argv[2]
+HEADER = "=IIQII"
+MAGIC, SPAWN, KEEPER, READY_SPARE = 0x314b4450, 1, 3, 0x10000
+owner, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+server = subprocess.Popen([launch, "--server", str(server_end.fileno())], pass_fds=[server_end.fileno()])
+server_end.close()
+assert owner.recv(16) == b"REDY", "no REDY from the server"
+owner.send(struct.pack(HEADER, MAGIC, KEEPER, 0, 0, 0))
+msg, anc, _, _ = owner.recvmsg(64, socket.CMSG_SPACE(4))
+_, _, keeper_pid, _, err = struct.unpack(HEADER, msg[:24])
+fds = array.array("i")
+for level, kind, data in anc:
+    fds.frombytes(data[:len(data) - len(data) % 4])
+assert len(fds) == 1, "no keeper socket (errno %d)" % err
+keeper = socket.socket(fileno=fds[0])
+probe = ("import ctypes, errno, os\n"
+         "l = ctypes.CDLL(None, use_errno=True); l.syscall.restype = ctypes.c_long\n"
+         "r = l.syscall(ctypes.c_long(250), ctypes.c_ulong(0), ctypes.c_ulong((1 << 64) - 3), ctypes.c_ulong(0))\n"
+         "print('keyctl', errno.errorcode[ctypes.get_errno()] if r < 0 else 'ok', os.readlink('/proc/self/ns/pid'))\n")
+def spawn(rid, options):
+    argv = ["paddock-launch"] + options + ["--", "python3", "-c", probe]
+    env = ["PATH=" + os.environ["PATH"]]
+    body = b"".join(s.encode() + b"\0" for s in argv + env)
+    out = open(os.path.join(d, "out%d" % rid), "w+b")
+    null = open("/dev/null", "rb")
+    keeper.sendmsg([struct.pack(HEADER, MAGIC, SPAWN | READY_SPARE, rid, len(argv), len(env)) + body],
+                   [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [null.fileno(), out.fileno(), 2]))])
+    records = []
+    while True:
+        rec = keeper.recv(65536).decode()
+        assert rec, "the keeper closed its socket"
+        records.append(rec)
+        if '"exited"' in rec or '"setup-failed"' in rec or '"exec-failed"' in rec:
+            break
+    out.seek(0)
+    words = out.read().decode().split()
+    print("records of", rid, records, file=sys.stderr)
+    return words, '"exit_code":0' in records[-1]
+def pid_namespaces_of_keeper_children():
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open("/proc/%s/stat" % entry).read()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == keeper_pid:
+                    found[int(entry)] = os.readlink("/proc/%s/ns/pid" % entry)
+            except (OSError, ValueError):
+                pass
+    return found
+sandbox = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+first, ok = spawn(1, sandbox + ["--default-seccomp"])
+print("first", first[:2], ok)
+# The keeper readies its spare once the first action has started: wait for it.
+spares = {}
+for _ in range(500):
+    spares = {pid: ns for pid, ns in pid_namespaces_of_keeper_children().items() if ns != first[2]}
+    if spares:
+        break
+    time.sleep(0.02)
+second, ok = spawn(2, sandbox + ["--default-seccomp"])
+print("second", second[:2], ok)
+print("spare took it", second[2] in spares.values())
+third, ok = spawn(3, sandbox)
+print("without", third[:2], ok)
+keeper.close()
+owner.close()
+server.wait(timeout=20)
+PY
+    [ $? = 0 ] || fail "the spawn server's client failed: $(tail -c 600 "$D/err")" || return 1
+    out_is "first ['keyctl', 'EPERM'] True
+second ['keyctl', 'EPERM'] True
+spare took it True
+without ['keyctl', 'ok'] True"
+}
+
 test_bwrap_info_and_json_status() {
     # bwrap's --info-fd and --json-status-fd beside paddock's --status-fd,
     # which keeps its own records.
@@ -659,6 +981,12 @@ run_tests "launcher sandbox" \
     test_cap_add_in_user_namespace \
     test_root_keeps_its_capabilities \
     test_seccomp_filter \
+    test_default_seccomp_refuses_each_group \
+    test_default_seccomp_programs_run \
+    test_default_seccomp_on_the_action_only \
+    test_default_seccomp_with_seccomp_fd \
+    test_default_seccomp_without_sandbox \
+    test_default_seccomp_under_spawn_server \
     test_bwrap_info_and_json_status \
     test_file_data_and_perms \
     test_bind_writes_reach_host \
