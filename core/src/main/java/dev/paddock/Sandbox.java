@@ -144,6 +144,7 @@ public final class Sandbox {
     private final Path inputRoot;
     private final Path temporaryDirectory;
     private final boolean systemDirectories;
+    private final boolean defaultSeccomp;
     private final List<Mount> mounts;
     private final Network network;
     private final String hostname;
@@ -157,6 +158,7 @@ public final class Sandbox {
         this.inputRoot = b.inputRoot;
         this.temporaryDirectory = b.temporaryDirectory;
         this.systemDirectories = b.systemDirectories;
+        this.defaultSeccomp = b.defaultSeccomp;
         this.mounts = List.copyOf(b.mounts);
         this.network = b.network;
         this.hostname = b.hostname;
@@ -220,6 +222,11 @@ public final class Sandbox {
         return Optional.ofNullable(temporaryDirectory);
     }
 
+    /** Whether the action runs under paddock's default seccomp filter (see {@link Builder#defaultSeccompFilter}). */
+    public boolean defaultSeccompFilter() {
+        return defaultSeccomp;
+    }
+
     public List<Mount> mounts() {
         return mounts;
     }
@@ -262,6 +269,7 @@ public final class Sandbox {
         gid().ifPresent(g -> sb.append(", gid ").append(g));
         if (overlayImpl != OverlayImpl.AUTO) sb.append(", overlays ").append(overlayImpl.name().toLowerCase());
         if (systemDirectories) sb.append(", system directories");
+        if (!defaultSeccomp) sb.append(", no seccomp filter");
         temporaryDirectory().ifPresent(t -> sb.append(", tmp ").append(t));
         for (Mount m : mounts) {
             sb.append(", ");
@@ -309,6 +317,7 @@ public final class Sandbox {
     public List<String> launcherOptions(Path directory) {
         // No capabilities, also for a caller that is root (bubblewrap's rules would keep root's in the namespace).
         List<String> o = new ArrayList<>(List.of("--unshare-all", "--cap-drop", "ALL"));
+        if (defaultSeccomp) o.add("--default-seccomp");
         if (mode == Mode.REQUIRED) o.addAll(List.of("--sandbox-mode", "required"));
         if (network == Network.HOST) o.add("--share-net");
         if (network == Network.NONE) o.add("--no-loopback");
@@ -423,6 +432,7 @@ public final class Sandbox {
         private Path inputRoot;
         private Path temporaryDirectory;
         private boolean systemDirectories;
+        private boolean defaultSeccomp = true;
         private final List<Mount> mounts = new ArrayList<>();
         private Network network = Network.LOOPBACK;
         private String hostname;
@@ -461,6 +471,19 @@ public final class Sandbox {
             if (base != Base.INPUT_ROOT) throw new IllegalStateException("only an input-root sandbox adds the "
                     + "system directories: the other bases have them already");
             this.systemDirectories = true;
+            return this;
+        }
+
+        /**
+         * Whether the action runs under paddock's default seccomp filter (the default: yes). It
+         * refuses with EPERM what a build has no use for and an escape needs: the kernel keyrings,
+         * nested namespaces (unshare, setns, clone with namespace flags), the mount calls, io_uring,
+         * bpf, perf_event_open, userfaultfd, module and kexec loading, personality changes, and
+         * the TIOCSTI and TIOCLINUX ioctls. Turn it off only for actions that need one of these
+         * (a nested sandbox, say); {@link #describe()} then says "no seccomp filter".
+         */
+        public Builder defaultSeccompFilter(boolean on) {
+            this.defaultSeccomp = on;
             return this;
         }
 

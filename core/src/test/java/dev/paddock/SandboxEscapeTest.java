@@ -89,6 +89,29 @@ class SandboxEscapeTest extends SandboxedTest {
         }
     }
 
+    /**
+     * The library's sandboxes run under paddock's default seccomp filter: the caller's session
+     * keyring and nested user namespaces are refused; with the filter turned off both work, so the
+     * refusal is the filter's doing.
+     */
+    @Test
+    void theDefaultSeccompFilterRefusesKeyringsAndNestedNamespaces() throws Exception {
+        HostTools.require("python3", "python3");
+        String probe = "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                + "r = libc.syscall(250, 0, -3, 0)\nprint('keyctl', 'refused' if r < 0 else 'allowed', ctypes.get_errno())\n"
+                + "r = libc.syscall(272, 0x10000000)\nprint('unshare', 'refused' if r < 0 else 'allowed', ctypes.get_errno())";
+        StringBuilder filtered = new StringBuilder();
+        Outcome o = run(Action.newBuilder("python3", "-c", probe).sandbox(Sandbox.hostReadOnly()), filtered);
+        assertEquals(0, o.exitCode(), o + " " + filtered);
+        assertEquals("keyctl refused 1\nunshare refused 1\n", filtered.toString());
+        StringBuilder unfiltered = new StringBuilder();
+        o = run(Action.newBuilder("python3", "-c", probe)
+                .sandbox(Sandbox.newBuilder().defaultSeccompFilter(false).build()), unfiltered);
+        assertEquals(0, o.exitCode(), o + " " + unfiltered);
+        assertTrue(unfiltered.toString().startsWith("keyctl allowed"), unfiltered.toString());
+        assertTrue(unfiltered.toString().contains("unshare allowed"), unfiltered.toString());
+    }
+
     @Test
     void procOneRootIsTheSandboxRoot() throws Exception {
         StringBuilder out = new StringBuilder();

@@ -93,6 +93,12 @@ final class RunCommand implements Callable<Integer> {
                     + "--overlay declare; nothing else of the host.")
     boolean hermetic;
 
+    @Option(names = "--no-seccomp",
+            description = "With --sandbox: run without paddock's default seccomp filter, which otherwise refuses "
+                    + "the kernel keyrings, nested namespaces, mounts, io_uring, bpf, perf_event_open and TIOCSTI "
+                    + "(for a command that runs a sandbox of its own, say).")
+    boolean noSeccomp;
+
     @Option(names = "--ro", paramLabel = "PATH[:DEST]", description = "With --sandbox: also show PATH read-only (at DEST).")
     List<String> readOnly = List.of();
 
@@ -186,7 +192,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** The --sandbox policy, or null; sandbox-only options without --sandbox are a usage error. */
     private Sandbox sandboxPolicy() {
-        boolean sandboxOptions = hermetic || !readOnly.isEmpty() || !writable.isEmpty() || !tmpfs.isEmpty()
+        boolean sandboxOptions = hermetic || noSeccomp || !readOnly.isEmpty() || !writable.isEmpty() || !tmpfs.isEmpty()
                 || !overlays.isEmpty() || hostname != null || uid != null || gid != null
                 || !network.equals("loopback") || !overlayImpl.equals("auto");
         Sandbox.Mode mode = switch (sandbox) {
@@ -198,15 +204,16 @@ final class RunCommand implements Callable<Integer> {
         };
         if (mode == null) {
             if (sandboxOptions)
-                throw usage("--hermetic, --ro, --rw, --tmpfs, --overlay, --overlay-impl, --network, --hostname, "
-                        + "--uid and --gid need --sandbox");
+                throw usage("--hermetic, --no-seccomp, --ro, --rw, --tmpfs, --overlay, --overlay-impl, --network, "
+                        + "--hostname, --uid and --gid need --sandbox");
             return null;
         }
         Sandbox.Builder b = Sandbox.newBuilder(hermetic ? Sandbox.Base.HERMETIC : Sandbox.Base.HOST_READ_ONLY)
                 .mode(mode)
                 .hostname(hostname)
                 .network(choice("--network", network, Sandbox.Network.class))
-                .overlayImpl(choice("--overlay-impl", overlayImpl, Sandbox.OverlayImpl.class));
+                .overlayImpl(choice("--overlay-impl", overlayImpl, Sandbox.OverlayImpl.class))
+                .defaultSeccompFilter(!noSeccomp);
         if (uid != null) b.uid(uid);
         if (gid != null) b.gid(gid);
         try {

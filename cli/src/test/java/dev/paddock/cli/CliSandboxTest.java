@@ -52,4 +52,14 @@ class CliSandboxTest {
         assertEquals(125, noSandbox.exitCode());
         assertTrue(noSandbox.stderr().contains("need --sandbox"), noSandbox.stderr());
     }
+
+    @Test
+    void noSeccompLetsTheActionCreateANestedNamespace(@TempDir Path dir) throws Exception {
+        // unshare(1) needs nothing but the syscall: refused under the default filter, allowed without it.
+        CliTest.Result filtered = paddock(dir, "run", "--sandbox", "--", "unshare", "--user", "true");
+        assertTrue(filtered.exitCode() != 0 && filtered.stderr().contains("Operation not permitted"),
+                filtered.exitCode() + " " + filtered.stderr());
+        CliTest.Result unfiltered = paddock(dir, "run", "--sandbox", "--no-seccomp", "--", "unshare", "--user", "true");
+        assertEquals(0, unfiltered.exitCode(), unfiltered.stderr());
+    }
 }

@@ -239,8 +239,8 @@ class CliTest {
         Map<String, Object> root = Json.parseObject(r.stdout().trim());
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> probes = (List<Map<String, Object>>) root.get("probes");
-        assertEquals(List.of("user-namespaces", "id-maps", "procfs", "tmpfs", "pid-net-namespaces", "overlay-kernel",
-                "overlay-fuse", "cgroups", "landlock", "seccomp", "devpts-pty"),
+        assertEquals(List.of("user-namespaces", "id-maps", "procfs", "tmpfs", "pid-net-namespaces", "seccomp-filter",
+                "overlay-kernel", "overlay-fuse", "cgroups", "landlock", "seccomp", "devpts-pty"),
                 probes.stream().map(p -> p.get("name")).toList());
         for (Map<String, Object> p : probes) {
             assertTrue(List.of("ok", "degraded", "unavailable").contains(p.get("status")), p.toString());

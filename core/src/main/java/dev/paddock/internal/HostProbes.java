@@ -74,6 +74,9 @@ public final class HostProbes {
             probes.add(launched("pid-net-namespaces", List.of("--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc",
                     "--dev", "/dev"), "new pid and network namespaces with loopback up",
                     List.of("sandbox", "--network none|loopback")));
+            probes.add(launched("seccomp-filter", List.of("--unshare-all", "--ro-bind", "/", "/", "--default-seccomp"),
+                    "paddock's default seccomp filter (no keyrings, nested namespaces, mounts, io_uring, bpf, "
+                            + "perf_event_open or TIOCSTI inside)", List.of("sandbox")));
             Path layer = Files.createDirectories(scratch.resolve("layer"));
             List<String> overlay = List.of("--unshare-user", "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--overlay-src",
                     layer.toString(), "--tmp-overlay", "/tmp/overlay");
