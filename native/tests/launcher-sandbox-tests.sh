@@ -768,6 +768,27 @@ spare took it True
 without ['keyctl', 'ok'] True"
 }
 
+test_default_seccomp_refused_by_the_host() {
+    # Made to happen with strace's fault injection: a kernel that refuses the
+    # filter is a setup failure (step default-seccomp), the action never runs;
+    # one without seccomp(2) gets it through prctl instead.
+    command -v strace >/dev/null 2>&1 || { skip "no strace to inject the failure"; return 0; }
+    timeout -k 5 30 strace -f -qq -o /dev/null -e trace=seccomp -e inject=seccomp:error=EINVAL \
+        "$LAUNCH" --status-fd 3 --default-seccomp -- sh -c 'echo ran' 3>"$D/status" >"$D/out" 2>"$D/err"
+    RC=$? HUNG=0
+    if [ "$RC" != 125 ] && grep -q "ptrace" "$D/err"; then
+        skip "strace cannot trace here: $(head -c 200 "$D/err")"
+        return 0
+    fi
+    expect_rc 125 "seccomp refused" && has_record "$D/status" setup-failed '"step":"default-seccomp"' \
+        '"syscall":"seccomp"' '"errno":"EINVAL"' && assert "the action ran" [ ! -s "$D/out" ] || return 1
+    needs "${SECCOMP_SANDBOX[@]}" || return 0
+    timeout -k 5 30 strace -f -qq -o /dev/null -e trace=seccomp -e inject=seccomp:error=ENOSYS \
+        "$LAUNCH" "${SECCOMP_SANDBOX[@]}" --default-seccomp -- grep "^Seccomp:" /proc/self/status >"$D/out" 2>"$D/err"
+    RC=$?
+    expect_rc 0 "no seccomp(2)" && out_is "Seccomp:	2"
+}
+
 test_bwrap_info_and_json_status() {
     # bwrap's --info-fd and --json-status-fd beside paddock's --status-fd,
     # which keeps its own records.
@@ -987,6 +1008,7 @@ run_tests "launcher sandbox" \
     test_default_seccomp_with_seccomp_fd \
     test_default_seccomp_without_sandbox \
     test_default_seccomp_under_spawn_server \
+    test_default_seccomp_refused_by_the_host \
     test_bwrap_info_and_json_status \
     test_file_data_and_perms \
     test_bind_writes_reach_host \
