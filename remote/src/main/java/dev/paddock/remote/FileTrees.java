@@ -35,7 +35,7 @@ final class FileTrees {
             Files.deleteIfExists(root);
             return;
         }
-        makeOwnerAccessible(Files.getFileAttributeView(root, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS));
+        makeOwnerAccessible(Files.getFileAttributeView(root, PosixFileAttributeView.class));
         DirectoryStream<Path> opened = Files.newDirectoryStream(root);
         if (!(opened instanceof SecureDirectoryStream<Path> top)) {
             opened.close();
@@ -47,8 +47,9 @@ final class FileTrees {
             while (true) {
                 Path child = emptyAllButOneDirectory(current);
                 if (child != null) {
-                    makeOwnerAccessible(current.getFileAttributeView(child, PosixFileAttributeView.class,
-                            LinkOption.NOFOLLOW_LINKS));
+                    // child is a directory, not a link (looked at without following): follow it here,
+                    // because a no-follow chmod opens the file first, which a mode-0 directory refuses.
+                    makeOwnerAccessible(current.getFileAttributeView(child, PosixFileAttributeView.class));
                     SecureDirectoryStream<Path> down = current.newDirectoryStream(child, LinkOption.NOFOLLOW_LINKS);
                     current.close();
                     current = down;

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DeepTreeTest {
     /** 600 levels of 12-byte names: about 7800 bytes of path, made relative to each level. */
     static final String DEEP = "for i in $(seq 600); do mkdir d0123456789 && cd -P d0123456789 || exit 1; done;"
-            + " touch f; chmod 0 .; cd -P ..; chmod 0 .";
+            + " touch f; cd -P .. && chmod 0 d0123456789 && cd -P .. && chmod 0 d0123456789";
 
     @TempDir
     Path dir;
@@ -43,7 +43,7 @@ class DeepTreeTest {
         try (RemoteFixture remote = RemoteFixture.start(cache)) {
             Digest action = remote.uploadAction(shell(DEEP + "; echo built"), new InputTree());
             ActionResult result = remote.execute(action).result();
-            assertEquals(0, result.getExitCode(), remote.describe(result));
+            assertEquals(0, result.getExitCode(), () -> remote.describe(result));
             try (Stream<Path> left = Files.list(work)) {
                 assertEquals(0, left.count(), "the action's input root was left in " + work);
             }
