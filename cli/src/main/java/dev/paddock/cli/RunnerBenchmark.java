@@ -48,6 +48,8 @@ import picocli.CommandLine.Command;
 final class RunnerBenchmark implements Callable<Integer> {
     static final String LAUNCHER = "paddock-launch";
     static final String BWRAP = "bwrap";
+    /** Options of the runner's sandbox that bwrap does not have (flags without a value). */
+    static final java.util.Set<String> PADDOCK_ONLY = java.util.Set.of("--shared-netns", "--default-seccomp");
 
     @CommandLine.Mixin
     BenchOptions options;
@@ -97,7 +99,8 @@ final class RunnerBenchmark implements Callable<Integer> {
                 launcher.addAll(sandbox);
                 launcher.addAll(List.of("--chdir", "/", "--", "/bin/true"));
                 List<String> bwrapArgs = new ArrayList<>(List.of(bwrap, "--die-with-parent", "--new-session"));
-                bwrapArgs.addAll(sandbox.stream().filter(o -> !o.equals("--shared-netns")).toList());
+                // bwrap has no shared network namespace and no default seccomp filter: those two stay paddock's.
+                bwrapArgs.addAll(sandbox.stream().filter(o -> !PADDOCK_ONLY.contains(o)).toList());
                 bwrapArgs.addAll(List.of("--chdir", "/", "--", "/bin/true"));
 
                 Map<String, BenchHarness.Subject> subjects = new LinkedHashMap<>();

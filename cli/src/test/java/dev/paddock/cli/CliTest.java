@@ -221,6 +221,18 @@ class CliTest {
     }
 
     @Test
+    void benchRunnerComparesARunCallWithTheLauncherAndBwrap(@TempDir Path dir) throws Exception {
+        HostTools.require("bubblewrap", "bwrap");
+        Path json = dir.resolve("bench.json");
+        Result r = paddock(dir, "bench", "runner", "-n", "20", "--warmup", "0", "--json", json.toString());
+        assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
+        List<Map<String, Object>> subjects = benchSubjects(json);
+        assertEquals(List.of("paddock-runner", "paddock-launch", "bwrap"), subjects.stream().map(s -> s.get("name")).toList());
+        for (Map<String, Object> s : subjects) assertEquals(0L, s.get("failures"), s.toString());
+        assertTrue(r.stdout().contains("median ratio paddock-runner/bwrap"), r.stdout());
+    }
+
+    @Test
     void benchPtyChecksEverySpawnsOutput(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
         Result r = paddock(dir, "bench", "pty", "-n", "40", "-c", "2", "--warmup", "0", "--json", json.toString());

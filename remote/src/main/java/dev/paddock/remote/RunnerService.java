@@ -119,10 +119,10 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
         Context.CancellationListener cancel = c -> execution.cancel();
         context.addListener(cancel, Runnable::run);
         execution.onExit().whenComplete((outcome, never) -> {
-            context.removeListener(cancel);
-            removeMountPoints(sandbox, inputRoot, before);
-            slots.done();
+            // The answer goes out before the slot is freed: a waiting action then starts on this thread.
             try {
+                context.removeListener(cancel);
+                removeMountPoints(sandbox, inputRoot, before);
                 writeServerLogs(request, outcome);
                 log.accept("run " + LogText.escape(String.join(" ", request.getArgumentsList())) + " -> "
                         + describe(outcome));
@@ -132,6 +132,8 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
                 response.onError(e);
             } catch (IOException | RuntimeException e) {
                 response.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+            } finally {
+                slots.done();
             }
         });
     }
