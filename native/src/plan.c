@@ -252,6 +252,18 @@ static int parse_mode(const char *text) {
 }
 
 /* Options that only modify the next one (bwrap's "modifier options"). */
+/* A tmpfs size in bytes: a non-zero number, at most half the address space (as bwrap's --size). */
+static int parse_tmpfs_size(const char *opt, const char *text, unsigned long long *out, char *err, size_t err_len) {
+    char *end;
+    errno = 0;
+    unsigned long long size = strtoull(text, &end, 0);
+    if (errno != 0 || !isdigit((unsigned char)text[0]) || *end != '\0' || size == 0)
+        return fail(err, err_len, "%s takes a non-zero number of bytes", opt);
+    if (size > SIZE_MAX >> 1) return fail(err, err_len, "%s (for tmpfs) is limited to %zu", opt, (size_t)(SIZE_MAX >> 1));
+    *out = size;
+    return 0;
+}
+
 static bool is_modifier(const char *opt) { return strcmp(opt, "--perms") == 0 || strcmp(opt, "--size") == 0; }
 
 /* Whether the kernel has this namespace type (the -try options). */
@@ -455,15 +467,11 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         } else if (strcmp(opt, "--size") == 0) {
             NEED(1);
             if (next_size != 0) return fail(err, err_len, "--size given twice for the same action");
-            const char *text = args.items[i + 1];
-            char *end;
-            errno = 0;
-            unsigned long long size = strtoull(text, &end, 0);
-            if (errno != 0 || !isdigit((unsigned char)text[0]) || *end != '\0' || size == 0)
-                return fail(err, err_len, "--size takes a non-zero number of bytes");
-            if (size > SIZE_MAX >> 1)
-                return fail(err, err_len, "--size (for tmpfs) is limited to %zu", (size_t)(SIZE_MAX >> 1));
-            next_size = size;
+            if (parse_tmpfs_size("--size", args.items[i + 1], &next_size, err, err_len) < 0) return -1;
+            i += 2;
+        } else if (strcmp(opt, "--shm-size") == 0) {
+            NEED(1);
+            if (parse_tmpfs_size("--shm-size", args.items[i + 1], &plan->shm_size, err, err_len) < 0) return -1;
             i += 2;
         } else if (strcmp(opt, "--chmod") == 0) {
             NEED(2);

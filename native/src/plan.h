@@ -91,6 +91,7 @@ struct plan {
     int lifeline_fd;         /* -1: no lifeline */
     bool die_with_parent;
     bool allow_core_dumps;   /* --allow-core-dumps: keep RLIMIT_CORE (default: 0, soft and hard) */
+    unsigned long long shm_size; /* --shm-size: the size of --dev's /dev/shm tmpfs; 0: the kernel's default */
     bool new_session;        /* accepted for bwrap compatibility; always on */
     int64_t timeout_ms;      /* 0: none */
     int64_t kill_grace_ms;   /* SIGTERM -> SIGKILL delay */

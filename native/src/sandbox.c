@@ -182,7 +182,7 @@ static void mount_pts(const char *dest, int report_fd) {
 
 /* A minimal /dev: the usual character devices bound from the host, a devpts
  * instance of our own, /dev/shm, and the fd symlinks. */
-static void mount_dev(const char *dest, int report_fd) {
+static void mount_dev(const char *dest, unsigned long long shm_size, int report_fd) {
     /* nodev on this tmpfs is harmless: a bind mount keeps the flags of the
      * host's /dev, so the bound devices work. */
     mount_tmpfs(dest, "dev", report_fd);
@@ -201,7 +201,7 @@ static void mount_dev(const char *dest, int report_fd) {
     mount_pts(dest, report_fd);
     char path[PATH_BUF];
     join(path, sizeof path, dest, "shm", report_fd);
-    mount_tmpfs(path, "dev", report_fd);
+    mount_tmpfs_sized(path, "dev", 0755, shm_size, report_fd);
     static const char *const links[][2] = {
         {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
         {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
@@ -309,7 +309,7 @@ static void apply_op(const struct setup_op *op, const struct plan *plan, int rep
     case OP_DEV_BIND: bind_path(source, dest, 0, "dev-bind", op->try_only, report_fd); break;
     case OP_TMPFS: mount_tmpfs_sized(dest, "tmpfs", op->perms >= 0 ? op->perms : 0755, op->size, report_fd); break;
     case OP_PROC: mount_proc(dest, plan->sandbox_mode, (plan->clone_flags & CLONE_NEWPID) != 0, report_fd); break;
-    case OP_DEV: mount_dev(dest, report_fd); break;
+    case OP_DEV: mount_dev(dest, plan->shm_size, report_fd); break;
     case OP_DIR:
         if (make_dirs_mode(dest, (mode_t)(op->perms >= 0 ? op->perms : 0755), 0755) < 0)
             report_failure(report_fd, "dir", errno, "mkdir", op->dest, NULL);

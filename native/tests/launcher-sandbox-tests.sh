@@ -290,6 +290,16 @@ test_dir() {
 x"
 }
 
+test_tmpfs_and_shm_sizes() {
+    needs || return 0
+    launch "${MIN_ROOT[@]}" --shm-size 8388608 --dev /dev --size 16777216 --tmpfs /tmp -- \
+        sh -c 'df -B1 --output=size /dev/shm /tmp | tail -n 2 | tr -d " "' >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "8388608
+16777216" || return 1
+    launch --shm-size 0 -- true >"$D/out" 2>"$D/err"
+    expect_rc 125 "--shm-size 0" && has "$D/err" "--shm-size takes a non-zero number of bytes"
+}
+
 test_pwd_set_unless_unset() {
     needs || return 0
     launch "${MIN_ROOT[@]}" --tmpfs /tmp --chdir /tmp --clearenv -- /usr/bin/env >"$D/out" 2>"$D/err"
@@ -1017,6 +1027,7 @@ run_tests "launcher sandbox" \
     test_tmpfs_tmp_private \
     test_dir \
     test_pwd_set_unless_unset \
+    test_tmpfs_and_shm_sizes \
     test_symlink \
     test_remount_ro \
     test_dev \

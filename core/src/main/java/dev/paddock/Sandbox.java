@@ -86,6 +86,9 @@ public final class Sandbox {
         REQUIRED
     }
 
+    /** The default bound of each of a sandbox's tmpfs mounts: 2 GiB. */
+    public static final long DEFAULT_TMPFS_BYTES = 2L << 30;
+
     /** Directories a hermetic sandbox needs to run the host's programs at all. */
     static final List<Path> SYSTEM_DIRECTORIES = List.of(Path.of("/usr"), Path.of("/bin"), Path.of("/sbin"),
             Path.of("/lib"), Path.of("/lib32"), Path.of("/lib64"), Path.of("/libx32"), Path.of("/etc"));
@@ -145,6 +148,7 @@ public final class Sandbox {
     private final Path temporaryDirectory;
     private final boolean systemDirectories;
     private final boolean defaultSeccomp;
+    private final long tmpfsBytes;
     private final List<Mount> mounts;
     private final Network network;
     private final String hostname;
@@ -159,6 +163,7 @@ public final class Sandbox {
         this.temporaryDirectory = b.temporaryDirectory;
         this.systemDirectories = b.systemDirectories;
         this.defaultSeccomp = b.defaultSeccomp;
+        this.tmpfsBytes = b.tmpfsBytes;
         this.mounts = List.copyOf(b.mounts);
         this.network = b.network;
         this.hostname = b.hostname;
@@ -222,6 +227,11 @@ public final class Sandbox {
         return Optional.ofNullable(temporaryDirectory);
     }
 
+    /** The most each of the sandbox's tmpfs mounts (/tmp, /dev/shm, declared ones) may hold. */
+    public long tmpfsBytes() {
+        return tmpfsBytes;
+    }
+
     /** Whether the action runs under paddock's default seccomp filter (see {@link Builder#defaultSeccompFilter}). */
     public boolean defaultSeccompFilter() {
         return defaultSeccomp;
@@ -270,6 +280,7 @@ public final class Sandbox {
         if (overlayImpl != OverlayImpl.AUTO) sb.append(", overlays ").append(overlayImpl.name().toLowerCase());
         if (systemDirectories) sb.append(", system directories");
         if (!defaultSeccomp) sb.append(", no seccomp filter");
+        if (tmpfsBytes != DEFAULT_TMPFS_BYTES) sb.append(", tmpfs ").append(tmpfsBytes).append(" bytes");
         temporaryDirectory().ifPresent(t -> sb.append(", tmp ").append(t));
         for (Mount m : mounts) {
             sb.append(", ");
@@ -335,9 +346,9 @@ public final class Sandbox {
         } else {
             o.addAll(systemDirectoryOptions(null));
         }
-        o.addAll(List.of("--proc", "/proc", "--dev", "/dev"));
+        o.addAll(List.of("--proc", "/proc", "--shm-size", Long.toString(tmpfsBytes), "--dev", "/dev"));
         if (temporaryDirectory != null) o.addAll(List.of("--bind", temporaryDirectory.toString(), "/tmp"));
-        else o.addAll(List.of("--tmpfs", "/tmp"));
+        else o.addAll(tmpfs("/tmp"));
         if (base != Base.INPUT_ROOT) {
             String dir = directory.toAbsolutePath().toString();
             o.addAll(List.of("--bind", dir, dir));
@@ -346,7 +357,7 @@ public final class Sandbox {
             switch (m) {
                 case Mount.ReadOnly r -> o.addAll(List.of("--ro-bind", abs(r.source()), r.destination().toString()));
                 case Mount.Writable w -> o.addAll(List.of("--bind", abs(w.source()), w.destination().toString()));
-                case Mount.Tmpfs t -> o.addAll(List.of("--tmpfs", t.destination().toString()));
+                case Mount.Tmpfs t -> o.addAll(tmpfs(t.destination().toString()));
                 // One read-only layer is no union: bound read-only, as bubblewrap requires two for --ro-overlay.
                 case Mount.Overlay ov when ov.readOnly() && ov.layers().size() == 1 ->
                         o.addAll(List.of("--ro-bind", abs(ov.layers().getFirst()), ov.destination().toString()));
@@ -363,6 +374,11 @@ public final class Sandbox {
         return o;
     }
 
+    /** A private tmpfs at dest, of at most {@link #tmpfsBytes()}. */
+    private List<String> tmpfs(String dest) {
+        return List.of("--size", Long.toString(tmpfsBytes), "--tmpfs", dest);
+    }
+
     /**
      * Over the host's root: the places where host services keep their unix sockets become empty.
      * A socket on a read-only mount still accepts connections, so the D-Bus buses, docker.sock, the
@@ -375,7 +391,7 @@ public final class Sandbox {
         List<String> o = new ArrayList<>();
         for (String dir : List.of("/run", "/var/run", "/var/tmp")) {
             Path p = Path.of(dir);
-            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) o.addAll(List.of("--tmpfs", dir));
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) o.addAll(tmpfs(dir));
         }
         if (network == Network.HOST) {
             try {
@@ -433,6 +449,7 @@ public final class Sandbox {
         private Path temporaryDirectory;
         private boolean systemDirectories;
         private boolean defaultSeccomp = true;
+        private long tmpfsBytes = DEFAULT_TMPFS_BYTES;
         private final List<Mount> mounts = new ArrayList<>();
         private Network network = Network.LOOPBACK;
         private String hostname;
@@ -471,6 +488,17 @@ public final class Sandbox {
             if (base != Base.INPUT_ROOT) throw new IllegalStateException("only an input-root sandbox adds the "
                     + "system directories: the other bases have them already");
             this.systemDirectories = true;
+            return this;
+        }
+
+        /**
+         * The most each of the sandbox's tmpfs mounts may hold: /tmp, /dev/shm and those declared
+         * with {@link #tmpfs(Path)} (default {@link #DEFAULT_TMPFS_BYTES}). A tmpfs lives in memory:
+         * without a bound, an action that fills one takes half the machine's memory.
+         */
+        public Builder tmpfsBytes(long bytes) {
+            if (bytes <= 0) throw new IllegalArgumentException("a tmpfs size is positive: " + bytes);
+            this.tmpfsBytes = bytes;
             return this;
         }
 

@@ -171,4 +171,17 @@ class SandboxTest extends SandboxedTest {
                 () -> Action.newBuilder("true").directory(work).sandbox(sandbox).build());
         assertTrue(e.getMessage().contains("is not inside the sandbox's input root"), e.getMessage());
     }
+
+    @Test
+    void tmpfsMountsAreBounded() throws Exception {
+        String sizes = output(Action.newBuilder("df", "-B1", "--output=size", "/tmp", "/dev/shm")
+                .sandbox(Sandbox.hostReadOnly()));
+        assertEquals(List.of(Long.toString(Sandbox.DEFAULT_TMPFS_BYTES), Long.toString(Sandbox.DEFAULT_TMPFS_BYTES)),
+                sizes.lines().skip(1).map(String::strip).toList());
+        // 8 MiB each: 16 MiB does not fit in /tmp, nor in /dev/shm.
+        String filled = output(Action.newBuilder("sh", "-c", "for d in /tmp /dev/shm; do"
+                        + " dd if=/dev/zero of=$d/fill bs=1M count=16 2>/dev/null && echo $d FITS || echo $d FULL; done")
+                .sandbox(Sandbox.newBuilder().tmpfsBytes(8 << 20).build()));
+        assertEquals("/tmp FULL\n/dev/shm FULL\n", filled);
+    }
 }

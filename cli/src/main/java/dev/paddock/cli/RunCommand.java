@@ -93,6 +93,10 @@ final class RunCommand implements Callable<Integer> {
                     + "--overlay declare; nothing else of the host.")
     boolean hermetic;
 
+    @Option(names = "--tmpfs-size", paramLabel = "SIZE", description = "With --sandbox: the most each tmpfs "
+            + "(/tmp, /dev/shm, --tmpfs ones) may hold: bytes, or with K, M, G or T (default 2G).")
+    String tmpfsSize;
+
     @Option(names = "--no-seccomp",
             description = "With --sandbox: run without paddock's default seccomp filter, which otherwise refuses "
                     + "the kernel keyrings, nested namespaces, mounts, io_uring, bpf, perf_event_open and TIOCSTI "
@@ -192,7 +196,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** The --sandbox policy, or null; sandbox-only options without --sandbox are a usage error. */
     private Sandbox sandboxPolicy() {
-        boolean sandboxOptions = hermetic || noSeccomp || !readOnly.isEmpty() || !writable.isEmpty() || !tmpfs.isEmpty()
+        boolean sandboxOptions = hermetic || noSeccomp || tmpfsSize != null || !readOnly.isEmpty() || !writable.isEmpty() || !tmpfs.isEmpty()
                 || !overlays.isEmpty() || hostname != null || uid != null || gid != null
                 || !network.equals("loopback") || !overlayImpl.equals("auto");
         Sandbox.Mode mode = switch (sandbox) {
@@ -204,8 +208,8 @@ final class RunCommand implements Callable<Integer> {
         };
         if (mode == null) {
             if (sandboxOptions)
-                throw usage("--hermetic, --no-seccomp, --ro, --rw, --tmpfs, --overlay, --overlay-impl, --network, "
-                        + "--hostname, --uid and --gid need --sandbox");
+                throw usage("--hermetic, --no-seccomp, --tmpfs-size, --ro, --rw, --tmpfs, --overlay, --overlay-impl, "
+                        + "--network, --hostname, --uid and --gid need --sandbox");
             return null;
         }
         Sandbox.Builder b = Sandbox.newBuilder(hermetic ? Sandbox.Base.HERMETIC : Sandbox.Base.HOST_READ_ONLY)
@@ -214,6 +218,7 @@ final class RunCommand implements Callable<Integer> {
                 .network(choice("--network", network, Sandbox.Network.class))
                 .overlayImpl(choice("--overlay-impl", overlayImpl, Sandbox.OverlayImpl.class))
                 .defaultSeccompFilter(!noSeccomp);
+        if (tmpfsSize != null) b.tmpfsBytes(OptionValues.size(spec, tmpfsSize, "--tmpfs-size"));
         if (uid != null) b.uid(uid);
         if (gid != null) b.gid(gid);
         try {

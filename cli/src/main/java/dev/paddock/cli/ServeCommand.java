@@ -9,7 +9,6 @@ import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -100,7 +99,7 @@ final class ServeCommand implements Callable<Integer> {
         InetSocketAddress at = OptionValues.address(spec, listen, "--listen");
         RemoteServer.Builder b = RemoteServer.newBuilder()
                 .listen(at)
-                .maxCacheBytes(size(maxCacheSize))
+                .maxCacheBytes(OptionValues.size(spec, maxCacheSize, "--max-cache-size"))
                 .network(OptionValues.enumOption(spec, Sandbox.Network.class, network, "--network"))
                 .sandboxBase(hostRoot ? Sandbox.Base.HOST_READ_ONLY : Sandbox.Base.HERMETIC)
                 .allowClientActionCacheWrites(allowClientAcWrites)
@@ -150,27 +149,5 @@ final class ServeCommand implements Callable<Integer> {
             stopped.await();
         }
         return 0;
-    }
-
-    private long size(String s) {
-        String t = s.strip().toUpperCase(Locale.ROOT);
-        if (t.endsWith("B")) t = t.substring(0, t.length() - 1);
-        if (t.endsWith("I")) t = t.substring(0, t.length() - 1);
-        long unit = 1;
-        if (!t.isEmpty()) {
-            int shift = "KMGT".indexOf(t.charAt(t.length() - 1));
-            if (shift >= 0) {
-                unit = 1L << (10 * (shift + 1));
-                t = t.substring(0, t.length() - 1);
-            }
-        }
-        try {
-            long n = Long.parseLong(t.strip());
-            if (n <= 0) throw new NumberFormatException();
-            return Math.multiplyExact(n, unit);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--max-cache-size '" + s + "' must be a positive size: bytes, or a number with K, M, G or T (such as 20G)");
-        }
     }
 }
