@@ -48,8 +48,23 @@ import picocli.CommandLine.Command;
 final class RunnerBenchmark implements Callable<Integer> {
     static final String LAUNCHER = "paddock-launch";
     static final String BWRAP = "bwrap";
-    /** Options of the runner's sandbox that bwrap does not have (flags without a value). */
-    static final java.util.Set<String> PADDOCK_ONLY = java.util.Set.of("--shared-netns", "--default-seccomp");
+    /**
+     * Options of the runner's sandbox that bwrap does not have, with how many values each takes: a
+     * shared network namespace, the default seccomp filter, the size of /dev/shm.
+     */
+    static final Map<String, Integer> PADDOCK_ONLY = Map.of("--shared-netns", 0, "--default-seccomp", 0,
+            "--shm-size", 1);
+
+    /** The sandbox's options without those bwrap lacks. */
+    static List<String> forBwrap(List<String> options) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < options.size(); i++) {
+            Integer values = PADDOCK_ONLY.get(options.get(i));
+            if (values != null) i += values;
+            else out.add(options.get(i));
+        }
+        return out;
+    }
 
     @CommandLine.Mixin
     BenchOptions options;
@@ -99,8 +114,7 @@ final class RunnerBenchmark implements Callable<Integer> {
                 launcher.addAll(sandbox);
                 launcher.addAll(List.of("--chdir", "/", "--", "/bin/true"));
                 List<String> bwrapArgs = new ArrayList<>(List.of(bwrap, "--die-with-parent", "--new-session"));
-                // bwrap has no shared network namespace and no default seccomp filter: those two stay paddock's.
-                bwrapArgs.addAll(sandbox.stream().filter(o -> !PADDOCK_ONLY.contains(o)).toList());
+                bwrapArgs.addAll(forBwrap(sandbox));
                 bwrapArgs.addAll(List.of("--chdir", "/", "--", "/bin/true"));
 
                 Map<String, BenchHarness.Subject> subjects = new LinkedHashMap<>();
