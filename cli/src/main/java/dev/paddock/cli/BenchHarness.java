@@ -13,6 +13,8 @@ import java.io.PrintWriter;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -215,6 +218,20 @@ final class BenchHarness {
         }
         if (baselineRun.await().exitCode() != 0 || count != n) failures = Math.max(failures, n - count);
         return new Measurement(latencies, failures, wall);
+    }
+
+    /** bubblewrap's program in PATH, which the sandboxed benchmarks compare with; empty when it is not installed. */
+    static Optional<String> bwrap() {
+        for (String dir : searchPath().split(":")) {
+            Path bwrap = Path.of(dir.isEmpty() ? "." : dir, "bwrap");
+            if (Files.isRegularFile(bwrap) && Files.isExecutable(bwrap)) return Optional.of(bwrap.toString());
+        }
+        return Optional.empty();
+    }
+
+    /** The PATH bwrap() searches, for messages. */
+    static String searchPath() {
+        return System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
     }
 
     /** The table, then paddock's ratios to each other subject: over the run, and the lowest and highest round's. */

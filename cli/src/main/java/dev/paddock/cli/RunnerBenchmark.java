@@ -47,7 +47,6 @@ import picocli.CommandLine.Command;
         footer = {"", "Examples:", "  paddock bench runner -n 2000", "  paddock bench runner -n 2000 -c 4 --json runner.json"})
 final class RunnerBenchmark implements Callable<Integer> {
     static final String LAUNCHER = "paddock-launch";
-    static final String BWRAP = "bwrap";
     /**
      * Options of the runner's sandbox that bwrap does not have, with how many values each takes: a
      * shared network namespace, the default seccomp filter, the size of /dev/shm.
@@ -85,7 +84,9 @@ final class RunnerBenchmark implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--network takes loopback or shared, not '" + network + "'");
         Sandbox.Network net = network.equals("shared") ? Sandbox.Network.SHARED : Sandbox.Network.LOOPBACK;
-        String bwrap = bwrapPath();
+        String bwrap = BenchHarness.bwrap().orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
+                "bench runner compares with bubblewrap, but there is no bwrap in PATH=" + BenchHarness.searchPath()
+                        + " (install it: apt-get install bubblewrap)"));
         Path dir = Files.createTempDirectory("paddock-bench-runner");
         Path build = Files.createDirectories(dir.resolve("build"));
         Path root = Files.createDirectories(build.resolve("root"));
@@ -127,7 +128,7 @@ final class RunnerBenchmark implements Callable<Integer> {
                             .setStdoutPath("out-" + id).setStderrPath("err-" + id).build()).getExitCode() == 0;
                 }));
                 subjects.put(LAUNCHER, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, launcher));
-                subjects.put(BWRAP, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, bwrapArgs));
+                subjects.put(SpawnBenchmark.BWRAP, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, bwrapArgs));
                 out.printf(Locale.ROOT, "running /bin/true %d times per subject at concurrency %d, in %d alternating "
                         + "rounds after at least %s s of warm-up each, runner network %s%n", options.spawns,
                         options.concurrency, harness.rounds(), options.warmupSeconds, network);
@@ -145,15 +146,5 @@ final class RunnerBenchmark implements Callable<Integer> {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
             }
         }
-    }
-
-    private String bwrapPath() {
-        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-        for (String d : path.split(":")) {
-            Path bwrap = Path.of(d.isEmpty() ? "." : d, "bwrap");
-            if (Files.isRegularFile(bwrap) && Files.isExecutable(bwrap)) return bwrap.toString();
-        }
-        throw new CommandLine.ParameterException(spec.commandLine(), "bench runner compares with bubblewrap, but there "
-                + "is no bwrap in PATH=" + path + " (install it: apt-get install bubblewrap)");
     }
 }

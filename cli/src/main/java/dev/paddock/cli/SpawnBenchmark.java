@@ -139,22 +139,17 @@ final class SpawnBenchmark implements Callable<Integer> {
 
     /** The bubblewrap equivalent of Sandbox.hostReadOnly(), running the command. */
     private List<String> bwrapCommand() {
-        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-        for (String dir : path.split(":")) {
-            Path bwrap = Path.of(dir.isEmpty() ? "." : dir, "bwrap");
-            if (Files.isRegularFile(bwrap) && Files.isExecutable(bwrap)) {
-                List<String> argv = new ArrayList<>(List.of(bwrap.toString(), "--unshare-all", "--die-with-parent",
-                        "--new-session", "--ro-bind", "/", "/"));
-                // As Sandbox.hostReadOnly(): /run and /var/tmp empty (host services' sockets live there).
-                for (String hidden : List.of("/run", "/var/tmp"))
-                    if (Files.isDirectory(Path.of(hidden), java.nio.file.LinkOption.NOFOLLOW_LINKS))
-                        argv.addAll(List.of("--tmpfs", hidden));
-                argv.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                        "--bind", workingDirectory(), workingDirectory(), command));
-                return argv;
-            }
-        }
-        throw new IllegalStateException("--sandbox compares paddock with bubblewrap, but there is no bwrap in PATH="
-                + path + " (install it: apt-get install bubblewrap)");
+        String bwrap = BenchHarness.bwrap().orElseThrow(() -> new IllegalStateException("--sandbox compares paddock "
+                + "with bubblewrap, but there is no bwrap in PATH=" + BenchHarness.searchPath()
+                + " (install it: apt-get install bubblewrap)"));
+        List<String> argv = new ArrayList<>(List.of(bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+                "--ro-bind", "/", "/"));
+        // As Sandbox.hostReadOnly(): /run and /var/tmp empty (host services' sockets live there).
+        for (String hidden : List.of("/run", "/var/tmp"))
+            if (Files.isDirectory(Path.of(hidden), java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                argv.addAll(List.of("--tmpfs", hidden));
+        argv.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                "--bind", workingDirectory(), workingDirectory(), command));
+        return argv;
     }
 }
