@@ -10,6 +10,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifndef RESOLVE_NO_SYMLINKS
+#define RESOLVE_NO_SYMLINKS 0x04
+#endif
+struct paddock_open_how {
+    unsigned long long flags, mode, resolve;
+};
+
 /* mkdir -p: missing parents get parent_mode, path itself mode (the umask is
  * 0 during setup). Most paths have their parent already: one call then. */
 int make_dirs_mode(const char *path, mode_t mode, mode_t parent_mode) {
@@ -63,6 +70,67 @@ int make_mount_point(const char *dest, bool directory) {
     if (fd < 0 && errno != EISDIR && errno != EEXIST) return -1;
     if (fd >= 0) close(fd);
     return 0;
+}
+
+int open_nofollow(int dirfd, const char *name, int flags) {
+    struct paddock_open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC), .resolve = RESOLVE_NO_SYMLINKS};
+    return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+}
+
+/* Walks from / one component at a time, so that each step is checked (and a
+ * missing directory made) on a descriptor no link can redirect. */
+int open_parent_nofollow(const char *path, mode_t parent_mode, char *name, size_t name_size) {
+    char buf[PATH_MAX];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "%s", path);
+    if (n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    while (n > 1 && buf[n - 1] == '/') buf[--n] = '\0';
+    char *last = strrchr(buf, '/');
+    if (last == NULL || last[1] == '\0' || strlen(last + 1) >= name_size) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(name, name_size, "%s", last + 1);
+    *last = '\0';
+    int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    for (char *part = strtok(buf, "/"); part != NULL && dir >= 0; part = strtok(NULL, "/")) {
+        if (strcmp(part, ".") == 0) continue;
+        if (strcmp(part, "..") == 0) { /* a plan's paths are normalised; ".." would leave the walk */
+            close(dir);
+            errno = EINVAL;
+            return -1;
+        }
+        int next = open_nofollow(dir, part, O_PATH | O_DIRECTORY);
+        if (next < 0 && errno == ENOENT) {
+            if (mkdirat(dir, part, parent_mode) < 0 && errno != EEXIST) next = -1;
+            else next = open_nofollow(dir, part, O_PATH | O_DIRECTORY);
+        }
+        int err = errno;
+        close(dir);
+        errno = err;
+        dir = next;
+    }
+    return dir;
+}
+
+bool first_symlink(const char *path, char *link, size_t link_size) {
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return false;
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char end = *p;
+        *p = '\0';
+        struct stat st;
+        if (lstat(buf, &st) < 0) return false;
+        if (S_ISLNK(st.st_mode)) {
+            snprintf(link, link_size, "%s", buf);
+            return true;
+        }
+        if (end == '\0') return false;
+        *p = '/';
+    }
 }
 
 int set_attrs_recursive(const char *path, unsigned long long attrs) {

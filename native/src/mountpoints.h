@@ -24,6 +24,14 @@ struct mount_attr {
     unsigned long long attr_set, attr_clr, propagation, userns_fd;
 };
 #endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#define OPEN_TREE_CLOEXEC 02000000
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
@@ -37,6 +45,16 @@ int make_parents(const char *path, mode_t parent_mode);
 /* A mount point of the right kind: a directory (0755) or an empty file
  * (0444); anything already there is used as it is. */
 int make_mount_point(const char *dest, bool directory);
+/* --refuse-symlinks. The directory that will hold path's last component,
+ * opened (O_PATH) without following any symbolic link; missing directories
+ * are made with parent_mode on the way. The last component goes to name.
+ * -1 with errno: ELOOP when a link is in the way. */
+int open_parent_nofollow(const char *path, mode_t parent_mode, char *name, size_t name_size);
+/* openat2(dirfd, name, flags) with RESOLVE_NO_SYMLINKS, close-on-exec. */
+int open_nofollow(int dirfd, const char *name, int flags);
+/* The first component of path that is a symbolic link, into link; false when
+ * none is (or path cannot be examined). */
+bool first_symlink(const char *path, char *link, size_t link_size);
 /* mount_setattr(2) of attrs on path and every mount below it. */
 int set_attrs_recursive(const char *path, unsigned long long attrs);
 

@@ -418,6 +418,9 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
             plan->seccomp_fd_count++;
             seccomp_exclusive = exclusive;
             i += 2;
+        } else if (strcmp(opt, "--refuse-symlinks") == 0) {
+            plan->refuse_symlinks = true;
+            i += 1;
         } else if (strcmp(opt, "--default-seccomp") == 0) {
             plan->default_seccomp = true;
             i += 1;

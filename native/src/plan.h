@@ -72,6 +72,7 @@ struct plan {
     int sync_fd;             /* --sync-fd: kept open by the launcher while the sandbox lives */
     int seccomp_fds[16];     /* --seccomp / --add-seccomp-fd: BPF programs, applied last before exec */
     int seccomp_fd_count;
+    bool refuse_symlinks;    /* --refuse-symlinks: no link followed in bind sources or in destinations */
     bool default_seccomp;    /* --default-seccomp: paddock's own filter (seccomp_default.c), also applied last */
     int userns_fd;           /* --userns: join this user namespace instead of creating one */
     int pidns_fd;            /* --pidns: start the sandbox in (below) this pid namespace */

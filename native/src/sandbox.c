@@ -93,6 +93,78 @@ static void bind_path(const char *source, const char *dest, unsigned long long a
         report_failure(report_fd, step, errno, "mount_setattr", dest + strlen(NEW_ROOT), NULL);
 }
 
+/* The setup step an operation's failures name. */
+static const char *op_step(enum op_kind kind) {
+    switch (kind) {
+    case OP_BIND: return "bind";
+    case OP_RO_BIND: return "ro-bind";
+    case OP_DEV_BIND: return "dev-bind";
+    case OP_TMPFS: return "tmpfs";
+    case OP_PROC: return "proc";
+    case OP_DEV: return "dev";
+    case OP_DIR: return "dir";
+    case OP_SYMLINK: return "symlink";
+    case OP_REMOUNT_RO: return "remount-ro";
+    case OP_OVERLAY: return "overlay";
+    case OP_TMP_OVERLAY: return "tmp-overlay";
+    case OP_RO_OVERLAY: return "ro-overlay";
+    case OP_CHMOD: return "chmod";
+    case OP_FILE: return "file";
+    case OP_BIND_DATA: return "bind-data";
+    case OP_RO_BIND_DATA: return "ro-bind-data";
+    }
+    return "setup";
+}
+
+/* --refuse-symlinks: a link on the way to a bind's source or to any
+ * destination ends the setup, naming the link. */
+_Noreturn static void refuse_link(int report_fd, const char *step, const char *path, size_t prefix_len,
+                                  const char *role) {
+    char link[PATH_BUF];
+    const char *shown = first_symlink(path, link, sizeof link) ? link + prefix_len : "a component";
+    report_failure_message(report_fd, step, ELOOP, "openat2", path + prefix_len,
+                           "%s %s: %s is a symbolic link; --refuse-symlinks follows none in a %s "
+                           "(one in a writable directory may have been planted by an earlier run): "
+                           "name the real path",
+                           step, path + prefix_len, shown, role);
+}
+
+/* A bind under --refuse-symlinks: the source opened without following links,
+ * cloned, and moved onto a mount point opened the same way below parent_fd,
+ * so no link can redirect either end, also not one swapped in meanwhile. */
+static void bind_nofollow(const char *source, int parent_fd, const char *name, const char *dest,
+                          unsigned long long attrs, const char *step, bool try_only, int report_fd) {
+    int src = open_nofollow(AT_FDCWD, source, O_PATH);
+    if (src < 0 && try_only && errno == ENOENT) return;
+    if (src < 0 && errno == ELOOP) refuse_link(report_fd, step, source, strlen(OLD_ROOT), "source");
+    if (src < 0) report_failure(report_fd, step, errno, "open", source + strlen(OLD_ROOT), NULL);
+    struct stat st;
+    if (fstat(src, &st) < 0) report_failure(report_fd, step, errno, "stat", source + strlen(OLD_ROOT), NULL);
+    if (S_ISDIR(st.st_mode)) {
+        if (mkdirat(parent_fd, name, 0755) < 0 && errno != EEXIST)
+            report_failure(report_fd, step, errno, "mkdir", dest + strlen(NEW_ROOT), NULL);
+    } else {
+        int made = openat(parent_fd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
+        if (made >= 0) close(made);
+        else if (errno != EISDIR && errno != ELOOP)
+            report_failure(report_fd, step, errno, "open", dest + strlen(NEW_ROOT), NULL);
+    }
+    int target = open_nofollow(parent_fd, name, O_PATH);
+    if (target < 0 && errno == ELOOP) refuse_link(report_fd, step, dest, strlen(NEW_ROOT), "destination");
+    if (target < 0) report_failure(report_fd, step, errno, "open", dest + strlen(NEW_ROOT), NULL);
+    int tree = (int)syscall(SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    if (tree < 0) report_failure(report_fd, step, errno, "open_tree", source + strlen(OLD_ROOT), NULL);
+    struct mount_attr attr = {.attr_set = attrs};
+    if (attrs != 0 &&
+        syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        report_failure(report_fd, step, errno, "mount_setattr", dest + strlen(NEW_ROOT), NULL);
+    if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        report_failure(report_fd, step, errno, "move_mount", dest + strlen(NEW_ROOT), NULL);
+    close(tree);
+    close(target);
+    close(src);
+}
+
 static const char *file_label;
 
 static void mount_tmpfs_sized(const char *dest, const char *step, int mode, unsigned long long size, int report_fd) {
@@ -276,6 +348,40 @@ static void bind_fd(const struct setup_op *op, const char *source, const char *d
     close(op->fd);
 }
 
+/* What --refuse-symlinks adds to an operation's path checks: the parents
+ * made and opened without following links, and no link as the last
+ * component (a --symlink's own is checked by make_symlink). The directory
+ * holding the last component, or -1 when links are followed. */
+static int parent_without_links(const struct setup_op *op, const char *dest, mode_t parent_mode, char *name,
+                                 size_t name_size, int report_fd) {
+    int parent = open_parent_nofollow(dest, parent_mode, name, name_size);
+    if (parent < 0 && errno == ELOOP) refuse_link(report_fd, op_step(op->kind), dest, strlen(NEW_ROOT), "destination");
+    if (parent < 0) report_failure(report_fd, "mkdir", errno, "mkdir", op->dest, NULL);
+    struct stat st;
+    if (op->kind != OP_SYMLINK && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        refuse_link(report_fd, op_step(op->kind), dest, strlen(NEW_ROOT), "destination");
+    return parent;
+}
+
+/* --chmod and --remount-ro under --refuse-symlinks: on the path opened
+ * without following links (chmod by the host /proc's view of that fd). */
+static void change_nofollow(const struct setup_op *op, const char *dest, int report_fd) {
+    const char *step = op_step(op->kind);
+    int fd = open_nofollow(AT_FDCWD, dest, O_PATH);
+    if (fd < 0 && errno == ELOOP) refuse_link(report_fd, step, dest, strlen(NEW_ROOT), "destination");
+    if (fd < 0) report_failure(report_fd, step, errno, "open", op->dest, NULL);
+    if (op->kind == OP_CHMOD) {
+        char by_fd[64];
+        snprintf(by_fd, sizeof by_fd, OLD_ROOT "/proc/self/fd/%d", fd);
+        if (chmod(by_fd, (mode_t)op->perms) < 0) report_failure(report_fd, step, errno, "chmod", op->dest, NULL);
+    } else {
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+            report_failure(report_fd, step, errno, "mount_setattr", op->dest, NULL);
+    }
+    close(fd);
+}
+
 static void apply_op(const struct setup_op *op, const struct plan *plan, int report_fd) {
     char dest[PATH_BUF], source[PATH_BUF];
     snprintf(dest, sizeof dest, NEW_ROOT "%s", strcmp(op->dest, "/") == 0 ? "" : op->dest);
@@ -291,22 +397,35 @@ static void apply_op(const struct setup_op *op, const struct plan *plan, int rep
         link[n] = '\0';
         snprintf(source, sizeof source, OLD_ROOT "%s", link);
     }
-    if (op->kind != OP_CHMOD && op->kind != OP_REMOUNT_RO) {
+    int parent = -1; /* under --refuse-symlinks: the directory holding dest's last component */
+    char name[NAME_MAX + 1];
+    if (op->kind == OP_CHMOD || op->kind == OP_REMOUNT_RO) {
+        if (plan->refuse_symlinks) {
+            change_nofollow(op, dest, report_fd);
+            return;
+        }
+    } else {
         /* As bwrap: parents of something made with --perms that hides it from
          * the group (or others) hide it too. */
         mode_t parent_mode = 0755;
         if (op->perms >= 0 && (op->perms & 0070) == 0) parent_mode &= ~0050U;
         if (op->perms >= 0 && (op->perms & 0007) == 0) parent_mode &= ~0005U;
-        if (make_parents(dest, parent_mode) < 0) report_failure(report_fd, "mkdir", errno, "mkdir", op->dest, NULL);
+        if (plan->refuse_symlinks) parent = parent_without_links(op, dest, parent_mode, name, sizeof name, report_fd);
+        else if (make_parents(dest, parent_mode) < 0)
+            report_failure(report_fd, "mkdir", errno, "mkdir", op->dest, NULL);
     }
+    unsigned long long bind_attrs = op->kind == OP_DEV_BIND ? 0
+                                    : op->kind == OP_RO_BIND ? MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY
+                                                             : MOUNT_ATTR_NODEV;
     switch (op->kind) {
     case OP_BIND:
     case OP_RO_BIND:
+    case OP_DEV_BIND:
         if (op->fd >= 0) bind_fd(op, source, dest, report_fd);
-        else if (op->kind == OP_BIND) bind_path(source, dest, MOUNT_ATTR_NODEV, "bind", op->try_only, report_fd);
-        else bind_path(source, dest, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY, "ro-bind", op->try_only, report_fd);
+        else if (parent >= 0)
+            bind_nofollow(source, parent, name, dest, bind_attrs, op_step(op->kind), op->try_only, report_fd);
+        else bind_path(source, dest, bind_attrs, op_step(op->kind), op->try_only, report_fd);
         break;
-    case OP_DEV_BIND: bind_path(source, dest, 0, "dev-bind", op->try_only, report_fd); break;
     case OP_TMPFS: mount_tmpfs_sized(dest, "tmpfs", op->perms >= 0 ? op->perms : 0755, op->size, report_fd); break;
     case OP_PROC: mount_proc(dest, plan->sandbox_mode, (plan->clone_flags & CLONE_NEWPID) != 0, report_fd); break;
     case OP_DEV: mount_dev(dest, plan->shm_size, report_fd); break;
@@ -323,7 +442,8 @@ static void apply_op(const struct setup_op *op, const struct plan *plan, int rep
         if (chmod(dest, (mode_t)op->perms) < 0) report_failure(report_fd, "chmod", errno, "chmod", op->dest, NULL);
         break;
     case OP_FILE: {
-        int out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)op->perms);
+        int out = parent >= 0 ? openat(parent, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, (mode_t)op->perms)
+                              : open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)op->perms);
         if (out < 0) report_failure(report_fd, "file", errno, "open", op->dest, NULL);
         if (copy_fd(op->fd, out) < 0) report_failure(report_fd, "file", errno, "read", op->dest, NULL);
         close(out);
@@ -336,6 +456,7 @@ static void apply_op(const struct setup_op *op, const struct plan *plan, int rep
     case OP_TMP_OVERLAY:
     case OP_RO_OVERLAY: mount_overlay(op, dest, plan->overlay_impl, plan->sandbox_mode, report_fd); break;
     }
+    if (parent >= 0) close(parent);
 }
 
 const char *loopback_up(void) {

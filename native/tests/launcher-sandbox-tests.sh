@@ -243,6 +243,74 @@ test_bind_writes_reach_host() {
         assert "the write landed under the destination on the host" [ ! -e "$D/elsewhere/f" ]
 }
 
+# A link an earlier action planted in a writable directory: followed as bwrap
+# follows it, the next setup makes a directory outside anything declared
+# (destinations are made while the host's root is reachable under /oldroot);
+# with --refuse-symlinks nothing is made and the setup names the link.
+test_refuse_symlinks_planted_destination() {
+    needs || return 0
+    mkdir "$D/w" "$D/src" "$D/victim"
+    ln -s "/oldroot$D/victim" "$D/w/out"
+    launch --ro-bind / / --bind "$D/w" "$D/w" --ro-bind "$D/src" "$D/w/out/src" -- true >"$D/out" 2>"$D/err"
+    expect_rc 0 "links followed" && assert "following the link made no host directory (the test shows nothing)" \
+        [ -d "$D/victim/src" ] || return 1
+    rmdir "$D/victim/src"
+    launch --status-fd 3 --refuse-symlinks --ro-bind / / --bind "$D/w" "$D/w" --ro-bind "$D/src" "$D/w/out/src" \
+        -- touch "$D/ran" 3>"$D/status" >"$D/out" 2>"$D/err"
+    expect_rc 125 && has_record "$D/status" setup-failed '"step":"ro-bind"' '"errno":"ELOOP"' '"syscall":"openat2"' &&
+        assert "a directory was made through the link: $(ls -A "$D/victim")" [ -z "$(ls -A "$D/victim")" ] &&
+        assert "the command ran" [ ! -e "$D/ran" ]
+}
+
+test_refuse_symlinks_planted_source() {
+    needs || return 0
+    mkdir "$D/w" "$D/victim"
+    ln -s ../victim "$D/w/out"
+    launch --ro-bind / / --tmpfs /mnt --bind "$D/w/out" /mnt/out -- sh -c 'echo x > /mnt/out/written' >"$D/out" 2>"$D/err"
+    expect_rc 0 "links followed" && assert "the write did not reach the link's target (the test shows nothing)" \
+        [ -e "$D/victim/written" ] || return 1
+    rm "$D/victim/written"
+    launch --refuse-symlinks --ro-bind / / --tmpfs /mnt --bind "$D/w/out" /mnt/out -- sh -c 'echo x > /mnt/out/written' \
+        >"$D/out" 2>"$D/err"
+    expect_rc 125 && has "$D/err" "bind $D/w/out: $D/w/out is a symbolic link" &&
+        assert "the action wrote through the link" [ ! -e "$D/victim/written" ]
+}
+
+# --file writes, --chmod changes: neither through a link in their destination.
+test_refuse_symlinks_file_and_chmod() {
+    needs || return 0
+    mkdir "$D/w" "$D/victim"
+    chmod 0755 "$D/victim"
+    ln -s "/oldroot$D/victim/planted" "$D/w/file"
+    ln -s "/oldroot$D/victim" "$D/w/dir"
+    launch --refuse-symlinks --ro-bind / / --bind "$D/w" "$D/w" --file 4 "$D/w/file" -- true 4</dev/null \
+        >"$D/out" 2>"$D/err"
+    expect_rc 125 "--file" && has "$D/err" "file $D/w/file: $D/w/file is a symbolic link" &&
+        assert "--file wrote through the link" [ ! -e "$D/victim/planted" ] || return 1
+    launch --refuse-symlinks --ro-bind / / --bind "$D/w" "$D/w" --chmod 0777 "$D/w/dir" -- true >"$D/out" 2>"$D/err"
+    expect_rc 125 "--chmod" && has "$D/err" "chmod $D/w/dir: $D/w/dir is a symbolic link" &&
+        assert "--chmod changed the link's target" [ "$(stat -c %a "$D/victim")" = 755 ]
+}
+
+# Without links in the way every operation works as before.
+test_refuse_symlinks_real_paths_work() {
+    needs || return 0
+    mkdir -p "$D/w" "$D/src" "$D/rw"
+    echo data >"$D/src/f"
+    echo note >"$D/note"
+    launch --refuse-symlinks --ro-bind / / --bind "$D/w" "$D/w" --ro-bind "$D/src" "$D/w/a/b/src" \
+        --ro-bind "$D/note" "$D/w/note" --ro-bind-try "$D/missing" "$D/w/missing" --file 4 "$D/w/made" \
+        --chmod 0600 "$D/w/made" --dir "$D/w/d" --tmpfs "$D/w/t" --bind "$D/rw" "$D/w/rw" --remount-ro "$D/w/rw" -- \
+        sh -c 'cat "$1/a/b/src/f" "$1/note" "$1/made"; stat -c %a "$1/made"; [ -e "$1/missing" ] || echo skipped
+               touch "$1/rw/x" 2>/dev/null || echo read-only' sh "$D/w" 4<"$D/note" >"$D/out" 2>"$D/err"
+    expect_rc 0 && out_is "data
+note
+note
+600
+skipped
+read-only"
+}
+
 test_bind_try_missing_source_skipped() {
     needs || return 0
     mkdir "$D/box"
@@ -1022,6 +1090,10 @@ run_tests "launcher sandbox" \
     test_bwrap_info_and_json_status \
     test_file_data_and_perms \
     test_bind_writes_reach_host \
+    test_refuse_symlinks_planted_destination \
+    test_refuse_symlinks_planted_source \
+    test_refuse_symlinks_file_and_chmod \
+    test_refuse_symlinks_real_paths_work \
     test_bind_try_missing_source_skipped \
     test_bind_missing_source_125 \
     test_tmpfs_tmp_private \
