@@ -9,47 +9,33 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 /**
  * google.bytestream for blobs of any size, in chunks: memory stays bounded by one chunk per
  * call. Reads follow the transport's flow control; writes go to a partial file named by the
  * upload id and digest, which survives a dropped connection and a restart, so that a client can
- * ask QueryWriteStatus and resume where the server's copy ends.
+ * ask QueryWriteStatus and resume where the server's copy ends. {@link PartialUploads} bounds
+ * what unfinished uploads hold, in bytes and in age.
  */
 final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     static final int CHUNK_BYTES = 64 * 1024;
-    /** Partial uploads nobody resumed for this long are removed when the server starts. */
-    static final Duration ABANDONED_UPLOAD_AGE = Duration.ofDays(1);
 
     private final BlobStore store;
-    private final Path uploads;
-    /** One writer per upload at a time; a second concurrent writer is refused. */
-    private final ConcurrentHashMap<String, Object> writing = new ConcurrentHashMap<>();
+    private final PartialUploads uploads;
 
-    ByteStreamService(BlobStore store, Path uploads) throws IOException {
+    ByteStreamService(BlobStore store, PartialUploads uploads) {
         this.store = store;
         this.uploads = uploads;
-        Files.createDirectories(uploads);
-        Instant cutoff = Instant.now().minus(ABANDONED_UPLOAD_AGE);
-        try (Stream<Path> old = Files.list(uploads)) {
-            for (Path p : (Iterable<Path>) old::iterator)
-                if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) Files.deleteIfExists(p);
-        }
     }
 
     @Override
@@ -143,7 +129,7 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     private final class Writer implements StreamObserver<WriteRequest> {
         private final StreamObserver<WriteResponse> response;
         private ResourceName name;
-        private Path partial;
+        private PartialUploads.Lease lease; // one Write call per upload at a time
         private FileChannel channel;
         private long committed;
         private boolean finished; // answered, by a response or an error
@@ -172,17 +158,20 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                 if (request.getFinishWrite() && committed + request.getData().size() != size)
                     throw new BadRequest("finish_write after " + (committed + request.getData().size())
                             + " bytes, but the digest says " + size);
+                lease.reserve(request.getData().size());
                 for (ByteBuffer b : request.getData().asReadOnlyByteBufferList())
                     while (b.hasRemaining()) channel.write(b);
                 committed += request.getData().size();
                 if (request.getFinishWrite()) {
                     channel.close();
                     channel = null;
-                    store.commitUpload(partial, name.digest());
+                    store.commitUpload(lease.file(), name.digest());
                     respond(size);
                 }
             } catch (BadRequest e) {
                 fail(e.toStatus());
+            } catch (StatusRuntimeException e) { // RESOURCE_EXHAUSTED
+                fail(e);
             } catch (IOException e) {
                 fail(Rpcs.internal(e));
             }
@@ -196,18 +185,18 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                 respond(name.digest().getSizeBytes());
                 return false;
             }
-            if (writing.putIfAbsent(name.uploadKey(), this) != null) {
-                name = null;
+            uploads.checkFits(name.digest());
+            Optional<PartialUploads.Lease> taken = uploads.open(name.uploadKey());
+            if (taken.isEmpty()) {
                 finished = true;
                 response.onError(Status.ABORTED.withDescription("another Write call is uploading '"
                         + first.getResourceName() + "'; retry when it ends").asRuntimeException());
                 return false;
             }
-            partial = uploads.resolve(name.uploadKey());
-            channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            lease = taken.get();
+            channel = FileChannel.open(lease.file(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             committed = channel.size();
             channel.position(committed);
-            Files.setLastModifiedTime(partial, FileTime.from(Instant.now()));
             return true;
         }
 
@@ -219,7 +208,7 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         }
 
         /** Refusals are checked before anything is written: the partial upload stays as it was. */
-        private void fail(io.grpc.StatusRuntimeException status) {
+        private void fail(StatusRuntimeException status) {
             release();
             finished = true;
             response.onError(status);
@@ -234,7 +223,10 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                 }
                 channel = null;
             }
-            if (name != null) writing.remove(name.uploadKey(), this);
+            if (lease != null) {
+                lease.close();
+                lease = null;
+            }
         }
 
         @Override
@@ -260,9 +252,8 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             if (store.contains(name.digest()))
                 return QueryWriteStatusResponse.newBuilder().setCommittedSize(name.digest().getSizeBytes())
                         .setComplete(true).build();
-            Path partial = uploads.resolve(name.uploadKey());
-            long committed = Files.exists(partial) ? Files.size(partial) : 0; // unknown uploads start at 0
-            return QueryWriteStatusResponse.newBuilder().setCommittedSize(committed).build();
+            // unknown uploads, and removed ones, start at 0
+            return QueryWriteStatusResponse.newBuilder().setCommittedSize(uploads.committedSize(name.uploadKey())).build();
         });
     }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -62,7 +63,8 @@ public final class RemoteServer implements AutoCloseable {
         ActionRunner runner = new ActionRunner(blobs, cache, paddock, dir.resolve("work"), this::sandboxFor);
         execution = new ExecutionService(cache, runner, b.workers, metrics, b.log);
         services = List.of(new Capabilities(b.clientActionCacheWrites), new CasService(blobs),
-                new ByteStreamService(blobs, dir.resolve("uploads")),
+                new ByteStreamService(blobs, new PartialUploads(dir.resolve("uploads"), b.maxCacheBytes,
+                        PartialUploads.ABANDONED_AGE, b.uploadSweepInterval)),
                 new ActionCacheService(cache, metrics, b.log, b.clientActionCacheWrites), execution);
     }
 
@@ -168,6 +170,7 @@ public final class RemoteServer implements AutoCloseable {
         private final List<Path> readOnly = new ArrayList<>();
         private Consumer<String> log = line -> {};
         private boolean clientActionCacheWrites;
+        private Duration uploadSweepInterval = PartialUploads.SWEEP_INTERVAL;
 
         private Builder() {}
 
@@ -237,6 +240,12 @@ public final class RemoteServer implements AutoCloseable {
         /** Receives one line per completed action. */
         public Builder log(Consumer<String> log) {
             this.log = Objects.requireNonNull(log, "log");
+            return this;
+        }
+
+        /** How often at most idle partial uploads are looked at for their age; tests look every time. */
+        Builder uploadSweepInterval(Duration interval) {
+            this.uploadSweepInterval = Objects.requireNonNull(interval, "interval");
             return this;
         }
 
