@@ -33,10 +33,11 @@ import java.util.stream.Stream;
 /**
  * The content-addressable store on disk: one read-only file per blob, named by its digest, and a
  * second, executable copy for blobs that actions need executable (a file's mode belongs to its
- * inode, and inputs are hard-linked from here). Blobs are verified before they are stored and
- * written atomically (temporary file, fsync, rename), so a crash leaves either the whole blob or
- * none of it. Least recently used blobs are evicted when the store grows past its limit, except
- * blobs pinned by a running action and the empty blob.
+ * inode, and inputs are hard-linked from here). Both are the serving user's only (0400 and 0500):
+ * actions run as that user, and nobody else needs to read the builds' sources and outputs. Blobs
+ * are verified before they are stored and written atomically (temporary file, fsync, rename), so a
+ * crash leaves either the whole blob or none of it. Least recently used blobs are evicted when the
+ * store grows past its limit, except blobs pinned by a running action and the empty blob.
  */
 final class BlobStore {
     /** Blobs at most this large may be read whole into memory (batch reads, Action, Command, Directory). */
@@ -153,7 +154,7 @@ final class BlobStore {
         return e == null ? Optional.empty() : Optional.of(e.path);
     }
 
-    /** An executable (0555) copy of the blob, made on first use; empty when the store lacks the blob. */
+    /** An executable (0500) copy of the blob, made on first use; empty when the store lacks the blob. */
     Optional<Path> findExecutable(Digest d) throws IOException {
         Optional<Path> source = find(d);
         if (source.isEmpty()) return Optional.empty();
@@ -162,7 +163,7 @@ final class BlobStore {
         Path temp = Files.createTempFile(tmp, "x", ".tmp");
         try {
             Files.copy(source.get(), temp, StandardCopyOption.REPLACE_EXISTING);
-            commit(temp, target, d, "r-xr-xr-x");
+            commit(temp, target, d, "r-x------");
         } finally {
             Files.deleteIfExists(temp);
         }
@@ -211,7 +212,7 @@ final class BlobStore {
             try (OutputStream out = Files.newOutputStream(temp)) {
                 data.writeTo(out);
             }
-            commit(temp, pathOf(blobs, d), d, "r--r--r--");
+            commit(temp, pathOf(blobs, d), d, "r--------");
         } finally {
             Files.deleteIfExists(temp);
         }
@@ -240,7 +241,7 @@ final class BlobStore {
             Files.deleteIfExists(file);
             return;
         }
-        commit(file, pathOf(blobs, expected), expected, "r--r--r--");
+        commit(file, pathOf(blobs, expected), expected, "r--------");
     }
 
     /**
@@ -264,7 +265,7 @@ final class BlobStore {
                 }
             }
             if (!linked) Files.copy(file, temp, LinkOption.NOFOLLOW_LINKS);
-            commit(temp, pathOf(blobs, d), d, "r--r--r--");
+            commit(temp, pathOf(blobs, d), d, "r--------");
         } finally {
             Files.deleteIfExists(temp);
         }
