@@ -261,6 +261,12 @@ void explain(const char *step, const char *syscall_name, int err, struct explana
         explain_overlay(step, syscall_name, err, out);
     } else if (namespaces_refused(step, syscall_name, err) && is_mount_call(syscall_name)) {
         explain_mount_refused(err, out);
+    } else if (is(syscall_name, "openat2") && err == ELOOP) {
+        say(out->cause, sizeof out->cause,
+            "a symbolic link is on the path, and with --refuse-symlinks (which paddock's library always passes) "
+            "setup follows none: a link in a writable directory may have been planted by an earlier action");
+        say(out->remedy, sizeof out->remedy,
+            "check that the link is yours, then give the real path it leads to (readlink -f PATH)");
     } else if ((is(step, "bind") || is(step, "ro-bind") || is(step, "dev-bind")) && err == ENOENT) {
         say(out->cause, sizeof out->cause, "the source path does not exist on the host");
         say(out->remedy, sizeof out->remedy, "create it, or use the -try variant, which skips a missing source");

@@ -140,7 +140,7 @@ int report_child_failure(int status_fd, const struct child_report *f, const stru
     record_str(&r, "syscall", f->syscall);
     record_str(&r, "errno", errno_name(f->err));
     record_int(&r, "errno_code", f->err);
-    record_str(&r, "message", strerror(f->err));
+    record_str(&r, "message", f->message[0] ? f->message : strerror(f->err));
     if (is_exec) record_str(&r, "search_path", f->search_path[0] ? f->search_path : NULL);
     record_str(&r, "cause", why.cause[0] ? why.cause : NULL);
     record_str(&r, "remedy", why.remedy[0] ? why.remedy : NULL);

@@ -123,10 +123,8 @@ _Noreturn static void refuse_link(int report_fd, const char *step, const char *p
     char link[PATH_BUF];
     const char *shown = first_symlink(path, link, sizeof link) ? link + prefix_len : "a component";
     report_failure_message(report_fd, step, ELOOP, "openat2", path + prefix_len,
-                           "%s %s: %s is a symbolic link; --refuse-symlinks follows none in a %s "
-                           "(one in a writable directory may have been planted by an earlier run): "
-                           "name the real path",
-                           step, path + prefix_len, shown, role);
+                           "%s %s: %s is a symbolic link, in the %s (--refuse-symlinks)", step,
+                           path + prefix_len, shown, role);
 }
 
 /* A bind under --refuse-symlinks: the source opened without following links,

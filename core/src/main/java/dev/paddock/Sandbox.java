@@ -327,7 +327,9 @@ public final class Sandbox {
     /** The launcher options (bubblewrap's vocabulary) for an action working in directory. */
     public List<String> launcherOptions(Path directory) {
         // No capabilities, also for a caller that is root (bubblewrap's rules would keep root's in the namespace).
-        List<String> o = new ArrayList<>(List.of("--unshare-all", "--cap-drop", "ALL"));
+        // No link is followed in a bind's source or destination: one an earlier action planted in a
+        // writable directory would otherwise redirect a bind or make directories on the host.
+        List<String> o = new ArrayList<>(List.of("--unshare-all", "--cap-drop", "ALL", "--refuse-symlinks"));
         if (defaultSeccomp) o.add("--default-seccomp");
         if (mode == Mode.REQUIRED) o.addAll(List.of("--sandbox-mode", "required"));
         if (network == Network.HOST) o.add("--share-net");

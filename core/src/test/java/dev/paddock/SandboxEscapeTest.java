@@ -56,6 +56,38 @@ class SandboxEscapeTest extends SandboxedTest {
     }
 
     /**
+     * The planted-link sequence: an action leaves links in its writable working directory, one
+     * absolute through the host root the launcher sees during setup, one relative. The next
+     * sandbox declares binds whose destination and source pass through them. Neither may make a
+     * directory on the host or write there: the setup fails, naming the link.
+     */
+    @Test
+    void linksPlantedByAnEarlierActionDoNotRedirectTheNextBinds() throws Exception {
+        Path source = Files.createDirectory(outside.resolve("source"));
+        Path victim = Files.createDirectory(outside.resolve("victim"));
+        String plant = "ln -s /oldroot" + victim + " through-root; ln -s ../" + outside.getFileName() + "/victim relative";
+        Outcome o = run(Action.newBuilder("sh", "-c", plant).directory(work).sandbox(Sandbox.hostReadOnly()),
+                new StringBuilder());
+        assertEquals(0, o.exitCode(), o.toString());
+        Sandbox destinationThroughLink = Sandbox.newBuilder(Sandbox.Base.HOST_READ_ONLY)
+                .readOnly(source, work.resolve("through-root/made")).build();
+        Sandbox sourceThroughLink = Sandbox.newBuilder(Sandbox.Base.HOST_READ_ONLY)
+                .writable(work.resolve("relative"), work.resolve("out")).build();
+        for (Sandbox sandbox : List.of(destinationThroughLink, sourceThroughLink)) {
+            o = run(Action.newBuilder("sh", "-c", "echo pwned > out/file").directory(work).sandbox(sandbox),
+                    new StringBuilder());
+            SetupFailure failure = o.setupFailure().orElseThrow(() -> new AssertionError("the action ran"));
+            assertEquals("ELOOP", failure.errno().orElseThrow(), failure.describe());
+            assertTrue(failure.describe().contains("is a symbolic link"), failure.describe());
+            try (var left = Files.list(victim)) {
+                assertEquals(List.of(), left.toList(), "a bind went through a planted link");
+            }
+        }
+        Files.delete(work.resolve("through-root"));
+        Files.delete(work.resolve("relative"));
+    }
+
+    /**
      * A listener where host services keep their sockets (/var/tmp, which anyone may write to, and
      * /run as root): reachable from the host, unreachable from a host-root sandbox, reachable again
      * when the sandbox binds that socket explicitly.

@@ -49,10 +49,11 @@ final class RunnerBenchmark implements Callable<Integer> {
     static final String LAUNCHER = "paddock-launch";
     /**
      * Options of the runner's sandbox that bwrap does not have, with how many values each takes: a
-     * shared network namespace, the default seccomp filter, the size of /dev/shm.
+     * shared network namespace, the default seccomp filter, links refused in binds, the size of
+     * /dev/shm.
      */
     static final Map<String, Integer> PADDOCK_ONLY = Map.of("--shared-netns", 0, "--default-seccomp", 0,
-            "--shm-size", 1);
+            "--refuse-symlinks", 0, "--shm-size", 1);
 
     /** The sandbox's options without those bwrap lacks. */
     static List<String> forBwrap(List<String> options) {

@@ -52,7 +52,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--max-cache-size", paramLabel = "SIZE", defaultValue = "10G", description =
             "Evict least recently used blobs past SIZE (bytes, or with K, M, G or T; default " +
-            "${DEFAULT-VALUE}). Blobs a running action uses are never evicted.")
+            "${DEFAULT-VALUE}). Blobs a running action uses are never evicted. Unfinished uploads " +
+            "may hold as much again; past that, idle ones are removed, oldest first.")
     String maxCacheSize;
 
     @Option(names = "--workers", paramLabel = "N", description =

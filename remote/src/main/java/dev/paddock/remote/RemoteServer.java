@@ -16,7 +16,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -45,14 +47,23 @@ public final class RemoteServer implements AutoCloseable {
     private final ExecutionService execution;
     private final List<BindableService> services;
     private final FileChannel lock;
+    /** The --ro directories' real paths, each shown at the path it was given as. */
+    private final Map<Path, Path> readOnly = new LinkedHashMap<>();
     private Server server;
     private HTTPServer metricsServer;
     private boolean closed;
 
     private RemoteServer(Builder b) throws IOException {
         this.config = b;
-        Path dir = b.cacheDir;
-        Files.createDirectories(dir);
+        Files.createDirectories(b.cacheDir);
+        // Sandboxes follow no symbolic link in a bind (a planted one could redirect it): the server
+        // names its own directories by their real paths.
+        Path dir = b.cacheDir.toRealPath();
+        for (Path p : b.readOnly) {
+            if (!Files.isDirectory(p))
+                throw new IOException("cannot show actions " + p + " read-only: it is not a directory");
+            readOnly.put(p.toRealPath(), p);
+        }
         // Blobs, results and input roots are the builds' sources and outputs: the serving user's only.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         lock = lockCacheDir(dir);
@@ -152,7 +163,7 @@ public final class RemoteServer implements AutoCloseable {
     private Optional<Sandbox> sandboxFor(Path inputRoot) {
         if (config.sandbox == null) return Optional.empty();
         Sandbox.Builder b = Sandbox.newBuilder(config.sandboxBase).mode(config.sandbox).network(config.network);
-        for (Path p : config.readOnly) b.readOnly(p);
+        readOnly.forEach(b::readOnly);
         b.writable(inputRoot, inputRoot);
         return Optional.of(b.build());
     }

@@ -17,7 +17,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +51,8 @@ public final class RunnerServer implements AutoCloseable {
     private final Builder config;
     private final Paddock paddock;
     private EventLoopGroup eventLoops;
+    /** The --ro directories' real paths, each shown at the path it was given as. */
+    private final Map<Path, Path> readOnly = new LinkedHashMap<>();
     private Server server;
 
     private RunnerServer(Builder b) throws IOException {
@@ -63,6 +67,12 @@ public final class RunnerServer implements AutoCloseable {
     /** Starts listening; for a TCP address, returns the port (useful when it was 0), else 0. */
     public int start() throws IOException {
         Path build = config.buildDirectory.toRealPath();
+        // Sandboxes follow no symbolic link in a bind: --ro directories by their real paths.
+        for (Path p : config.readOnly) {
+            if (!Files.isDirectory(p))
+                throw new IOException("cannot show actions " + p + " read-only: it is not a directory");
+            readOnly.put(p.toRealPath(), p);
+        }
         RunnerService service = new RunnerService(build, paddock, config.concurrency, this::sandboxFor, config.log);
         NettyServerBuilder b;
         if (config.unixSocket != null) {
@@ -99,7 +109,7 @@ public final class RunnerServer implements AutoCloseable {
     private Sandbox.Builder sandboxFor(Path inputRoot) {
         Sandbox.Builder s = Sandbox.inputRoot(inputRoot).network(config.network).mode(config.mode);
         if (config.systemDirectories) s.systemDirectories();
-        for (Path p : config.readOnly) s.readOnly(p);
+        readOnly.forEach(s::readOnly);
         return s;
     }
 
