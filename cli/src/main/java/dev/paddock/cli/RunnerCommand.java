@@ -4,13 +4,11 @@ import dev.paddock.Sandbox;
 import dev.paddock.remote.RunnerServer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -98,15 +96,9 @@ final class RunnerCommand implements Callable<Integer> {
                             + " " + line);
                     out.flush();
                 });
-        if (listen.startsWith("unix:")) {
-            String path = listen.substring("unix:".length());
-            if (path.startsWith("//")) path = path.substring(2); // unix:///path, as bb_worker writes it
-            if (path.isEmpty()) throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--listen unix: needs a socket path, such as unix:/worker/runner");
-            b.unixSocket(Path.of(path)).socketMode(mode(socketMode));
-        } else {
-            b.listen(OptionValues.address(spec, listen, "--listen"));
-        }
+        Optional<Path> socket = OptionValues.unixSocket(spec, listen, "--listen");
+        if (socket.isPresent()) b.unixSocket(socket.get()).socketMode(OptionValues.socketMode(spec, socketMode));
+        else b.listen(OptionValues.address(spec, listen, "--listen"));
         if (buildDirectory != null) b.buildDirectory(buildDirectory);
         if (concurrency != null) {
             if (concurrency < 1) throw new CommandLine.ParameterException(spec.commandLine(),
@@ -140,21 +132,4 @@ final class RunnerCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Set<PosixFilePermission> mode(String octal) {
-        int bits;
-        try {
-            bits = Integer.parseInt(octal, 8);
-            if (bits < 0 || bits > 0777) throw new NumberFormatException();
-        } catch (NumberFormatException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--socket-mode '" + octal + "' must be octal permissions from 0000 to 0777, such as 0660");
-        }
-        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] order = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
-                PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
-                PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
-                PosixFilePermission.OWNER_READ};
-        for (int i = 0; i < order.length; i++) if ((bits & (1 << i)) != 0) set.add(order[i]);
-        return set;
-    }
 }

@@ -3,12 +3,12 @@ package dev.paddock.cli;
 import dev.paddock.Sandbox;
 import dev.paddock.remote.RemoteServer;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -34,15 +34,42 @@ import picocli.CommandLine.Option;
             "Examples:",
             "  paddock serve --listen 127.0.0.1:8980",
             "  bazel build --remote_executor=grpc://127.0.0.1:8980 //...",
+            "  paddock serve --listen 0.0.0.0:8980 --tls-cert server.pem --tls-key server.key \\",
+            "      --tls-client-ca clients-ca.pem",
+            "  paddock serve --listen unix:/run/paddock/reapi.sock",
             "  paddock serve --workers 8 --max-cache-size 50G --ro /opt/toolchains \\",
             "      --metrics 127.0.0.1:9090",
             "",
             "docs/remote.md explains the configuration and the limits.",
         })
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8980",
-            description = "Where to accept gRPC connections (default ${DEFAULT-VALUE}; port 0 picks a free one).")
+    @Option(names = "--listen", paramLabel = "HOST:PORT|unix:PATH", defaultValue = "127.0.0.1:8980", description =
+            "Where to accept gRPC connections (default ${DEFAULT-VALUE}; port 0 picks a free one). A " +
+            "non-loopback address needs --tls-cert and --tls-key, or --insecure. unix:PATH listens on a " +
+            "unix socket instead (a stale socket there is replaced).")
     String listen;
+
+    @Option(names = "--socket-mode", paramLabel = "OCTAL", defaultValue = "0600", description =
+            "The unix socket's permissions (default ${DEFAULT-VALUE}: only this user; 0660 lets the " +
+            "socket's group connect).")
+    String socketMode;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description =
+            "Serve TLS (grpcs://) with this PEM certificate chain; needs --tls-key.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description =
+            "The PEM private key (unencrypted, PKCS#8 or PKCS#1) of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE", description =
+            "Mutual TLS: admit only clients whose certificate one of these PEM CA certificates signed.")
+    Path tlsClientCa;
+
+    @Option(names = "--insecure", description =
+            "Allow a non-loopback --listen address without TLS. Anyone who reaches it can run commands " +
+            "as this user and read or replace every build's inputs and outputs.")
+    boolean insecure;
 
     @Option(names = "--cache-dir", paramLabel = "DIR", description =
             "Where blobs, action results and input roots live (default: 'remote' in paddock's " +
@@ -97,9 +124,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        InetSocketAddress at = OptionValues.address(spec, listen, "--listen");
         RemoteServer.Builder b = RemoteServer.newBuilder()
-                .listen(at)
                 .maxCacheBytes(OptionValues.size(spec, maxCacheSize, "--max-cache-size"))
                 .network(OptionValues.enumOption(spec, Sandbox.Network.class, network, "--network"))
                 .sandboxBase(hostRoot ? Sandbox.Base.HOST_READ_ONLY : Sandbox.Base.HERMETIC)
@@ -119,21 +144,41 @@ final class ServeCommand implements Callable<Integer> {
             if (workers < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be at least 1, not " + workers);
             b.workers(workers);
         }
+        Optional<Path> socket = OptionValues.unixSocket(spec, listen, "--listen");
+        if (socket.isPresent()) b.listenUnix(socket.get()).socketMode(OptionValues.socketMode(spec, socketMode));
+        else b.listen(OptionValues.address(spec, listen, "--listen"));
+        if ((tlsCert == null) != (tlsKey == null))
+            throw new CommandLine.ParameterException(spec.commandLine(), "TLS needs both --tls-cert and --tls-key");
+        if (tlsCert != null) b.tls(tlsCert, tlsKey);
+        if (tlsClientCa != null) b.tlsClientCa(tlsClientCa);
+        b.insecure(insecure);
         if (cacheDir != null) b.cacheDir(cacheDir);
         if (metrics != null) b.metricsListen(OptionValues.address(spec, metrics, "--metrics"));
         for (Path p : readOnly) b.readOnly(p);
 
         CountDownLatch stopped = new CountDownLatch(1);
-        try (RemoteServer server = b.build()) {
-            int port = server.start();
-            String where = at.getHostString() + ":" + port;
-            out.println("paddock serve: listening on " + where + " (REAPI v2, grpc://" + where + ")");
+        RemoteServer built;
+        try {
+            built = b.build();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        try (RemoteServer server = built) {
+            server.start();
+            String where = server.address();
+            String url = socket.isPresent() ? where : (server.tls() ? "grpcs://" : "grpc://") + where;
+            out.println("paddock serve: listening on " + where + " (REAPI v2, " + url
+                    + (server.tls() ? (tlsClientCa != null ? ", TLS with client certificates" : ", TLS") : "") + ")");
             out.println("paddock serve: cache " + server.cacheDir() + " (limit " + maxCacheSize + "), workers "
                     + (workers == null ? Runtime.getRuntime().availableProcessors() : workers) + ", sandbox " + sandbox
                     + (sandbox.equals("off") ? "" : (hostRoot ? ", host root read-only" : ", hermetic")));
             server.metricsPort().ifPresent(p -> out.println("paddock serve: metrics at http://"
                     + OptionValues.address(spec, metrics, "--metrics").getHostString() + ":" + p + "/metrics"));
-            out.println("paddock serve: build with: bazel build --remote_executor=grpc://" + where + " ...");
+            out.println("paddock serve: build with: bazel build " + (socket.isPresent()
+                    ? "--remote_executor=grpc://localhost --remote_proxy=" + where
+                    : "--remote_executor=" + url + (server.tls() ? " --tls_certificate=CA.pem" : "")
+                            + (tlsClientCa != null ? " --tls_client_certificate=CERT --tls_client_key=KEY" : ""))
+                    + " ...");
             out.flush();
             Thread hook = new Thread(() -> {
                 out.println("paddock serve: stopping: cancelling queued and running actions");

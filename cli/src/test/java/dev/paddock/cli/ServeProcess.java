@@ -17,10 +17,11 @@ import java.util.regex.Pattern;
 
 /** {@code paddock serve} in a JVM of its own, as an operator starts it; its output is kept line by line. */
 final class ServeProcess implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("listening on (?:127\\.0\\.0\\.1:(\\d+)|unix:)");
     private static final String END = "<end of output>";
 
     final Process process;
+    /** The TCP port, or -1 for a unix socket. */
     final int port;
     private final Queue<String> output = new ConcurrentLinkedQueue<>();
 
@@ -45,7 +46,7 @@ final class ServeProcess implements AutoCloseable {
                 throw new AssertionError("paddock serve did not start:\n" + String.join("\n", output));
             Matcher m = LISTENING.matcher(line);
             if (m.find()) {
-                port = Integer.parseInt(m.group(1));
+                port = m.group(1) == null ? -1 : Integer.parseInt(m.group(1));
                 return;
             }
         }
@@ -53,11 +54,17 @@ final class ServeProcess implements AutoCloseable {
 
     /** Starts the server on a free loopback port with the cache directory and options given; waits until it listens. */
     static ServeProcess start(List<String> jvmOptions, Path cache, String... options) throws IOException, InterruptedException {
+        return startListening("127.0.0.1:0", jvmOptions, cache, options);
+    }
+
+    /** As {@link #start}, listening where {@code listen} says (a HOST:PORT or unix:PATH). */
+    static ServeProcess startListening(String listen, List<String> jvmOptions, Path cache, String... options)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--listen", "127.0.0.1:0", "--cache-dir", cache.toString()));
+                "serve", "--listen", listen, "--cache-dir", cache.toString()));
         command.addAll(List.of(options));
         return new ServeProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }

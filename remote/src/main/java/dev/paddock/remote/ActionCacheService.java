@@ -32,7 +32,7 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
         Rpcs.unary(response, () -> {
             Digests.checkFunction(request.getDigestFunction());
             Digests.check(request.getActionDigest(), "action_digest");
-            Optional<ActionResult> result = cache.get(request.getActionDigest());
+            Optional<ActionResult> result = cache.get(request.getInstanceName(), request.getActionDigest());
             metrics.cacheLookup(result.isPresent());
             if (result.isEmpty())
                 throw Status.NOT_FOUND.withDescription("no result for action " + Digests.format(request.getActionDigest()))
@@ -55,11 +55,11 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
                 throw Status.PERMISSION_DENIED.withDescription("this server caches only results of actions it ran "
                         + "itself: a client's result could plant outputs in every other build (start paddock serve "
                         + "with --allow-client-ac-writes when every client is trusted)").asRuntimeException();
-            if (cache.executed(request.getActionDigest()))
+            if (cache.executed(request.getInstanceName(), request.getActionDigest()))
                 throw Status.PERMISSION_DENIED.withDescription("the server ran action "
                         + Digests.format(request.getActionDigest()) + " itself; a client cannot replace its result")
                         .asRuntimeException();
-            cache.put(request.getActionDigest(), result, ActionCacheStore.Origin.CLIENT);
+            cache.put(request.getInstanceName(), request.getActionDigest(), result, ActionCacheStore.Origin.CLIENT);
             return result;
         });
     }

@@ -7,6 +7,7 @@ import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.OutputDirectory;
 import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.Tree;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -21,7 +22,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Action results on disk, one file per action digest and origin, written atomically. A result is
+ * Action results on disk, one file per instance name, action digest and origin, written
+ * atomically: instances share the content store but not results. A result is
  * only served while every blob it names is still in the store; otherwise it is a miss, so that an
  * eviction never hands a client an output it cannot download. A result of the server's own
  * execution is served before one a client uploaded, and no upload can replace it.
@@ -50,19 +52,22 @@ final class ActionCacheStore {
         Files.createDirectories(directory);
     }
 
-    /** The server's own result, else a client's, while every blob it names is in the store. */
-    Optional<ActionResult> get(Digest action) throws IOException {
-        Optional<ActionResult> executed = get(action, Origin.EXECUTED);
-        return executed.isPresent() ? executed : get(action, Origin.CLIENT);
+    /**
+     * The server's own result in this instance, else a client's, while every blob it names is in
+     * the store.
+     */
+    Optional<ActionResult> get(String instance, Digest action) throws IOException {
+        Optional<ActionResult> executed = get(instance, action, Origin.EXECUTED);
+        return executed.isPresent() ? executed : get(instance, action, Origin.CLIENT);
     }
 
-    /** Whether the server has a result of its own for the action (served or not). */
-    boolean executed(Digest action) {
-        return Files.exists(pathOf(action, Origin.EXECUTED));
+    /** Whether the server has a result of its own for the action in this instance (served or not). */
+    boolean executed(String instance, Digest action) {
+        return Files.exists(pathOf(instance, action, Origin.EXECUTED));
     }
 
-    private Optional<ActionResult> get(Digest action, Origin origin) throws IOException {
-        Path file = pathOf(action, origin);
+    private Optional<ActionResult> get(String instance, Digest action, Origin origin) throws IOException {
+        Path file = pathOf(instance, action, origin);
         byte[] data;
         try {
             data = Files.readAllBytes(file);
@@ -91,8 +96,8 @@ final class ActionCacheStore {
         return Optional.of(result);
     }
 
-    void put(Digest action, ActionResult result, Origin origin) throws IOException {
-        Path target = pathOf(action, origin);
+    void put(String instance, Digest action, ActionResult result, Origin origin) throws IOException {
+        Path target = pathOf(instance, action, origin);
         Files.createDirectories(target.getParent());
         Path temp = Files.createTempFile(blobs.tmpDirectory(), "ac", ".tmp");
         try {
@@ -123,7 +128,13 @@ final class ActionCacheStore {
         return out;
     }
 
-    private Path pathOf(Digest d, Origin origin) {
-        return directory.resolve(d.getHash().substring(0, 2)).resolve(d.getHash() + "-" + d.getSizeBytes() + origin.suffix);
+    /**
+     * The default instance ("") directly under ac/, every other one under ac/instances/, named by
+     * the SHA-256 of its name (any string a client sends is then a safe file name).
+     */
+    private Path pathOf(String instance, Digest d, Origin origin) {
+        Path base = instance.isEmpty() ? directory
+                : directory.resolve("instances").resolve(Digests.of(ByteString.copyFromUtf8(instance)).getHash());
+        return base.resolve(d.getHash().substring(0, 2)).resolve(d.getHash() + "-" + d.getSizeBytes() + origin.suffix);
     }
 }

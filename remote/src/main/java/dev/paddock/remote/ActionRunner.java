@@ -33,12 +33,14 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -51,9 +53,10 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * Runs one action: fetches its Action, Command and input tree, hard-links the inputs out of the
- * store into a fresh input root, runs the command there through paddock's sandbox, and stores
- * its outputs, stdout and stderr. Successful results go into the action cache.
+ * Runs one action: fetches its Action, Command and input tree, lays the inputs out of the store
+ * into a fresh input root (hard links the sandbox mounts read-only, copies where the action may
+ * write), runs the command there through paddock's sandbox, and stores its outputs, stdout and
+ * stderr. Successful results go into the action cache.
  */
 final class ActionRunner {
     /**
@@ -67,7 +70,7 @@ final class ActionRunner {
     private final ActionCacheStore cache;
     private final Paddock paddock;
     private final Path work;
-    private final Function<Path, Optional<Sandbox>> sandboxFor;
+    private final Function<Path, Optional<Sandbox.Builder>> sandboxFor;
     private final String worker;
 
     /**
@@ -77,7 +80,7 @@ final class ActionRunner {
      *                   empty to run actions contained but not sandboxed
      */
     ActionRunner(BlobStore store, ActionCacheStore cache, Paddock paddock, Path work,
-                 Function<Path, Optional<Sandbox>> sandboxFor) throws IOException {
+                 Function<Path, Optional<Sandbox.Builder>> sandboxFor) throws IOException {
         this.store = store;
         this.cache = cache;
         this.paddock = paddock;
@@ -146,13 +149,17 @@ final class ActionRunner {
         checkExpansion(tree, rootDigest);
         Path root = dir.resolve("root");
         Files.createDirectories(root);
-        materialise(tree, rootDigest, root);
         Path workingDirectory = inside(root, cmd.getWorkingDirectory(), "Command.working_directory");
+        List<Path> outputs = new ArrayList<>();
+        for (String out : outputPaths(cmd)) outputs.add(inside(workingDirectory, out, "output path"));
+        Optional<Sandbox.Builder> sandbox = sandboxFor.apply(root);
+        InputLayout layout = new InputLayout(root, workingDirectory, outputs, sandbox.isPresent());
+        materialise(tree, rootDigest, root, layout);
         makeDirectories(root, workingDirectory, "Command.working_directory '" + cmd.getWorkingDirectory() + "'");
-        for (String out : outputPaths(cmd)) {
-            Path parent = inside(workingDirectory, out, "output path").getParent();
+        for (int i = 0; i < outputs.size(); i++) {
+            Path parent = outputs.get(i).getParent();
             if (parent != null && parent.startsWith(workingDirectory))
-                makeDirectories(root, parent, "output path '" + out + "'");
+                makeDirectories(root, parent, "output path '" + outputPaths(cmd).get(i) + "'");
         }
         meta.setInputFetchCompletedTimestamp(now());
 
@@ -166,7 +173,10 @@ final class ActionRunner {
         Duration timeout = Duration.ofSeconds(action.get().getTimeout().getSeconds(), action.get().getTimeout().getNanos());
         if (timeout.isNegative()) throw new BadRequest("Action.timeout " + timeout + " is negative");
         if (!timeout.isZero()) spawn.timeout(timeout);
-        sandboxFor.apply(root).ifPresent(spawn::sandbox);
+        if (sandbox.isPresent()) {
+            for (Path p : layout.readOnly) sandbox.get().readOnly(p, p);
+            spawn.sandbox(sandbox.get().build());
+        }
 
         meta.setExecutionStartTimestamp(now());
         Execution execution = paddock.start(spawn.build());
@@ -192,7 +202,7 @@ final class ActionRunner {
                     "the action ran longer than its timeout of " + timeout.toMillis() + " ms and was killed")).build();
         }
         response.setStatus(Rpcs.OK);
-        if (outcome.exitCode() == 0 && !action.get().getDoNotCache()) cache.put(op.actionDigest, result.build(), ActionCacheStore.Origin.EXECUTED);
+        if (outcome.exitCode() == 0 && !action.get().getDoNotCache()) cache.put(op.instanceName, op.actionDigest, result.build(), ActionCacheStore.Origin.EXECUTED);
         return response.build();
     }
 
@@ -252,28 +262,90 @@ final class ActionRunner {
         return result;
     }
 
-    private void materialise(Map<Digest, Directory> tree, Digest digest, Path at) throws IOException, BadRequest {
+    /**
+     * Where inputs may be changed. Input files are hard links into the store, and an action runs
+     * as the server's user, so it could chmod one and rewrite the stored blob through it. Hence:
+     * a directory on the way to the working directory or to an output's directory is writable
+     * and holds copies; at or below an output path everything is a copy; every other subtree
+     * holds only inputs, and the sandbox mounts it read-only (chmod and writes fail with EROFS).
+     * Without a sandbox there are no mounts, and every input is a copy.
+     */
+    private static final class InputLayout {
+        private final Path root;
+        private final Set<Path> writable = new HashSet<>();
+        private final List<Path> outputs;
+        private final boolean mounts;
+        /** The read-only subtrees that hold files, for the sandbox to mount read-only. */
+        final List<Path> readOnly = new ArrayList<>();
+        private final Map<Digest, Boolean> holdsFiles = new HashMap<>();
+
+        InputLayout(Path root, Path workingDirectory, List<Path> outputs, boolean mounts) {
+            this.root = root;
+            this.outputs = outputs;
+            this.mounts = mounts;
+            addWithParents(workingDirectory);
+            for (Path out : outputs) if (out.getParent() != null) addWithParents(out.getParent());
+        }
+
+        private void addWithParents(Path dir) {
+            for (Path p = dir; p != null && p.startsWith(root) && writable.add(p); p = p.getParent()) {}
+        }
+
+        /** Whether the directory at may stay hard-linked and be mounted read-only. */
+        boolean readOnly(Path at) {
+            return mounts && !writable.contains(at) && outputs.stream().noneMatch(at::startsWith);
+        }
+
+        boolean holdsFiles(Map<Digest, Directory> tree, Digest digest) {
+            Boolean known = holdsFiles.get(digest);
+            if (known != null) return known;
+            Directory d = tree.get(digest);
+            boolean files = d.getFilesCount() > 0;
+            for (DirectoryNode child : d.getDirectoriesList()) files = holdsFiles(tree, child.getDigest()) || files;
+            holdsFiles.put(digest, files);
+            return files;
+        }
+    }
+
+    private void materialise(Map<Digest, Directory> tree, Digest digest, Path at, InputLayout layout)
+            throws IOException, BadRequest {
+        boolean readOnly = layout.readOnly(at);
+        if (readOnly && layout.holdsFiles(tree, digest)) layout.readOnly.add(at);
+        materialise(tree, digest, at, layout, readOnly);
+    }
+
+    private void materialise(Map<Digest, Directory> tree, Digest digest, Path at, InputLayout layout, boolean readOnly)
+            throws IOException, BadRequest {
         Directory dir = tree.get(digest);
-        Set<String> names = new java.util.HashSet<>();
+        Set<String> names = new HashSet<>();
         for (FileNode f : dir.getFilesList()) {
             Path target = at.resolve(checkName(f.getName(), names));
             Optional<Path> blob = f.getIsExecutable() ? store.findExecutable(f.getDigest()) : store.find(f.getDigest());
             if (blob.isEmpty()) throw new IOException("input blob " + Digests.format(f.getDigest()) + " vanished from the store");
-            try {
-                Files.createLink(target, blob.get());
-            } catch (IOException e) {
-                // another file system, or the blob's link count is at the file system's limit
-                Files.copy(blob.get(), target);
+            if (readOnly) {
+                try {
+                    Files.createLink(target, blob.get());
+                    continue;
+                } catch (IOException e) {
+                    // another file system, or the blob's link count is at the file system's limit: copy
+                }
             }
+            Files.copy(blob.get(), target);
+            Files.setPosixFilePermissions(target, f.getIsExecutable() ? COPY_EXECUTABLE : COPY_READ_ONLY);
         }
         for (SymlinkNode s : dir.getSymlinksList())
             Files.createSymbolicLink(at.resolve(checkName(s.getName(), names)), Path.of(s.getTarget()));
         for (DirectoryNode d : dir.getDirectoriesList()) {
             Path sub = at.resolve(checkName(d.getName(), names));
             Files.createDirectory(sub);
-            materialise(tree, d.getDigest(), sub);
+            if (readOnly) materialise(tree, d.getDigest(), sub, layout, true); // inside a read-only subtree already
+            else materialise(tree, d.getDigest(), sub, layout);
         }
     }
+
+    /** A copied input has the mode its blob has in the store. */
+    private static final Set<PosixFilePermission> COPY_READ_ONLY = PosixFilePermissions.fromString("r--------");
+    private static final Set<PosixFilePermission> COPY_EXECUTABLE = PosixFilePermissions.fromString("r-x------");
 
     private static String checkName(String name, Set<String> seen) throws BadRequest {
         if (name.isEmpty() || name.equals(".") || name.equals("..") || name.contains("/") || name.indexOf('\0') >= 0)

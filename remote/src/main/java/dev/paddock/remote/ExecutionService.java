@@ -57,7 +57,7 @@ final class ExecutionService extends ExecutionGrpc.ExecutionImplBase implements 
             response.onError(e.toStatus());
             return;
         }
-        RemoteOperation op = new RemoteOperation(request.getActionDigest());
+        RemoteOperation op = new RemoteOperation(request.getInstanceName(), request.getActionDigest());
         operations.put(op.name, op);
         op.watch(response);
         long started = System.nanoTime();
@@ -65,7 +65,7 @@ final class ExecutionService extends ExecutionGrpc.ExecutionImplBase implements 
             op.stage(ExecutionStage.Value.CACHE_CHECK);
             Optional<ActionResult> hit;
             try {
-                hit = cache.get(request.getActionDigest());
+                hit = cache.get(request.getInstanceName(), request.getActionDigest());
             } catch (IOException e) {
                 hit = Optional.empty(); // an unreadable entry is a miss: the action runs again
             }

@@ -22,6 +22,8 @@ import java.util.UUID;
  */
 final class RemoteOperation {
     final String name = "operations/" + UUID.randomUUID();
+    /** The instance name the client executes in: its results are cached for that instance only. */
+    final String instanceName;
     final Digest actionDigest;
     final Instant queuedAt = Instant.now();
     private final List<StreamObserver<Operation>> watchers = new ArrayList<>();
@@ -30,7 +32,8 @@ final class RemoteOperation {
     private Execution execution;
     private boolean cancelled;
 
-    RemoteOperation(Digest actionDigest) {
+    RemoteOperation(String instanceName, Digest actionDigest) {
+        this.instanceName = instanceName;
         this.actionDigest = actionDigest;
     }
 

@@ -5,13 +5,18 @@ import dev.paddock.Sandbox;
 import dev.paddock.internal.NativeBinaries;
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,8 +26,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLException;
 
 /**
  * A Remote Execution API v2 server: content store, action cache and execution in one process,
@@ -47,6 +54,7 @@ public final class RemoteServer implements AutoCloseable {
     private final ExecutionService execution;
     private final List<BindableService> services;
     private final FileChannel lock;
+    private UnixSocketListener unixListener;
     /** The --ro directories' real paths, each shown at the path it was given as. */
     private final Map<Path, Path> readOnly = new LinkedHashMap<>();
     private Server server;
@@ -90,9 +98,18 @@ public final class RemoteServer implements AutoCloseable {
 
     /** Starts listening (and serving metrics, if configured); returns the port, useful when it was 0. */
     public int start() throws IOException {
-        server = NettyServerBuilder.forAddress(config.listen).maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        NettyServerBuilder b;
+        if (config.unixSocket != null) {
+            unixListener = UnixSocketListener.at(config.unixSocket, config.socketMode);
+            b = unixListener.serverBuilder();
+        } else {
+            b = NettyServerBuilder.forAddress(config.listen);
+        }
+        if (config.tlsCertificate != null) b.sslContext(sslContext());
+        server = b.maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 .addServices(new ArrayList<>(services.stream().map(BindableService::bindService).toList()))
                 .build().start();
+        if (unixListener != null) unixListener.publish();
         if (config.metricsListen != null) {
             metricsServer = HTTPServer.builder().hostname(config.metricsListen.getHostString())
                     .port(config.metricsListen.getPort()).registry(metrics.registry).buildAndStart();
@@ -100,11 +117,40 @@ public final class RemoteServer implements AutoCloseable {
         return port();
     }
 
+    private SslContext sslContext() throws IOException {
+        for (Path p : java.util.stream.Stream.of(config.tlsCertificate, config.tlsKey, config.tlsClientCa)
+                .filter(Objects::nonNull).toList())
+            if (!Files.isReadable(p)) throw new IOException("cannot read the TLS file " + p);
+        try {
+            SslContextBuilder ssl = GrpcSslContexts.forServer(config.tlsCertificate.toFile(), config.tlsKey.toFile());
+            if (config.tlsClientCa != null)
+                ssl.trustManager(config.tlsClientCa.toFile()).clientAuth(ClientAuth.REQUIRE);
+            return ssl.build();
+        } catch (IllegalArgumentException | SSLException e) {
+            throw new IOException("cannot use the TLS certificate " + config.tlsCertificate + " with key "
+                    + config.tlsKey + (config.tlsClientCa == null ? "" : " and client CA " + config.tlsClientCa)
+                    + ": " + e.getMessage() + " (PEM files are expected: a certificate chain, and an unencrypted "
+                    + "private key, PKCS#8 or PKCS#1)", e);
+        }
+    }
+
+    /** Where the server listens, for messages: host:port or unix:PATH. */
+    public String address() {
+        if (config.unixSocket != null) return "unix:" + config.unixSocket;
+        return config.listen.getHostString() + ":" + port();
+    }
+
+    /** Whether clients must use TLS ({@code grpcs://}). */
+    public boolean tls() {
+        return config.tlsCertificate != null;
+    }
+
     /** Inbound messages up to this size: a full batch plus its framing. */
     static final int MAX_MESSAGE_BYTES = (int) Capabilities.MAX_BATCH_BYTES + (1 << 20);
 
+    /** The TCP port listened on, or -1 on a unix socket. */
     public int port() {
-        return server.getPort();
+        return config.unixSocket != null ? -1 : server.getPort();
     }
 
     /** The metrics endpoint's port, when metrics are served. */
@@ -133,6 +179,7 @@ public final class RemoteServer implements AutoCloseable {
         paddock.close();
         if (server != null && !server.awaitTermination(5, TimeUnit.SECONDS)) server.shutdownNow();
         if (metricsServer != null) metricsServer.close();
+        if (unixListener != null) unixListener.close();
         try {
             lock.close();
         } catch (IOException e) {
@@ -160,17 +207,23 @@ public final class RemoteServer implements AutoCloseable {
         return ch;
     }
 
-    private Optional<Sandbox> sandboxFor(Path inputRoot) {
+    private Optional<Sandbox.Builder> sandboxFor(Path inputRoot) {
         if (config.sandbox == null) return Optional.empty();
         Sandbox.Builder b = Sandbox.newBuilder(config.sandboxBase).mode(config.sandbox).network(config.network);
         readOnly.forEach(b::readOnly);
         b.writable(inputRoot, inputRoot);
-        return Optional.of(b.build());
+        return Optional.of(b);
     }
 
     /** Configures a {@link RemoteServer}; every setting has a default. */
     public static final class Builder {
         private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8980);
+        private Path unixSocket;
+        private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
+        private Path tlsCertificate;
+        private Path tlsKey;
+        private Path tlsClientCa;
+        private boolean insecure;
         private InetSocketAddress metricsListen;
         private Path cacheDir;
         private long maxCacheBytes = DEFAULT_MAX_CACHE_BYTES;
@@ -185,8 +238,46 @@ public final class RemoteServer implements AutoCloseable {
 
         private Builder() {}
 
+        /** A TCP address to listen on (default 127.0.0.1:8980; port 0 picks a free one). */
         public Builder listen(InetSocketAddress address) {
             this.listen = Objects.requireNonNull(address, "address");
+            this.unixSocket = null;
+            return this;
+        }
+
+        /** A unix socket to listen on instead of TCP; a socket a dead server left there is replaced. */
+        public Builder listenUnix(Path socket) {
+            this.unixSocket = socket.toAbsolutePath().normalize();
+            this.listen = null;
+            return this;
+        }
+
+        /** The unix socket's mode (default 0600: only the serving user may connect). */
+        public Builder socketMode(Set<PosixFilePermission> mode) {
+            this.socketMode = Set.copyOf(mode);
+            return this;
+        }
+
+        /** TLS with this certificate chain and private key (PEM files). */
+        public Builder tls(Path certificateChain, Path privateKey) {
+            this.tlsCertificate = certificateChain.toAbsolutePath();
+            this.tlsKey = privateKey.toAbsolutePath();
+            return this;
+        }
+
+        /** Mutual TLS: clients must present a certificate signed by one of these CAs (a PEM file). */
+        public Builder tlsClientCa(Path caCertificates) {
+            this.tlsClientCa = caCertificates.toAbsolutePath();
+            return this;
+        }
+
+        /**
+         * Lets the server listen on a non-loopback TCP address without TLS. Without it that is
+         * refused: anyone who reaches the port could run commands as the serving user and read
+         * every build's sources and outputs.
+         */
+        public Builder insecure(boolean insecure) {
+            this.insecure = insecure;
             return this;
         }
 
@@ -261,6 +352,15 @@ public final class RemoteServer implements AutoCloseable {
         }
 
         public RemoteServer build() throws IOException {
+            if (tlsClientCa != null && tlsCertificate == null)
+                throw new IllegalArgumentException("client certificates (--tls-client-ca) need TLS: give the server's "
+                        + "--tls-cert and --tls-key too");
+            if (listen != null && !listen.getAddress().isLoopbackAddress() && tlsCertificate == null && !insecure)
+                throw new IllegalArgumentException("refusing to listen on " + listen.getHostString() + ":"
+                        + listen.getPort() + " without TLS: anyone who can reach it could run commands as this user "
+                        + "and read or replace every build's inputs and outputs. Give --tls-cert and --tls-key (with "
+                        + "--tls-client-ca to admit only clients with a certificate), listen on a loopback address or "
+                        + "a unix socket (--listen unix:PATH), or pass --insecure on a network you trust");
             if (cacheDir == null) cacheDir = NativeBinaries.cacheDirectory().resolve("remote");
             return new RemoteServer(this);
         }

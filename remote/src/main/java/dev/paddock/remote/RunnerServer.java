@@ -4,15 +4,11 @@ import dev.paddock.Paddock;
 import dev.paddock.Sandbox;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -24,8 +20,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * {@code paddock runner}: Buildbarn's runner protocol, so that bb_worker runs its actions in
@@ -42,15 +36,9 @@ import java.util.logging.Logger;
  * }</pre>
  */
 public final class RunnerServer implements AutoCloseable {
-    /**
-     * grpc asks every channel for SO_KEEPALIVE, which a unix socket does not have, and netty warns
-     * about it for each connection, on both ends. Held here so that the level sticks.
-     */
-    private static final Logger NETTY_BOOTSTRAP = Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
-
     private final Builder config;
     private final Paddock paddock;
-    private EventLoopGroup eventLoops;
+    private UnixSocketListener unixListener;
     /** The --ro directories' real paths, each shown at the path it was given as. */
     private final Map<Path, Path> readOnly = new LinkedHashMap<>();
     private Server server;
@@ -76,34 +64,19 @@ public final class RunnerServer implements AutoCloseable {
         RunnerService service = new RunnerService(build, paddock, config.concurrency, this::sandboxFor, config.log);
         NettyServerBuilder b;
         if (config.unixSocket != null) {
-            Path socket = config.unixSocket.toAbsolutePath();
-            if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-                // A socket left by a runner that died; anything else is not ours to delete.
-                if (!"socket".equals(fileType(socket)))
-                    throw new IOException("cannot listen on " + socket + ": it exists and is not a socket");
-                Files.delete(socket);
-            }
-            NETTY_BOOTSTRAP.setLevel(Level.SEVERE);
-            eventLoops = new EpollEventLoopGroup(1);
-            b = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-                    .channelType(EpollServerDomainSocketChannel.class)
-                    .bossEventLoopGroup(eventLoops).workerEventLoopGroup(eventLoops);
+            unixListener = UnixSocketListener.at(config.unixSocket, config.socketMode);
+            b = unixListener.serverBuilder();
         } else {
             b = NettyServerBuilder.forAddress(config.tcp);
         }
         // Calls only check their request and start the action (the answer comes when it ends), so
         // they run on the event loop: no hand-off to another thread on the way in.
         server = b.directExecutor().addService(service).build().start();
-        if (config.unixSocket != null) {
-            Files.setPosixFilePermissions(config.unixSocket.toAbsolutePath(), config.socketMode);
+        if (unixListener != null) {
+            unixListener.publish();
             return 0;
         }
         return ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
-    }
-
-    private static String fileType(Path p) throws IOException {
-        Object mode = Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        return ((Integer) mode & 0170000) == 0140000 ? "socket" : "other";
     }
 
     private Sandbox.Builder sandboxFor(Path inputRoot) {
@@ -129,15 +102,8 @@ public final class RunnerServer implements AutoCloseable {
             server.shutdownNow();
             server.awaitTermination(30, TimeUnit.SECONDS);
         }
-        if (eventLoops != null) eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+        if (unixListener != null) unixListener.close();
         paddock.close();
-        if (config.unixSocket != null) {
-            try {
-                Files.deleteIfExists(config.unixSocket.toAbsolutePath());
-            } catch (IOException e) {
-                // the socket file only lingers; the next start replaces it
-            }
-        }
     }
 
     /** Configures a {@link RunnerServer}. */
