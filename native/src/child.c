@@ -178,6 +178,22 @@ static void set_exec_label(const char *label, int report_fd) {
     close(fd);
 }
 
+/* --rlimit: soft and hard. RLIMIT_NPROC counts the processes of the real uid in
+ * the user namespace: in the sandbox's own namespace, only the action's; in the
+ * host's, every process of the user (the caller's threads too), so it is left
+ * out there (the Landlock fallback's effect says so). */
+static void apply_rlimits(const struct plan *plan, int report_fd) {
+    bool own_user_ns = (plan->clone_flags & CLONE_NEWUSER) && plan->landlock_abi == 0;
+    for (int i = 0; i < plan->rlimit_count; i++) {
+        const struct rlimit_op *op = &plan->rlimits[i];
+        if (op->resource == RLIMIT_NPROC && !own_user_ns) continue;
+        struct rlimit limit = {(rlim_t)op->value, (rlim_t)op->value};
+        /* CPU time: SIGXCPU at the limit, SIGKILL a second later (at once if both were equal). */
+        if (op->resource == RLIMIT_CPU && op->value != RLIM_INFINITY) limit.rlim_max = limit.rlim_cur + 1;
+        if (setrlimit(op->resource, &limit) < 0) report_failure(report_fd, "rlimit", errno, "setrlimit", op->name, NULL);
+    }
+}
+
 /* Everything between the sandbox (if any) and exec, in the process that execs. */
 static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
     if (plan->pty) take_terminal(report_fd);
@@ -187,6 +203,7 @@ static _Noreturn void exec_prepared(const struct plan *plan, int report_fd) {
     static const struct rlimit no_core = {0, 0};
     if (!plan->allow_core_dumps && setrlimit(RLIMIT_CORE, &no_core) < 0)
         report_failure(report_fd, "rlimit", errno, "setrlimit", "RLIMIT_CORE", NULL);
+    apply_rlimits(plan, report_fd);
     apply_env(plan, report_fd);
     bool mount_sandbox = plan->clone_flags != 0 && plan->landlock_abi == 0;
     const char *cwd = plan->chdir_path;

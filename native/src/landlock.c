@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -137,6 +138,9 @@ void landlock_effect(const struct plan *plan, char *out, size_t size) {
     if (tcp_refused(plan)) ADD("; TCP is refused, other network traffic is not");
     if (plan->sandbox_uid >= 0 || plan->sandbox_gid >= 0) ADD("; --uid/--gid are not applied");
     if (plan->hostname != NULL) ADD("; --hostname is not applied");
+    for (int i = 0; i < plan->rlimit_count; i++)
+        if (plan->rlimits[i].resource == RLIMIT_NPROC)
+            ADD("; --rlimit nproc is not applied (without a user namespace it would count all the user's processes)");
 #undef ADD
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -264,6 +265,39 @@ static int parse_tmpfs_size(const char *opt, const char *text, unsigned long lon
     return 0;
 }
 
+/* --rlimit's resources: the limits an action may be given, by their names in getrlimit(2). */
+static const struct {
+    const char *name;
+    int resource;
+} RLIMITS[] = {{"as", RLIMIT_AS}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA}, {"fsize", RLIMIT_FSIZE},
+               {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"stack", RLIMIT_STACK}};
+
+static int parse_rlimit(struct plan *plan, const char *name, const char *value, char *err, size_t err_len) {
+    int resource = -1;
+    for (size_t k = 0; k < sizeof RLIMITS / sizeof RLIMITS[0]; k++)
+        if (strcmp(name, RLIMITS[k].name) == 0) resource = RLIMITS[k].resource;
+    if (resource < 0)
+        return fail(err, err_len, "--rlimit: unknown resource '%s' (as, cpu, data, fsize, nofile, nproc or stack)", name);
+    unsigned long long limit = RLIM_INFINITY;
+    if (strcmp(value, "unlimited") != 0) {
+        char *end;
+        errno = 0;
+        limit = strtoull(value, &end, 10);
+        if (errno != 0 || !isdigit((unsigned char)value[0]) || *end != '\0' || limit == RLIM_INFINITY)
+            return fail(err, err_len, "--rlimit %s takes a number (bytes, seconds or a count) or 'unlimited', not '%s'",
+                        name, value);
+    }
+    for (int k = 0; k < plan->rlimit_count; k++)
+        if (plan->rlimits[k].resource == resource) {
+            plan->rlimits[k].value = limit; /* the last one counts */
+            return 0;
+        }
+    if (plan->rlimit_count == (int)(sizeof plan->rlimits / sizeof plan->rlimits[0]))
+        return fail(err, err_len, "--rlimit: too many limits");
+    plan->rlimits[plan->rlimit_count++] = (struct rlimit_op){resource, name, limit};
+    return 0;
+}
+
 static bool is_modifier(const char *opt) { return strcmp(opt, "--perms") == 0 || strcmp(opt, "--size") == 0; }
 
 /* Whether the kernel has this namespace type (the -try options). */
@@ -347,6 +381,10 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         } else if (strcmp(opt, "--die-with-parent") == 0) {
             plan->die_with_parent = true;
             i += 1;
+        } else if (strcmp(opt, "--rlimit") == 0) {
+            NEED(2);
+            if (parse_rlimit(plan, args.items[i + 1], args.items[i + 2], err, err_len) < 0) return -1;
+            i += 3;
         } else if (strcmp(opt, "--allow-core-dumps") == 0) {
             plan->allow_core_dumps = true;
             i += 1;

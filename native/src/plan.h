@@ -92,6 +92,13 @@ struct plan {
     int lifeline_fd;         /* -1: no lifeline */
     bool die_with_parent;
     bool allow_core_dumps;   /* --allow-core-dumps: keep RLIMIT_CORE (default: 0, soft and hard) */
+    /* --rlimit NAME VALUE: soft and hard limits set just before exec. */
+    struct rlimit_op {
+        int resource;        /* RLIMIT_* */
+        const char *name;    /* as given: "cpu", "data", ... */
+        unsigned long long value; /* RLIM_INFINITY for "unlimited" */
+    } rlimits[8];
+    int rlimit_count;
     unsigned long long shm_size; /* --shm-size: the size of --dev's /dev/shm tmpfs; 0: the kernel's default */
     bool new_session;        /* accepted for bwrap compatibility; always on */
     int64_t timeout_ms;      /* 0: none */

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -164,6 +165,24 @@ static void bind_nofollow(const char *source, int parent_fd, const char *name, c
 }
 
 static const char *file_label;
+/* --rlimit nproc, 0 if none: also the pid namespace's pid_max (see limit_pids). */
+static unsigned long long nproc_limit;
+
+/* The kernel exempts real root from RLIMIT_NPROC, so a root caller's action
+ * could fork without bound. Since Linux 6.14 each pid namespace has its own
+ * kernel.pid_max (at least 301), which bounds how many processes it can hold
+ * whoever the caller is. On older kernels the file is read-only here: the
+ * rlimit alone then applies. */
+static void limit_pids(const char *proc, int report_fd) {
+    if (nproc_limit == 0 || nproc_limit == RLIM_INFINITY) return;
+    char path[PATH_BUF], value[32];
+    join(path, sizeof path, proc, "sys/kernel/pid_max", report_fd);
+    snprintf(value, sizeof value, "%llu", nproc_limit + 1 < 301 ? 301 : nproc_limit + 1);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (write(fd, value, strlen(value)) < 0) { /* an older kernel: the rlimit alone */ }
+    close(fd);
+}
 
 static void mount_tmpfs_sized(const char *dest, const char *step, int mode, unsigned long long size, int report_fd) {
     if (make_dirs(dest) < 0) report_failure(report_fd, step, errno, "mkdir", dest + strlen(NEW_ROOT), NULL);
@@ -199,6 +218,7 @@ static void mount_proc(const char *dest, enum sandbox_mode mode, bool own_pid_ns
         report_note(report_fd, REPORT_DEGRADED, "proc", dest + strlen(NEW_ROOT), "fresh->host-bind", err, "mount");
         return;
     }
+    limit_pids(dest, report_fd);
     static const char *const read_only[] = {"sys", "sysrq-trigger", "irq", "bus"};
     for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
         char path[PATH_BUF];
@@ -551,6 +571,9 @@ void sandbox_enter(const struct plan *plan, int report_fd) {
         sandbox_enter_base(plan->clone_flags, plan->sandbox_uid, plan->sandbox_gid, plan->userns_block_fd, report_fd);
     remember_pty_slave(plan);
     file_label = plan->file_label;
+    nproc_limit = 0;
+    for (int i = 0; i < plan->rlimit_count; i++)
+        if (plan->rlimits[i].resource == RLIMIT_NPROC) nproc_limit = plan->rlimits[i].value;
 
     /* As bwrap: what the setup makes gets exactly the modes asked for. */
     mode_t old_umask = umask(0);

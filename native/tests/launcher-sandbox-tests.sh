@@ -994,6 +994,31 @@ test_timeout_kills_pid_namespace() {
 
 # ---- bad input -----------------------------------------------------------
 
+# --rlimit: cpu ends with SIGXCPU, fsize stops a file at its bound, nproc bounds
+# a fork loop (RLIMIT_NPROC for a user that is not root, the pid namespace's
+# pid_max for root on Linux 6.14+); bad names and values are refused.
+test_rlimit() {
+    needs || return 0
+    launch --status-fd 3 --unshare-all --cap-drop ALL --ro-bind / / --proc /proc --rlimit cpu 1 -- \
+        sh -c 'while :; do :; done' 3>"$D/status" >"$D/out" 2>"$D/err"
+    expect_rc 152 "cpu" && has_record "$D/status" exited '"signal":"SIGXCPU"' || return 1
+    launch --unshare-all --cap-drop ALL --ro-bind / / --dev /dev --bind "$D" "$D" --rlimit fsize 4096 -- \
+        dd if=/dev/zero of="$D/big" bs=1024 count=8 >"$D/out" 2>"$D/err"
+    expect_rc 153 "fsize" && assert "the file grew past 4096 bytes" [ "$(stat -c %s "$D/big")" = 4096 ] || return 1
+    if [ "$(id -u)" = 0 ] && ! unshare -Upfr --mount-proc sh -c 'echo 400 > /proc/sys/kernel/pid_max' 2>/dev/null; then
+        skip "no per-pid-namespace pid_max (Linux 6.14+), and root is exempt from RLIMIT_NPROC"
+        return 0
+    fi
+    launch --unshare-all --cap-drop ALL --ro-bind / / --proc /proc --rlimit nproc 50 -- \
+        sh -c 'n=0; while [ $n -lt 1000 ]; do sleep 10 & n=$((n + 1)); done' >"$D/out" 2>"$D/err"
+    assert "forks beyond the limit did not fail: $(head -c 300 "$D/err")" grep -q "fork\|Resource temporarily" "$D/err" ||
+        return 1
+    launch --rlimit memory 1 -- true >"$D/out" 2>"$D/err"
+    expect_rc 125 "unknown resource" && has "$D/err" "unknown resource 'memory'" || return 1
+    launch --rlimit cpu soon -- true >"$D/out" 2>"$D/err"
+    expect_rc 125 "bad value" && has "$D/err" "--rlimit cpu takes a number"
+}
+
 test_unknown_option_125() {
     launch --unshare-everything --ro-bind / / --bind "$D" "$D" -- touch "$D/ran" >"$D/out" 2>"$D/err"
     expect_rc 125 && has "$D/err" "--unshare-everything" && assert "the command ran" [ ! -e "$D/ran" ] || return 1
@@ -1112,6 +1137,7 @@ run_tests "launcher sandbox" \
     test_exit_status_through_init \
     test_failures_before_exec_through_init \
     test_timeout_kills_pid_namespace \
+    test_rlimit \
     test_unknown_option_125 \
     test_relative_path_125 \
     test_relative_destination_not_dropped \
