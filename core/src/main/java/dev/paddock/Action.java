@@ -29,6 +29,7 @@ public final class Action {
     private final Stdio stderr;
     private final Sandbox sandbox; // null: contained only
     private final PtySize pty; // null: no terminal
+    private final Limits limits;
 
     private Action(Builder b) {
         this.command = List.copyOf(b.command);
@@ -41,6 +42,7 @@ public final class Action {
         this.stderr = b.stderr;
         this.sandbox = b.sandbox;
         this.pty = b.pty;
+        this.limits = b.limits;
     }
 
     public static Builder newBuilder(String... command) {
@@ -63,6 +65,7 @@ public final class Action {
         b.stderr = stderr;
         b.sandbox = sandbox;
         b.pty = pty;
+        b.limits = limits;
         return b;
     }
 
@@ -109,6 +112,11 @@ public final class Action {
         return Optional.ofNullable(pty);
     }
 
+    /** The action's resource limits ({@link Limits#NONE} unless set). */
+    public Limits limits() {
+        return limits;
+    }
+
     @Override
     public String toString() {
         return "Action" + command;
@@ -126,6 +134,7 @@ public final class Action {
         private Stdio stderr = Stdio.inherit();
         private Sandbox sandbox;
         private PtySize pty;
+        private Limits limits = Limits.NONE;
 
         private Builder(List<String> command) {
             command(command);
@@ -214,12 +223,22 @@ public final class Action {
             return this;
         }
 
+        /** Resource limits for the action and everything it starts; see {@link Limits}. */
+        public Builder limits(Limits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
         /**
          * @throws IllegalArgumentException when the sandbox's input root does not contain the
-         *                                  working directory
+         *                                  working directory, or a process limit is set without a
+         *                                  sandbox
          */
         public Action build() {
             if (sandbox != null && directory != null) sandbox.directoryInside(directory);
+            if (limits.processes().isPresent() && sandbox == null)
+                throw new IllegalArgumentException("a process limit needs a sandbox: outside one, RLIMIT_NPROC "
+                        + "counts every process of the user, the caller's own threads included");
             return new Action(this);
         }
     }

@@ -57,6 +57,20 @@ public record Outcome(
         return exitCode == 0 && setupFailure.isEmpty() && !timedOut && !ownerLost;
     }
 
+    /**
+     * The limit (see {@link Limits}) whose signal ended the action: "cpu-time" for SIGXCPU,
+     * "file-size" for SIGXFSZ. Memory and process limits make calls fail (ENOMEM, EAGAIN)
+     * instead of sending a signal; the action reports those itself. A shell whose child a limit
+     * ended exits with 128 plus the signal's number (152, 153) instead.
+     */
+    public Optional<String> limitExceeded() {
+        return signal.flatMap(s -> switch (s) {
+            case "SIGXCPU" -> Optional.of("cpu-time");
+            case "SIGXFSZ" -> Optional.of("file-size");
+            default -> Optional.empty();
+        });
+    }
+
     /** The outcome as one JSON object (the record {@code paddock run --json} writes). */
     public String toJson() {
         return Json.write(toMap());
@@ -68,6 +82,7 @@ public record Outcome(
         m.put("status", status.isPresent() ? status.getAsInt() : null);
         m.put("signal", signal.orElse(null));
         m.put("core_dumped", coreDumped);
+        m.put("limit_exceeded", limitExceeded().orElse(null));
         m.put("timed_out", timedOut);
         m.put("cancelled_by", cancelledBy.orElse(null));
         m.put("killed_after_grace", killedAfterGrace);

@@ -2,6 +2,7 @@ package dev.paddock.cli;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import dev.paddock.internal.Quantities;
 import picocli.CommandLine;
 
 /** Durations on the command line: 30s, 1.5s, 200ms, 2m, 1h, or a bare number of seconds. */
@@ -12,32 +13,10 @@ public final class Durations implements CommandLine.ITypeConverter<Duration> {
     }
 
     public static Duration parse(String text) {
-        String t = text.trim();
-        String number;
-        long unitNanos;
-        if (t.endsWith("ms")) {
-            number = t.substring(0, t.length() - 2);
-            unitNanos = 1_000_000L;
-        } else if (t.endsWith("s")) {
-            number = t.substring(0, t.length() - 1);
-            unitNanos = 1_000_000_000L;
-        } else if (t.endsWith("m")) {
-            number = t.substring(0, t.length() - 1);
-            unitNanos = 60_000_000_000L;
-        } else if (t.endsWith("h")) {
-            number = t.substring(0, t.length() - 1);
-            unitNanos = 3_600_000_000_000L;
-        } else {
-            number = t;
-            unitNanos = 1_000_000_000L;
-        }
         try {
-            BigDecimal value = new BigDecimal(number);
-            if (value.signum() < 0) throw new NumberFormatException();
-            return Duration.ofNanos(value.multiply(BigDecimal.valueOf(unitNanos)).longValueExact());
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new CommandLine.TypeConversionException(
-                    "'" + text + "' is not a duration; use e.g. 30s, 1.5s, 200ms, 2m or 1h");
+            return Quantities.duration(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException(e.getMessage());
         }
     }
 

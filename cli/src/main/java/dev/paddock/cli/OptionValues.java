@@ -1,5 +1,6 @@
 package dev.paddock.cli;
 
+import dev.paddock.internal.Quantities;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -71,24 +72,10 @@ final class OptionValues {
 
     /** A positive size: bytes, or a number with K, M, G or T (binary units; a trailing B or iB is fine). */
     static long size(CommandLine.Model.CommandSpec spec, String s, String option) {
-        String t = s.strip().toUpperCase(Locale.ROOT);
-        if (t.endsWith("B")) t = t.substring(0, t.length() - 1);
-        if (t.endsWith("I")) t = t.substring(0, t.length() - 1);
-        long unit = 1;
-        if (!t.isEmpty()) {
-            int shift = "KMGT".indexOf(t.charAt(t.length() - 1));
-            if (shift >= 0) {
-                unit = 1L << (10 * (shift + 1));
-                t = t.substring(0, t.length() - 1);
-            }
-        }
         try {
-            long n = Long.parseLong(t.strip());
-            if (n <= 0) throw new NumberFormatException();
-            return Math.multiplyExact(n, unit);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    option + " '" + s + "' must be a positive size: bytes, or a number with K, M, G or T (such as 20G)");
+            return Quantities.size(s);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " " + e.getMessage());
         }
     }
 }

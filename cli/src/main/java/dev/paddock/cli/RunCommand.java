@@ -2,6 +2,7 @@ package dev.paddock.cli;
 
 import dev.paddock.Action;
 import dev.paddock.Execution;
+import dev.paddock.Limits;
 import dev.paddock.Outcome;
 import dev.paddock.Paddock;
 import dev.paddock.Sandbox;
@@ -73,6 +74,23 @@ final class RunCommand implements Callable<Integer> {
                     + "in raw mode until paddock exits and the window size followed; otherwise the "
                     + "command's terminal output is copied to stdout.")
     boolean pty;
+
+    @Option(names = "--memory", paramLabel = "SIZE", description = "Limit the memory each process may allocate "
+            + "(RLIMIT_DATA: heap and private mappings; bytes, or with K, M, G or T). Past it an allocation fails.")
+    String memory;
+
+    @Option(names = "--processes", paramLabel = "N", description = "With --sandbox: at most N processes at once "
+            + "(RLIMIT_NPROC in the sandbox's user namespace, and its pid namespace's pid_max on Linux 6.14+, "
+            + "at least 301, which binds root too). Past it fork fails.")
+    Integer processes;
+
+    @Option(names = "--cpu-time", paramLabel = "DURATION", converter = Durations.class, description = "Limit "
+            + "each process's CPU time (RLIMIT_CPU, whole seconds): SIGXCPU at the limit, SIGKILL a second later.")
+    Duration cpuTime;
+
+    @Option(names = "--file-size", paramLabel = "SIZE", description = "Limit the size of any file the command "
+            + "writes (RLIMIT_FSIZE): a write past it fails with SIGXFSZ.")
+    String fileSize;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write the outcome record (JSON) to FILE.")
     Path json;
@@ -164,6 +182,7 @@ final class RunCommand implements Callable<Integer> {
             action.env(assignment.substring(0, eq), assignment.substring(eq + 1));
         }
         if (pty) action.pty(PtyPassthrough.initialSize());
+        action.limits(limits(policy != null));
         Outcome outcome;
         try (Paddock paddock = Paddock.create()) {
             Execution execution = paddock.start(action.build());
@@ -182,6 +201,8 @@ final class RunCommand implements Callable<Integer> {
         outcome.setupFailure().ifPresent(f -> err.println("paddock: " + f.describe()));
         if (outcome.setupFailure().isPresent() && policy != null && outcome.exitCode() == EXIT_PADDOCK_FAILED)
             err.println("paddock: 'paddock doctor' shows what this host allows");
+        outcome.limitExceeded().ifPresent(limit -> err.println("paddock: ended by " + outcome.signal().orElseThrow()
+                + ": the command reached its " + (limit.equals("cpu-time") ? "--cpu-time" : "--file-size") + " limit"));
         if (outcome.timedOut())
             err.println("paddock: timed out after " + Durations.format(timeout) + "; the process tree was "
                     + (outcome.killedAfterGrace() ? "killed with SIGKILL after the " + Durations.format(killGrace)
@@ -192,6 +213,23 @@ final class RunCommand implements Callable<Integer> {
             Files.writeString(json, Json.write(record) + "\n");
         }
         return outcome.exitCode();
+    }
+
+    private Limits limits(boolean sandboxed) {
+        Limits.Builder b = Limits.newBuilder();
+        if (memory != null) b.memoryBytes(OptionValues.size(spec, memory, "--memory"));
+        if (processes != null) {
+            if (!sandboxed) throw usage("--processes needs --sandbox: outside one, RLIMIT_NPROC counts every process "
+                    + "of your user, paddock's own included");
+            if (processes < 1) throw usage("--processes must be at least 1, not " + processes);
+            b.processes(processes);
+        }
+        if (cpuTime != null) {
+            if (cpuTime.isZero()) throw usage("--cpu-time must be longer than 0");
+            b.cpuTime(cpuTime);
+        }
+        if (fileSize != null) b.fileSizeBytes(OptionValues.size(spec, fileSize, "--file-size"));
+        return b.build();
     }
 
     /** The --sandbox policy, or null; sandbox-only options without --sandbox are a usage error. */

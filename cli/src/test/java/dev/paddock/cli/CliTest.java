@@ -67,6 +67,28 @@ class CliTest {
         assertTrue(ProcessHandle.of(daemon).map(h -> !h.isAlive()).orElse(true), "setsid daemon survived");
     }
 
+    /** The limits of paddock run: each reached by a real process, and their misuse refused. */
+    @Test
+    void limitsEndTheCommandAndSaySo(@TempDir Path dir) throws Exception {
+        Result cpu = paddock(dir, "run", "--cpu-time", "1", "--json", dir.resolve("cpu.json").toString(), "--",
+                "sh", "-c", "exec sh -c 'while :; do :; done'");
+        assertEquals(128 + 24, cpu.exitCode(), cpu.stderr());
+        assertTrue(cpu.stderr().contains("paddock: ended by SIGXCPU: the command reached its --cpu-time limit"),
+                cpu.stderr());
+        assertTrue(Files.readString(dir.resolve("cpu.json")).contains("\"limit_exceeded\":\"cpu-time\""));
+        Result file = paddock(dir, "run", "--sandbox", "--file-size", "64K", "--", "dd", "if=/dev/zero",
+                "of=" + dir.resolve("big"), "bs=1K", "count=128");
+        assertEquals(128 + 25, file.exitCode(), file.stderr());
+        assertTrue(file.stderr().contains("reached its --file-size limit"), file.stderr());
+        assertEquals(64 << 10, Files.size(dir.resolve("big")));
+        Result bomb = paddock(dir, "run", "--processes", "10", "--", "true");
+        assertEquals(125, bomb.exitCode()); // paddock run's usage errors, as GNU timeout's
+        assertTrue(bomb.stderr().contains("--processes needs --sandbox"), bomb.stderr());
+        Result bad = paddock(dir, "run", "--memory", "lots", "--", "true");
+        assertEquals(125, bad.exitCode());
+        assertTrue(bad.stderr().contains("--memory 'lots' must be a positive size"), bad.stderr());
+    }
+
     @Test
     void missingCommandNamesThePathSearched(@TempDir Path dir) throws Exception {
         Result r = paddock(dir, "run", "--env", "PATH=/usr/bin:/bin", "--", "paddock-no-such-command");
@@ -252,7 +274,7 @@ class CliTest {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> probes = (List<Map<String, Object>>) root.get("probes");
         assertEquals(List.of("user-namespaces", "id-maps", "procfs", "tmpfs", "pid-net-namespaces", "seccomp-filter",
-                "overlay-kernel", "overlay-fuse", "cgroups", "landlock", "seccomp", "devpts-pty"),
+                "overlay-kernel", "overlay-fuse", "process-limit", "cgroups", "landlock", "seccomp", "devpts-pty"),
                 probes.stream().map(p -> p.get("name")).toList());
         for (Map<String, Object> p : probes) {
             assertTrue(List.of("ok", "degraded", "unavailable").contains(p.get("status")), p.toString());

@@ -126,6 +126,7 @@ public final class Launcher {
         argv.add("--kill-grace");
         argv.add(millis(action.killGrace()));
         if (action.pty().isPresent()) argv.add("--pty");
+        argv.addAll(action.limits().launcherOptions());
         Optional<Sandbox> sandbox = action.sandbox();
         Path directory = action.directory()
                 .or(() -> sandbox.flatMap(Sandbox::inputRootPath))
