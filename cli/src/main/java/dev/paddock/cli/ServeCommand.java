@@ -1,14 +1,18 @@
 package dev.paddock.cli;
 
+import dev.paddock.Limits;
 import dev.paddock.Sandbox;
 import dev.paddock.remote.RemoteServer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -114,12 +118,72 @@ final class ServeCommand implements Callable<Integer> {
             "action the server ran is never replaced.")
     boolean allowClientAcWrites;
 
+    @Option(names = "--action-memory", paramLabel = "SIZE|none", description =
+            "The memory each process of an action may allocate (RLIMIT_DATA; default: half this machine's).")
+    String actionMemory;
+
+    @Option(names = "--action-processes", paramLabel = "N|none", description =
+            "Processes an action may have at once (sandboxed actions only; default 4096).")
+    String actionProcesses;
+
+    @Option(names = "--action-cpu-time", paramLabel = "DURATION|none", description =
+            "CPU time per process of an action (RLIMIT_CPU; default none: the action's timeout bounds it).")
+    String actionCpuTime;
+
+    @Option(names = "--action-file-size", paramLabel = "SIZE|none", description =
+            "The largest file an action may write (RLIMIT_FSIZE; default: --max-cache-size). Platform " +
+            "properties paddock.memory, paddock.processes, paddock.cpu-time and paddock.file-size may " +
+            "lower any of these for one action, never raise them.")
+    String actionFileSize;
+
     @Option(names = "--metrics", paramLabel = "HOST:PORT", description =
             "Serve Prometheus metrics at http://HOST:PORT/metrics.")
     String metrics;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** The server's defaults, each replaced by its --action-* option ("none": no limit). */
+    private Limits actionLimits(long maxCacheBytes, boolean sandboxed) {
+        Limits d = RemoteServer.defaultLimits(maxCacheBytes, sandboxed);
+        OptionalLong memory = actionMemory == null ? d.memoryBytes()
+                : actionMemory.equals("none") ? OptionalLong.empty()
+                : OptionalLong.of(OptionValues.size(spec, actionMemory, "--action-memory"));
+        OptionalInt processes = d.processes();
+        if (actionProcesses != null) {
+            if (actionProcesses.equals("none")) processes = OptionalInt.empty();
+            else {
+                try {
+                    processes = OptionalInt.of(Integer.parseInt(actionProcesses));
+                    if (processes.getAsInt() < 1) throw new NumberFormatException();
+                } catch (NumberFormatException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                            "--action-processes '" + actionProcesses + "' must be a positive whole number or none");
+                }
+                if (!sandboxed) throw new CommandLine.ParameterException(spec.commandLine(), "--action-processes "
+                        + "needs a sandbox: with --sandbox off, RLIMIT_NPROC counts every process of this user");
+            }
+        }
+        Optional<Duration> cpu = d.cpuTime();
+        if (actionCpuTime != null) {
+            if (actionCpuTime.equals("none")) cpu = Optional.empty();
+            else {
+                Duration t;
+                try {
+                    t = Durations.parse(actionCpuTime);
+                } catch (CommandLine.TypeConversionException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--action-cpu-time " + e.getMessage());
+                }
+                if (t.isZero()) throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--action-cpu-time must be longer than 0");
+                cpu = Optional.of(t);
+            }
+        }
+        OptionalLong fileSize = actionFileSize == null ? d.fileSizeBytes()
+                : actionFileSize.equals("none") ? OptionalLong.empty()
+                : OptionalLong.of(OptionValues.size(spec, actionFileSize, "--action-file-size"));
+        return new Limits(memory, processes, cpu, fileSize);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -153,6 +217,8 @@ final class ServeCommand implements Callable<Integer> {
         if (tlsClientCa != null) b.tlsClientCa(tlsClientCa);
         b.insecure(insecure);
         if (cacheDir != null) b.cacheDir(cacheDir);
+        Limits limits = actionLimits(OptionValues.size(spec, maxCacheSize, "--max-cache-size"), !sandbox.equals("off"));
+        b.actionLimits(limits);
         if (metrics != null) b.metricsListen(OptionValues.address(spec, metrics, "--metrics"));
         for (Path p : readOnly) b.readOnly(p);
 
@@ -172,6 +238,7 @@ final class ServeCommand implements Callable<Integer> {
             out.println("paddock serve: cache " + server.cacheDir() + " (limit " + maxCacheSize + "), workers "
                     + (workers == null ? Runtime.getRuntime().availableProcessors() : workers) + ", sandbox " + sandbox
                     + (sandbox.equals("off") ? "" : (hostRoot ? ", host root read-only" : ", hermetic")));
+            out.println("paddock serve: action limits: " + limits.describe());
             server.metricsPort().ifPresent(p -> out.println("paddock serve: metrics at http://"
                     + OptionValues.address(spec, metrics, "--metrics").getHostString() + ":" + p + "/metrics"));
             out.println("paddock serve: build with: bazel build " + (socket.isPresent()

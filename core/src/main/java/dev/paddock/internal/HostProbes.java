@@ -84,6 +84,7 @@ public final class HostProbes {
                     "kernel overlayfs in a user namespace (Linux 5.11 or later)", List.of("--overlay (kernel)")));
             probes.add(launched("overlay-fuse", concat(overlay, "--overlay-impl", "fuse"),
                     "fuse-overlayfs in a user namespace", List.of("--overlay (fuse fallback)")));
+            probes.add(processLimit());
             probes.add(cgroups());
             probes.add(landlock());
             probes.add(seccomp());
@@ -186,8 +187,35 @@ public final class HostProbes {
         return refused("user-namespaces", "creating a user namespace", run, evidence, features);
     }
 
+    /**
+     * Whether a sandbox's pid namespace takes its own kernel.pid_max (Linux 6.14 and later):
+     * the only bound on a root caller's processes short of cgroups, since the kernel exempts root
+     * from RLIMIT_NPROC.
+     */
+    private static Probe processLimit() throws IOException {
+        List<String> features = List.of("--processes (root callers)", "serve --action-processes (root)");
+        Process p = new ProcessBuilder(NativeBinaries.path(NativeBinaries.LAUNCHER).toString(), "--unshare-all",
+                "--ro-bind", "/", "/", "--proc", "/proc", "--rlimit", "nproc", "400", "--", "/bin/cat",
+                "/proc/sys/kernel/pid_max").redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String seen = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        try {
+            p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while probing", e);
+        }
+        String what = "a process limit in a sandbox sets its pid namespace's pid_max";
+        if (seen.equals("401"))
+            return new Probe("process-limit", Status.OK, "", what + ": works (binds root too)", "", features);
+        return new Probe("process-limit", Status.DEGRADED, "this kernel keeps kernel.pid_max for the whole host, and "
+                + "exempts root from RLIMIT_NPROC: a root caller's process limit is not enforced",
+                "pid_max in a sandbox with --rlimit nproc 400: " + seen, "Linux 6.14 or later, or run as a user other "
+                + "than root (RLIMIT_NPROC then bounds an action's processes)", features);
+    }
+
     private static Probe cgroups() {
-        List<String> features = List.of("resource limits (planned)");
+        List<String> features = List.of("cgroup v2 limits (not used yet: actions get rlimits)");
         String self = read(Path.of("/proc/self/cgroup"));
         if (self == null)
             return new Probe("cgroups", Status.UNAVAILABLE, "/proc/self/cgroup is unreadable", "read /proc/self/cgroup",

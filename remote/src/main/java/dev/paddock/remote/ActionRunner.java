@@ -12,6 +12,7 @@ import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.OutputDirectory;
 import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.OutputSymlink;
+import build.bazel.remote.execution.v2.Platform;
 import build.bazel.remote.execution.v2.SymlinkNode;
 import build.bazel.remote.execution.v2.Tree;
 import com.google.protobuf.Any;
@@ -19,6 +20,7 @@ import com.google.protobuf.Timestamp;
 import com.google.rpc.Code;
 import com.google.rpc.PreconditionFailure;
 import dev.paddock.Execution;
+import dev.paddock.Limits;
 import dev.paddock.Outcome;
 import dev.paddock.Paddock;
 import dev.paddock.Sandbox;
@@ -71,6 +73,7 @@ final class ActionRunner {
     private final Paddock paddock;
     private final Path work;
     private final Function<Path, Optional<Sandbox.Builder>> sandboxFor;
+    private final Limits limits;
     private final String worker;
 
     /**
@@ -78,14 +81,16 @@ final class ActionRunner {
      *                   are hard links rather than copies
      * @param sandboxFor the sandbox for an action whose input root is the given directory, or
      *                   empty to run actions contained but not sandboxed
+     * @param limits     every action's limits; platform properties may lower them
      */
     ActionRunner(BlobStore store, ActionCacheStore cache, Paddock paddock, Path work,
-                 Function<Path, Optional<Sandbox.Builder>> sandboxFor) throws IOException {
+                 Function<Path, Optional<Sandbox.Builder>> sandboxFor, Limits limits) throws IOException {
         this.store = store;
         this.cache = cache;
         this.paddock = paddock;
         this.work = work;
         this.sandboxFor = sandboxFor;
+        this.limits = limits;
         clearLeftovers(work);
         Files.createDirectories(work);
         String host;
@@ -173,6 +178,10 @@ final class ActionRunner {
         Duration timeout = Duration.ofSeconds(action.get().getTimeout().getSeconds(), action.get().getTimeout().getNanos());
         if (timeout.isNegative()) throw new BadRequest("Action.timeout " + timeout + " is negative");
         if (!timeout.isZero()) spawn.timeout(timeout);
+        Platform platform = action.get().getPlatform().getPropertiesCount() > 0 ? action.get().getPlatform()
+                : cmd.getPlatform();
+        Limits limits = PlatformLimits.of(platform, this.limits, sandbox.isPresent());
+        spawn.limits(limits);
         if (sandbox.isPresent()) {
             for (Path p : layout.readOnly) sandbox.get().readOnly(p, p);
             spawn.sandbox(sandbox.get().build());
@@ -186,8 +195,13 @@ final class ActionRunner {
         if (op.cancelled())
             return ExecutionService.failure(Code.CANCELLED, "cancelled while running: the client went away or the server stopped");
         if (outcome.setupFailure().isPresent())
-            Files.writeString(stderr, "paddock serve: " + outcome.setupFailure().get().describe() + "\n",
-                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            appendNote(stderr, outcome.setupFailure().get().describe());
+        else if (outcome.limitExceeded().isPresent())
+            appendNote(stderr, "ended by " + outcome.signal().orElseThrow() + ": the action reached its limit ("
+                    + limits.describe() + ")");
+        else if (outcome.exitCode() != 0 && !limits.isEmpty())
+            appendNote(stderr, "the action ran with limits (" + limits.describe() + "): an allocation that failed "
+                    + "(ENOMEM), a fork (EAGAIN) or a write past the file size (SIGXFSZ) may have reached one");
 
         meta.setOutputUploadStartTimestamp(now());
         ActionResult.Builder result = ActionResult.newBuilder().setExitCode(outcome.exitCode());
@@ -204,6 +218,12 @@ final class ActionRunner {
         response.setStatus(Rpcs.OK);
         if (outcome.exitCode() == 0 && !action.get().getDoNotCache()) cache.put(op.instanceName, op.actionDigest, result.build(), ActionCacheStore.Origin.EXECUTED);
         return response.build();
+    }
+
+    /** A line from the server at the end of the action's stderr, which the client shows. */
+    private static void appendNote(Path stderr, String note) throws IOException {
+        Files.writeString(stderr, "paddock serve: " + note + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
     }
 
     /** Every directory under root, by digest; blobs the store lacks are added to missing. */

@@ -1,5 +1,6 @@
 package dev.paddock.remote;
 
+import dev.paddock.Limits;
 import dev.paddock.Paddock;
 import dev.paddock.Sandbox;
 import dev.paddock.internal.NativeBinaries;
@@ -79,7 +80,8 @@ public final class RemoteServer implements AutoCloseable {
         metrics = new Metrics(blobs::sizeBytes, b.maxCacheBytes);
         ActionCacheStore cache = new ActionCacheStore(dir.resolve("ac"), blobs);
         paddock = Paddock.create();
-        ActionRunner runner = new ActionRunner(blobs, cache, paddock, dir.resolve("work"), this::sandboxFor);
+        ActionRunner runner = new ActionRunner(blobs, cache, paddock, dir.resolve("work"), this::sandboxFor,
+                b.actionLimits != null ? b.actionLimits : defaultLimits(b.maxCacheBytes, b.sandbox != null));
         execution = new ExecutionService(cache, runner, b.workers, metrics, b.log);
         services = List.of(new Capabilities(b.clientActionCacheWrites), new CasService(blobs),
                 new ByteStreamService(blobs, new PartialUploads(dir.resolve("uploads"), b.maxCacheBytes,
@@ -207,6 +209,32 @@ public final class RemoteServer implements AutoCloseable {
         return ch;
     }
 
+    /** Processes of an action at once, by default. */
+    public static final int DEFAULT_ACTION_PROCESSES = 4096;
+
+    /**
+     * The limits an action gets unless told: each process may allocate half the machine's memory,
+     * {@value #DEFAULT_ACTION_PROCESSES} processes at once (in a sandbox), and no file larger than
+     * the cache could hold; no CPU time limit (the action's timeout bounds its time).
+     */
+    public static Limits defaultLimits(long maxCacheBytes, boolean sandboxed) {
+        Limits.Builder b = Limits.newBuilder().fileSizeBytes(maxCacheBytes);
+        long memory = totalMemoryBytes() / 2;
+        if (memory > 0) b.memoryBytes(memory);
+        if (sandboxed) b.processes(DEFAULT_ACTION_PROCESSES);
+        return b.build();
+    }
+
+    private static long totalMemoryBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo")))
+                if (line.startsWith("MemTotal:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        } catch (IOException | NumberFormatException e) {
+            // no /proc/meminfo: no memory limit by default
+        }
+        return 0;
+    }
+
     private Optional<Sandbox.Builder> sandboxFor(Path inputRoot) {
         if (config.sandbox == null) return Optional.empty();
         Sandbox.Builder b = Sandbox.newBuilder(config.sandboxBase).mode(config.sandbox).network(config.network);
@@ -224,6 +252,7 @@ public final class RemoteServer implements AutoCloseable {
         private Path tlsKey;
         private Path tlsClientCa;
         private boolean insecure;
+        private Limits actionLimits;
         private InetSocketAddress metricsListen;
         private Path cacheDir;
         private long maxCacheBytes = DEFAULT_MAX_CACHE_BYTES;
@@ -336,6 +365,15 @@ public final class RemoteServer implements AutoCloseable {
          */
         public Builder allowClientActionCacheWrites(boolean allow) {
             this.clientActionCacheWrites = allow;
+            return this;
+        }
+
+        /**
+         * Every action's limits, which its platform properties may lower (see docs/remote.md).
+         * Default: {@link #defaultLimits}.
+         */
+        public Builder actionLimits(Limits limits) {
+            this.actionLimits = Objects.requireNonNull(limits, "limits");
             return this;
         }
 
