@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.paddock.testing.HostTools;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -17,9 +16,7 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -147,30 +144,11 @@ class ServeBazelTest {
         assertTrue(Files.size(partial) < 128 << 20, "the large upload was cut short: " + Files.size(partial) + " bytes");
 
         int again = startServer(cache);
-        assertStoreConsistent(cache);
+        StoreCheck.assertConsistent(cache);
         Bazel rebuilt = bazel("build", "--remote_executor=grpc://127.0.0.1:" + again, "//big:count");
         assertEquals(0, rebuilt.exitCode(), rebuilt.output());
         assertEquals(Integer.toString(128 << 20), Files.readString(workspace.resolve("bazel-bin/big/count.txt")).strip());
-        assertStoreConsistent(cache);
-    }
-
-    /** Every stored blob's content matches the digest in its name; nothing is left half-written. */
-    private static void assertStoreConsistent(Path cache) throws Exception {
-        int blobs = 0;
-        for (String top : List.of("cas", "cas-exec")) {
-            try (Stream<Path> files = Files.walk(cache.resolve(top))) {
-                for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                    String name = f.getFileName().toString();
-                    assertEquals(name.substring(0, 64), sha256(f), "blob " + f + " holds what its name says");
-                    assertEquals(Long.parseLong(name.substring(65)), Files.size(f));
-                    blobs++;
-                }
-            }
-        }
-        assertTrue(blobs > 0);
-        try (Stream<Path> tmp = Files.list(cache.resolve("tmp"))) {
-            assertEquals(List.of(), tmp.toList(), "no temporary files survive a restart");
-        }
+        StoreCheck.assertConsistent(cache);
     }
 
     private int startServer(Path cache) throws IOException, InterruptedException {
@@ -194,7 +172,7 @@ class ServeBazelTest {
 
     private List<String> outputDigests() throws Exception {
         List<String> out = new ArrayList<>();
-        for (String o : OUTPUTS) out.add(o + " " + sha256(workspace.resolve("bazel-bin").resolve(o)));
+        for (String o : OUTPUTS) out.add(o + " " + StoreCheck.sha256(workspace.resolve("bazel-bin").resolve(o)));
         return out;
     }
 
@@ -205,14 +183,6 @@ class ServeBazelTest {
         return out;
     }
 
-    private static String sha256(Path f) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(f)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
     private static void writeRandom(Path file, int size) throws IOException {
         Random random = new Random(7);

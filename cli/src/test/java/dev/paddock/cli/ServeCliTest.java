@@ -48,6 +48,8 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -56,6 +58,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code paddock serve} as an operator runs it: its own JVM, real sockets, real signals. */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ServeCliTest {
+    /** Netty warns for each unix-socket channel that it has no SO_KEEPALIVE; held so that the level sticks. */
+    private static final Logger NETTY_BOOTSTRAP = Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
+
+    static {
+        NETTY_BOOTSTRAP.setLevel(Level.SEVERE);
+    }
+
 
     @TempDir
     Path dir;
