@@ -196,12 +196,10 @@ final class ActionRunner {
             return ExecutionService.failure(Code.CANCELLED, "cancelled while running: the client went away or the server stopped");
         if (outcome.setupFailure().isPresent())
             appendNote(stderr, outcome.setupFailure().get().describe());
-        else if (outcome.limitExceeded().isPresent())
-            appendNote(stderr, "ended by " + outcome.signal().orElseThrow() + ": the action reached its limit ("
-                    + limits.describe() + ")");
-        else if (outcome.exitCode() != 0 && !limits.isEmpty())
-            appendNote(stderr, "the action ran with limits (" + limits.describe() + "): an allocation that failed "
-                    + "(ENOMEM), a fork (EAGAIN) or a write past the file size (SIGXFSZ) may have reached one");
+        else {
+            Optional<String> note = limitNote(outcome, limits);
+            if (note.isPresent()) appendNote(stderr, note.get());
+        }
 
         meta.setOutputUploadStartTimestamp(now());
         ActionResult.Builder result = ActionResult.newBuilder().setExitCode(outcome.exitCode());
@@ -218,6 +216,26 @@ final class ActionRunner {
         response.setStatus(Rpcs.OK);
         if (outcome.exitCode() == 0 && !action.get().getDoNotCache()) cache.put(op.instanceName, op.actionDigest, result.build(), ActionCacheStore.Origin.EXECUTED);
         return response.build();
+    }
+
+    /**
+     * What to tell the client when a limit's signal ended the action, or ended a process it ran
+     * (a shell then exits with 128 plus the signal's number). Memory and process limits make calls
+     * fail instead, which the action reports itself.
+     */
+    private static Optional<String> limitNote(Outcome outcome, Limits limits) {
+        String cpu = limits.cpuTime().map(t -> "its CPU time limit (" + (t.toSeconds() + (t.toNanosPart() > 0 ? 1 : 0))
+                + " s)").orElse(null);
+        String file = limits.fileSizeBytes().isPresent()
+                ? "the file size limit (" + limits.fileSizeBytes().getAsLong() + " bytes)" : null;
+        if (outcome.limitExceeded().isPresent())
+            return Optional.of("ended by " + outcome.signal().orElseThrow() + ": the action reached "
+                    + (outcome.limitExceeded().get().equals("cpu-time") ? cpu : file));
+        if (outcome.exitCode() == 128 + 24 && cpu != null)
+            return Optional.of("exit 152: a process the action ran was probably ended by SIGXCPU, at " + cpu);
+        if (outcome.exitCode() == 128 + 25 && file != null)
+            return Optional.of("exit 153: a process the action ran was probably ended by SIGXFSZ, at " + file);
+        return Optional.empty();
     }
 
     /** A line from the server at the end of the action's stderr, which the client shows. */
