@@ -32,6 +32,10 @@ import picocli.CommandLine.Option;
             "restarts; least recently used blobs are evicted past --max-cache-size.",
             "One line is logged per action; SIGTERM (or Ctrl-C) stops the server, and",
             "cancels queued and running actions, whose processes are killed.",
+            "",
+            "Every action runs under limits (--action-*); its platform properties",
+            "paddock.memory, paddock.processes, paddock.cpu-time and paddock.file-size",
+            "may lower them for that action, never raise them.",
         },
         footer = {
             "",
@@ -131,9 +135,7 @@ final class ServeCommand implements Callable<Integer> {
     String actionCpuTime;
 
     @Option(names = "--action-file-size", paramLabel = "SIZE|none", description =
-            "The largest file an action may write (RLIMIT_FSIZE; default: --max-cache-size). Platform " +
-            "properties paddock.memory, paddock.processes, paddock.cpu-time and paddock.file-size may " +
-            "lower any of these for one action, never raise them.")
+            "The largest file an action may write (RLIMIT_FSIZE; default: --max-cache-size).")
     String actionFileSize;
 
     @Option(names = "--metrics", paramLabel = "HOST:PORT", description =
