@@ -27,17 +27,27 @@ import picocli.CommandLine.Option;
         name = "remote",
         mixinStandardHelpOptions = true,
         description = {
-            "Build a generated Bazel workspace of N small genrules with Bazel (Debian's",
-            "bazel-bootstrap) against paddock serve, started in this process on a free",
-            "port, and locally in Bazel's own sandbox with a local disk cache. Each",
+            "Build a generated Bazel workspace (100 genrules and a cc_binary of 50 C",
+            "files, or N genrules) with Bazel (Debian's bazel-bootstrap) against",
+            "paddock serve, started in this process on a free port, and locally in",
+            "Bazel's linux-sandbox with a local disk cache. Each",
             "build follows 'bazel clean'. cold: --noremote_accept_cached, so every",
             "action runs; warm: every action is a cache hit. Rounds alternate between",
             "the two setups; the report gives median build times and paddock/local ratios.",
         },
-        footer = {"", "Example:", "  paddock bench remote --actions 200 --rounds 3 --json remote.json"})
+        footer = {"", "Examples:", "  paddock bench remote --rounds 3 --json remote.json",
+                "  paddock bench remote --shape genrules --actions 200 --jobs 16"})
 final class RemoteBenchmark implements Callable<Integer> {
-    @Option(names = "--actions", paramLabel = "N", defaultValue = "200", description = "Genrules in the workspace (default ${DEFAULT-VALUE}).")
+    @Option(names = "--shape", paramLabel = "mixed|genrules", defaultValue = "mixed", description =
+            "mixed (the default): 100 genrules, a cc_binary of 50 C files (50 compiles and a link); genrules: "
+            + "--actions genrules only.")
+    String shape;
+
+    @Option(names = "--actions", paramLabel = "N", defaultValue = "200", description = "Genrules in the genrules shape (default ${DEFAULT-VALUE}).")
     int actions;
+
+    @Option(names = "--jobs", paramLabel = "N", description = "Bazel's --jobs for both setups (default: Bazel's own, one per CPU).")
+    Integer jobs;
 
     @Option(names = "--rounds", paramLabel = "R", defaultValue = "3", description = "Builds per setup and phase (default ${DEFAULT-VALUE}).")
     int rounds;
@@ -51,25 +61,27 @@ final class RemoteBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (actions < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--actions must be at least 1");
+        if (!shape.equals("mixed") && !shape.equals("genrules"))
+            throw new CommandLine.ParameterException(spec.commandLine(), "--shape must be mixed or genrules, not '" + shape + "'");
+        if (jobs != null && jobs < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--jobs must be at least 1");
         if (rounds < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1");
         PrintWriter out = spec.commandLine().getOut();
         Path dir = Files.createTempDirectory("paddock-bench-remote-");
         try {
             Path workspace = Files.createDirectories(dir.resolve("workspace"));
             BazelWorkspace.prepare(workspace, dir.resolve("stand-ins"));
-            StringBuilder build = new StringBuilder();
-            for (int i = 0; i < actions; i++)
-                build.append(String.format(Locale.ROOT,
-                        "genrule(name = \"a%d\", outs = [\"a%d.txt\"], cmd = \"echo %d | sha256sum > $@\")%n", i, i, i));
-            Files.writeString(workspace.resolve("BUILD"), build);
+            String what = writeWorkspace(workspace);
             try (RemoteServer server = RemoteServer.newBuilder().listen(new InetSocketAddress("127.0.0.1", 0))
                     .cacheDir(dir.resolve("serve-cache")).build()) {
                 int port = server.start();
                 Map<String, List<String>> setups = new LinkedHashMap<>();
-                setups.put("paddock", List.of("--remote_executor=grpc://127.0.0.1:" + port));
-                setups.put("local", List.of("--disk_cache=" + dir.resolve("disk-cache")));
-                out.printf(Locale.ROOT, "building %d genrules with Bazel: paddock serve (grpc://127.0.0.1:%d) and local"
-                        + " (Bazel's sandbox, disk cache), %d rounds of cold and warm builds%n", actions, port, rounds);
+                List<String> jobsFlag = jobs == null ? List.of() : List.of("--jobs=" + jobs);
+                setups.put("paddock", concat(List.of("--remote_executor=grpc://127.0.0.1:" + port), jobsFlag));
+                setups.put("local", concat(List.of("--spawn_strategy=linux-sandbox", "--disk_cache="
+                        + dir.resolve("disk-cache")), jobsFlag));
+                out.printf(Locale.ROOT, "building %s with Bazel: paddock serve (grpc://127.0.0.1:%d) and local"
+                        + " (Bazel's linux-sandbox, disk cache), %d rounds of cold and warm builds%s%n", what, port, rounds,
+                        jobs == null ? "" : ", --jobs=" + jobs);
                 out.flush();
                 Path outputRoot = dir.resolve("bazel-root");
                 try {
@@ -93,6 +105,46 @@ final class RemoteBenchmark implements Callable<Integer> {
         return 0;
     }
 
+    /** Writes the shape's BUILD (and C files); returns what it holds, for the report. */
+    private String writeWorkspace(Path workspace) throws IOException {
+        int genrules = shape.equals("mixed") ? MIXED_GENRULES : actions;
+        StringBuilder build = new StringBuilder();
+        for (int i = 0; i < genrules; i++)
+            build.append(String.format(Locale.ROOT,
+                    "genrule(name = \"a%d\", outs = [\"a%d.txt\"], cmd = \"echo %d | sha256sum > $@\")%n", i, i, i));
+        if (shape.equals("genrules")) {
+            Files.writeString(workspace.resolve("BUILD"), build);
+            return genrules + " genrules";
+        }
+        // One cc_binary: each C file is a compile action, and the binary a link.
+        StringBuilder main = new StringBuilder();
+        List<String> srcs = new ArrayList<>();
+        for (int i = 0; i < MIXED_COMPILES - 1; i++) {
+            Files.writeString(workspace.resolve("f" + i + ".c"), String.format(Locale.ROOT,
+                    "int f%d(int x) {%n    int s = 0;%n    for (int i = 0; i < x; i++) s += i * %d;%n    return s;%n}%n", i, i));
+            main.append(String.format(Locale.ROOT, "int f%d(int x);%n", i));
+            srcs.add("\"f" + i + ".c\"");
+        }
+        main.append("int main(void) {\n    int s = 0;\n");
+        for (int i = 0; i < MIXED_COMPILES - 1; i++) main.append(String.format(Locale.ROOT, "    s += f%d(%d);%n", i, i));
+        main.append("    return s == 0;\n}\n");
+        Files.writeString(workspace.resolve("main.c"), main);
+        srcs.add("\"main.c\"");
+        build.append("cc_binary(name = \"app\", srcs = [").append(String.join(", ", srcs)).append("])\n");
+        Files.writeString(workspace.resolve("BUILD"), build);
+        return genrules + " genrules and a cc_binary of " + MIXED_COMPILES + " C files (" + (genrules + MIXED_COMPILES + 1)
+                + " actions)";
+    }
+
+    private static final int MIXED_GENRULES = 100;
+    private static final int MIXED_COMPILES = 50;
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     private void report(PrintWriter out, Map<String, double[]> seconds) throws IOException {
         Map<String, Object> figures = new LinkedHashMap<>();
         out.printf(Locale.ROOT, "%-14s %10s%n", "build", "median s");
@@ -110,7 +162,9 @@ final class RemoteBenchmark implements Callable<Integer> {
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("benchmark", "remote");
-            doc.put("actions", actions);
+            doc.put("shape", shape);
+            doc.put("actions", shape.equals("mixed") ? MIXED_GENRULES + MIXED_COMPILES + 1 : actions);
+            doc.put("jobs", jobs);
             doc.put("rounds", rounds);
             doc.putAll(figures);
             Files.writeString(json, Json.write(doc) + "\n");

@@ -73,6 +73,7 @@ final class ActionRunner {
     private final Paddock paddock;
     private final Path work;
     private final Function<Path, Optional<Sandbox.Builder>> sandboxFor;
+    private final InputTrees trees;
     private final Limits limits;
     private final String worker;
 
@@ -81,15 +82,18 @@ final class ActionRunner {
      *                   are hard links rather than copies
      * @param sandboxFor the sandbox for an action whose input root is the given directory, or
      *                   empty to run actions contained but not sandboxed
+     * @param trees      input subtrees laid out once, which sandboxes bind read-only
      * @param limits     every action's limits; platform properties may lower them
      */
     ActionRunner(BlobStore store, ActionCacheStore cache, Paddock paddock, Path work,
-                 Function<Path, Optional<Sandbox.Builder>> sandboxFor, Limits limits) throws IOException {
+                 Function<Path, Optional<Sandbox.Builder>> sandboxFor, InputTrees trees, Limits limits)
+            throws IOException {
         this.store = store;
         this.cache = cache;
         this.paddock = paddock;
         this.work = work;
         this.sandboxFor = sandboxFor;
+        this.trees = trees;
         this.limits = limits;
         clearLeftovers(work);
         Files.createDirectories(work);
@@ -119,9 +123,9 @@ final class ActionRunner {
 
     ExecuteResponse run(RemoteOperation op) throws InterruptedException {
         Path dir = work.resolve(UUID.randomUUID().toString());
-        try (BlobStore.Pin pin = store.pin()) {
+        try (BlobStore.Pin pin = store.pin(); InputTrees.Lease lease = trees.lease()) {
             try {
-                return run(op, dir, pin);
+                return run(op, dir, pin, lease);
             } finally {
                 FileTrees.deleteRecursively(dir);
             }
@@ -132,7 +136,7 @@ final class ActionRunner {
         }
     }
 
-    private ExecuteResponse run(RemoteOperation op, Path dir, BlobStore.Pin pin)
+    private ExecuteResponse run(RemoteOperation op, Path dir, BlobStore.Pin pin, InputTrees.Lease lease)
             throws IOException, BadRequest, InterruptedException {
         ExecutedActionMetadata.Builder meta = ExecutedActionMetadata.newBuilder().setWorker(worker)
                 .setQueuedTimestamp(timestamp(op.queuedAt)).setWorkerStartTimestamp(now())
@@ -159,7 +163,7 @@ final class ActionRunner {
         for (String out : outputPaths(cmd)) outputs.add(inside(workingDirectory, out, "output path"));
         Optional<Sandbox.Builder> sandbox = sandboxFor.apply(root);
         InputLayout layout = new InputLayout(root, workingDirectory, outputs, sandbox.isPresent());
-        materialise(tree, rootDigest, root, layout);
+        materialise(tree, rootDigest, root, layout, lease);
         makeDirectories(root, workingDirectory, "Command.working_directory '" + cmd.getWorkingDirectory() + "'");
         for (int i = 0; i < outputs.size(); i++) {
             Path parent = outputs.get(i).getParent();
@@ -183,7 +187,7 @@ final class ActionRunner {
         Limits limits = PlatformLimits.of(platform, this.limits, sandbox.isPresent());
         spawn.limits(limits);
         if (sandbox.isPresent()) {
-            for (Path p : layout.readOnly) sandbox.get().readOnly(p, p);
+            layout.binds.forEach((at, laidOut) -> sandbox.get().readOnly(laidOut, at));
             spawn.sandbox(sandbox.get().build());
         }
 
@@ -301,20 +305,20 @@ final class ActionRunner {
     }
 
     /**
-     * Where inputs may be changed. Input files are hard links into the store, and an action runs
-     * as the server's user, so it could chmod one and rewrite the stored blob through it. Hence:
-     * a directory on the way to the working directory or to an output's directory is writable
-     * and holds copies; at or below an output path everything is a copy; every other subtree
-     * holds only inputs, and the sandbox mounts it read-only (chmod and writes fail with EROFS).
-     * Without a sandbox there are no mounts, and every input is a copy.
+     * Where inputs may be changed. An action runs as the server's user, so through a hard link
+     * into the store it could chmod an input and rewrite the stored blob. Hence: a directory on
+     * the way to the working directory or to an output's directory is writable and holds copies;
+     * at or below an output path everything is a copy; every other subtree holds only inputs,
+     * and the sandbox binds its shared, laid-out tree there read-only (chmod and writes fail
+     * with EROFS). Without a sandbox there are no mounts, and every input is a copy.
      */
     private static final class InputLayout {
         private final Path root;
         private final Set<Path> writable = new HashSet<>();
         private final List<Path> outputs;
         private final boolean mounts;
-        /** The read-only subtrees that hold files, for the sandbox to mount read-only. */
-        final List<Path> readOnly = new ArrayList<>();
+        /** Where in the input root each read-only subtree goes, and its laid-out tree. */
+        final Map<Path, Path> binds = new LinkedHashMap<>();
         private final Map<Digest, Boolean> holdsFiles = new HashMap<>();
 
         InputLayout(Path root, Path workingDirectory, List<Path> outputs, boolean mounts) {
@@ -345,29 +349,22 @@ final class ActionRunner {
         }
     }
 
-    private void materialise(Map<Digest, Directory> tree, Digest digest, Path at, InputLayout layout)
-            throws IOException, BadRequest {
-        boolean readOnly = layout.readOnly(at);
-        if (readOnly && layout.holdsFiles(tree, digest)) layout.readOnly.add(at);
-        materialise(tree, digest, at, layout, readOnly);
-    }
-
-    private void materialise(Map<Digest, Directory> tree, Digest digest, Path at, InputLayout layout, boolean readOnly)
-            throws IOException, BadRequest {
+    /**
+     * Lays digest's tree out at at: writable directories with copies of their files, and an empty
+     * mount point for each subtree of inputs only, which the sandbox binds from its shared tree.
+     */
+    private void materialise(Map<Digest, Directory> tree, Digest digest, Path at, InputLayout layout,
+                             InputTrees.Lease lease) throws IOException, BadRequest {
+        if (layout.readOnly(at) && layout.holdsFiles(tree, digest)) {
+            layout.binds.put(at, lease.tree(digest, tree));
+            return;
+        }
         Directory dir = tree.get(digest);
         Set<String> names = new HashSet<>();
         for (FileNode f : dir.getFilesList()) {
             Path target = at.resolve(checkName(f.getName(), names));
             Optional<Path> blob = f.getIsExecutable() ? store.findExecutable(f.getDigest()) : store.find(f.getDigest());
             if (blob.isEmpty()) throw new IOException("input blob " + Digests.format(f.getDigest()) + " vanished from the store");
-            if (readOnly) {
-                try {
-                    Files.createLink(target, blob.get());
-                    continue;
-                } catch (IOException e) {
-                    // another file system, or the blob's link count is at the file system's limit: copy
-                }
-            }
             Files.copy(blob.get(), target);
             Files.setPosixFilePermissions(target, f.getIsExecutable() ? COPY_EXECUTABLE : COPY_READ_ONLY);
         }
@@ -376,8 +373,7 @@ final class ActionRunner {
         for (DirectoryNode d : dir.getDirectoriesList()) {
             Path sub = at.resolve(checkName(d.getName(), names));
             Files.createDirectory(sub);
-            if (readOnly) materialise(tree, d.getDigest(), sub, layout, true); // inside a read-only subtree already
-            else materialise(tree, d.getDigest(), sub, layout);
+            materialise(tree, d.getDigest(), sub, layout, lease);
         }
     }
 
@@ -385,7 +381,7 @@ final class ActionRunner {
     private static final Set<PosixFilePermission> COPY_READ_ONLY = PosixFilePermissions.fromString("r--------");
     private static final Set<PosixFilePermission> COPY_EXECUTABLE = PosixFilePermissions.fromString("r-x------");
 
-    private static String checkName(String name, Set<String> seen) throws BadRequest {
+    static String checkName(String name, Set<String> seen) throws BadRequest {
         if (name.isEmpty() || name.equals(".") || name.equals("..") || name.contains("/") || name.indexOf('\0') >= 0)
             throw new BadRequest("input tree: '" + name + "' is not a valid file name");
         if (!seen.add(name)) throw new BadRequest("input tree: '" + name + "' appears twice in one directory");

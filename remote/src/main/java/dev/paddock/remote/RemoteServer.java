@@ -81,6 +81,7 @@ public final class RemoteServer implements AutoCloseable {
         ActionCacheStore cache = new ActionCacheStore(dir.resolve("ac"), blobs);
         paddock = Paddock.create();
         ActionRunner runner = new ActionRunner(blobs, cache, paddock, dir.resolve("work"), this::sandboxFor,
+                new InputTrees(dir.resolve("trees"), blobs, b.inputTreesKept),
                 b.actionLimits != null ? b.actionLimits : defaultLimits(b.maxCacheBytes, b.sandbox != null));
         execution = new ExecutionService(cache, runner, b.workers, metrics, b.log);
         services = List.of(new Capabilities(b.clientActionCacheWrites), new CasService(blobs),
@@ -264,6 +265,7 @@ public final class RemoteServer implements AutoCloseable {
         private Consumer<String> log = line -> {};
         private boolean clientActionCacheWrites;
         private Duration uploadSweepInterval = PartialUploads.SWEEP_INTERVAL;
+        private int inputTreesKept = InputTrees.DEFAULT_MAX_TREES;
 
         private Builder() {}
 
@@ -384,6 +386,12 @@ public final class RemoteServer implements AutoCloseable {
         }
 
         /** How often at most idle partial uploads are looked at for their age; tests look every time. */
+        /** How many laid-out input subtrees nobody uses are kept; tests keep few. */
+        Builder inputTreesKept(int trees) {
+            this.inputTreesKept = trees;
+            return this;
+        }
+
         Builder uploadSweepInterval(Duration interval) {
             this.uploadSweepInterval = Objects.requireNonNull(interval, "interval");
             return this;
