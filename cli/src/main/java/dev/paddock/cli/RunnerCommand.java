@@ -98,6 +98,9 @@ final class RunnerCommand implements Callable<Integer> {
                 });
         Optional<Path> socket = OptionValues.unixSocket(spec, listen, "--listen");
         if (socket.isPresent()) b.unixSocket(socket.get()).socketMode(OptionValues.socketMode(spec, socketMode));
+        else if (spec.commandLine().getParseResult().hasMatchedOption("--socket-mode"))
+            throw new CommandLine.ParameterException(spec.commandLine(), "--socket-mode applies to a unix socket "
+                    + "(--listen unix:PATH), not to " + listen);
         else b.listen(OptionValues.address(spec, listen, "--listen"));
         if (buildDirectory != null) b.buildDirectory(buildDirectory);
         if (concurrency != null) {

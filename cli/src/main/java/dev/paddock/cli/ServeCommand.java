@@ -212,6 +212,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         Optional<Path> socket = OptionValues.unixSocket(spec, listen, "--listen");
         if (socket.isPresent()) b.listenUnix(socket.get()).socketMode(OptionValues.socketMode(spec, socketMode));
+        else if (spec.commandLine().getParseResult().hasMatchedOption("--socket-mode"))
+            throw new CommandLine.ParameterException(spec.commandLine(), "--socket-mode applies to a unix socket "
+                    + "(--listen unix:PATH), not to " + listen);
         else b.listen(OptionValues.address(spec, listen, "--listen"));
         if ((tlsCert == null) != (tlsKey == null))
             throw new CommandLine.ParameterException(spec.commandLine(), "TLS needs both --tls-cert and --tls-key");

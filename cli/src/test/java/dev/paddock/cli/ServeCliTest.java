@@ -100,6 +100,9 @@ class ServeCliTest {
         r = CliTest.paddock(dir, "serve", "--tls-cert", dir.resolve("server.pem").toString());
         assertEquals(2, r.exitCode());
         assertTrue(r.stderr().contains("TLS needs both --tls-cert and --tls-key"), r.stderr());
+        r = CliTest.paddock(dir, "serve", "--socket-mode", "0660");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.stderr().contains("--socket-mode applies to a unix socket"), r.stderr());
         r = CliTest.paddock(dir, "serve", "--listen", "unix:");
         assertEquals(2, r.exitCode());
         assertTrue(r.stderr().contains("--listen unix: needs a socket path"), r.stderr());

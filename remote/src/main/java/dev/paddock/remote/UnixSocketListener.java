@@ -30,6 +30,9 @@ final class UnixSocketListener implements AutoCloseable {
      */
     private static final Logger NETTY_BOOTSTRAP = Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
 
+    /** sun_path holds 108 bytes with the terminating NUL. */
+    static final int MAX_PATH_BYTES = 107;
+
     private final Path socket;
     private final Set<PosixFilePermission> mode;
     private final Path staging;
@@ -54,8 +57,15 @@ final class UnixSocketListener implements AutoCloseable {
         Path parent = s.getParent();
         if (!Files.isDirectory(parent))
             throw new IOException("cannot listen on " + s + ": its directory " + parent + " does not exist");
-        Path staging = Files.createTempDirectory(parent, ".paddock-socket-",
+        Path staging = Files.createTempDirectory(parent, ".ps",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        int longest = Math.max(bytes(s), bytes(staging.resolve("s")));
+        if (longest > MAX_PATH_BYTES) {
+            Files.delete(staging);
+            throw new IOException("cannot listen on " + s + ": a unix socket's path holds at most " + MAX_PATH_BYTES
+                    + " bytes, and this one (or the private directory beside it where it is made) needs " + longest
+                    + "; choose a shorter path");
+        }
         return new UnixSocketListener(s, Set.copyOf(mode), staging);
     }
 
@@ -89,6 +99,10 @@ final class UnixSocketListener implements AutoCloseable {
             // a socket file only lingers; the next start replaces it
         }
         eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+    }
+
+    private static int bytes(Path p) {
+        return p.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 
     private static boolean isSocket(Path p) throws IOException {

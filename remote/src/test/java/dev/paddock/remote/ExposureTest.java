@@ -80,8 +80,17 @@ class ExposureTest {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
         }
         assertFalse(Files.exists(socket, LinkOption.NOFOLLOW_LINKS), "the socket is removed when the server stops");
+
         try (var left = Files.list(dir)) {
             assertEquals(1, left.count(), "only the cache directory is left beside the socket");
+        }
+        Path deep = Files.createDirectories(dir.resolve("d".repeat(60)).resolve("e".repeat(40)));
+        try (RemoteServer s = server().listenUnix(deep.resolve("reapi.sock")).build()) {
+            IOException e = assertThrows(IOException.class, s::start);
+            assertTrue(e.getMessage().contains("a unix socket's path holds at most 107 bytes"), e.getMessage());
+        }
+        try (var left = Files.list(deep)) {
+            assertEquals(0, left.count(), "nothing is left beside a socket that could not be made");
         }
     }
 
