@@ -363,9 +363,8 @@ final class ActionRunner {
         Set<String> names = new HashSet<>();
         for (FileNode f : dir.getFilesList()) {
             Path target = at.resolve(checkName(f.getName(), names));
-            Optional<Path> blob = f.getIsExecutable() ? store.findExecutable(f.getDigest()) : store.find(f.getDigest());
-            if (blob.isEmpty()) throw new IOException("input blob " + Digests.format(f.getDigest()) + " vanished from the store");
-            Files.copy(blob.get(), target);
+            Path blob = store.input(f);
+            Files.copy(blob, target);
             Files.setPosixFilePermissions(target, f.getIsExecutable() ? COPY_EXECUTABLE : COPY_READ_ONLY);
         }
         for (SymlinkNode s : dir.getSymlinksList())

@@ -1,6 +1,7 @@
 package dev.paddock.remote;
 
 import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.FileNode;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
@@ -152,6 +153,16 @@ final class BlobStore {
     Optional<Path> find(Digest d) {
         Entry e = entry(pathOf(blobs, d));
         return e == null ? Optional.empty() : Optional.of(e.path);
+    }
+
+    /**
+     * The stored file an input needs (the executable copy for an executable input); the action
+     * pins its inputs, so a missing one means the store was changed behind the server's back.
+     */
+    Path input(FileNode f) throws IOException {
+        Optional<Path> blob = f.getIsExecutable() ? findExecutable(f.getDigest()) : find(f.getDigest());
+        if (blob.isEmpty()) throw new IOException("input blob " + Digests.format(f.getDigest()) + " vanished from the store");
+        return blob.get();
     }
 
     /** An executable (0500) copy of the blob, made on first use; empty when the store lacks the blob. */

@@ -13,6 +13,9 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -28,6 +31,20 @@ final class FileTrees {
     private static final Path UP = Path.of("..");
 
     private FileTrees() {}
+
+    /**
+     * Directories actions see read-only, each under its real path and shown at the path it was
+     * given as: sandboxes follow no symbolic link in a bind, and these links are the operator's.
+     */
+    static Map<Path, Path> byRealPath(List<Path> directories) throws IOException {
+        Map<Path, Path> out = new LinkedHashMap<>();
+        for (Path p : directories) {
+            if (!Files.isDirectory(p))
+                throw new IOException("cannot show actions " + p + " read-only: it is not a directory");
+            out.put(p.toRealPath(), p);
+        }
+        return out;
+    }
 
     static void deleteRecursively(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return;

@@ -15,7 +15,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
@@ -147,13 +146,12 @@ final class InputTrees {
         Set<String> names = new HashSet<>();
         for (FileNode f : dir.getFilesList()) {
             Path target = at.resolve(ActionRunner.checkName(f.getName(), names));
-            Optional<Path> blob = f.getIsExecutable() ? store.findExecutable(f.getDigest()) : store.find(f.getDigest());
-            if (blob.isEmpty()) throw new IOException("input blob " + Digests.format(f.getDigest()) + " vanished from the store");
+            Path blob = store.input(f);
             try {
-                Files.createLink(target, blob.get());
+                Files.createLink(target, blob);
             } catch (IOException e) {
                 // another file system, or the blob's link count is at the file system's limit
-                Files.copy(blob.get(), target);
+                Files.copy(blob, target);
             }
         }
         for (SymlinkNode s : dir.getSymlinksList())

@@ -68,11 +68,7 @@ public final class RemoteServer implements AutoCloseable {
         // Sandboxes follow no symbolic link in a bind (a planted one could redirect it): the server
         // names its own directories by their real paths.
         Path dir = b.cacheDir.toRealPath();
-        for (Path p : b.readOnly) {
-            if (!Files.isDirectory(p))
-                throw new IOException("cannot show actions " + p + " read-only: it is not a directory");
-            readOnly.put(p.toRealPath(), p);
-        }
+        readOnly.putAll(FileTrees.byRealPath(b.readOnly));
         // Blobs, results and input roots are the builds' sources and outputs: the serving user's only.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         lock = lockCacheDir(dir);

@@ -56,11 +56,7 @@ public final class RunnerServer implements AutoCloseable {
     public int start() throws IOException {
         Path build = config.buildDirectory.toRealPath();
         // Sandboxes follow no symbolic link in a bind: --ro directories by their real paths.
-        for (Path p : config.readOnly) {
-            if (!Files.isDirectory(p))
-                throw new IOException("cannot show actions " + p + " read-only: it is not a directory");
-            readOnly.put(p.toRealPath(), p);
-        }
+        readOnly.putAll(FileTrees.byRealPath(config.readOnly));
         RunnerService service = new RunnerService(build, paddock, config.concurrency, this::sandboxFor, config.log);
         NettyServerBuilder b;
         if (config.unixSocket != null) {
