@@ -234,8 +234,9 @@ class RunnerTest {
             Thread.sleep(10); // polls the file the action writes: the event to wait for
         }
         assertTrue(Files.readString(stdout).contains("started"), "the action did not start");
-        // The sleeps were forked before "started"; their exec may still be under way.
-        for (int i = 0; i < 3000 && marked(marker) < 2; i++) Thread.sleep(10);
+        // The sleeps were forked before "started"; their exec may still be under way, and setsid(1)
+        // carries the marker too until it has forked the shell and exited: wait for exactly two.
+        for (int i = 0; i < 3000 && marked(marker) != 2; i++) Thread.sleep(10);
         assertEquals(2, marked(marker), "both sleeps run");
         call.cancel(null);
         assertEquals(Status.Code.CANCELLED, Status.fromThrowable(done.get(60, TimeUnit.SECONDS)).getCode());
