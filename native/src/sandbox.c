@@ -584,8 +584,9 @@ void sandbox_enter(const struct plan *plan, int report_fd) {
         host_proc_fd = open(OLD_ROOT "/proc", O_PATH | O_CLOEXEC);
         if (host_proc_fd < 0) report_failure(report_fd, "disable-userns", errno, "open", "/proc", NULL);
     }
-    /* Detach the host root, then make the assembled tree the root. */
-    if (umount2(OLD_ROOT, MNT_DETACH) < 0) report_failure(report_fd, "pivot-root", errno, "umount2", OLD_ROOT, NULL);
+    /* Make the assembled tree the root, then detach the scratch root stacked
+     * on it, and with it the host root beneath: one detach, since each makes
+     * the kernel wait for an RCU grace period (about 30 us). */
     if (chdir(NEW_ROOT) < 0) report_failure(report_fd, "pivot-root", errno, "chdir", NEW_ROOT, NULL);
     if (syscall(SYS_pivot_root, ".", ".") < 0) report_failure(report_fd, "pivot-root", errno, "pivot_root", NEW_ROOT, NULL);
     if (umount2(".", MNT_DETACH) < 0) report_failure(report_fd, "pivot-root", errno, "umount2", "/", NULL);
