@@ -121,12 +121,18 @@ final class RunnerBenchmark implements Callable<Integer> {
 
                 Map<String, BenchHarness.Subject> subjects = new LinkedHashMap<>();
                 subjects.put("paddock-runner", n -> harness.measure(n, () -> {
-                    // bb_worker names a fresh stdout and stderr file per action.
+                    // bb_worker names a fresh stdout and stderr file per action, in the action's own directory,
+                    // which it removes afterwards. Here they are removed after the call (and the time that takes
+                    // is counted): a directory that grew by two files per call would slow every creation in it.
                     long id = calls.incrementAndGet();
-                    return stub.withDeadlineAfter(60, TimeUnit.SECONDS).run(RunRequest.newBuilder()
+                    String stdout = "out-" + id, stderr = "err-" + id;
+                    boolean exited = stub.withDeadlineAfter(60, TimeUnit.SECONDS).run(RunRequest.newBuilder()
                             .addArguments("/bin/true").putEnvironmentVariables("PATH", "/usr/bin:/bin")
                             .setInputRootDirectory("root").setTemporaryDirectory("tmp")
-                            .setStdoutPath("out-" + id).setStderrPath("err-" + id).build()).getExitCode() == 0;
+                            .setStdoutPath(stdout).setStderrPath(stderr).build()).getExitCode() == 0;
+                    Files.delete(build.resolve(stdout));
+                    Files.delete(build.resolve(stderr));
+                    return exited;
                 }));
                 subjects.put(LAUNCHER, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, launcher));
                 subjects.put(SpawnBenchmark.BWRAP, n -> harness.measureC(NativeBinaries.C_SPAWN_BASELINE, n, bwrapArgs));

@@ -25,7 +25,9 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -260,18 +262,29 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
     /**
      * Removes what the sandbox created in the input root as mount points: the top-level entry of
      * each of its {@link Sandbox#mountPoints()} that was not there before, a link (merged /usr's
-     * /bin -> usr/bin) or directories only. Anything holding a file is the action's and stays.
+     * /bin -> usr/bin) or directories only. Anything holding a file is the action's and stays. The
+     * input root is listed again rather than each mount point looked up: a lookup of a name that is
+     * not there (lib32 on most hosts) costs the JDK an exception, and this runs once per action.
      */
     private void removeMountPoints(Sandbox sandbox, Path inputRoot, Set<String> before) {
-        Set<String> names = new HashSet<>();
-        for (Path p : sandbox.mountPoints()) if (p.getNameCount() > 0) names.add(p.getName(0).toString());
-        names.removeAll(before);
         try {
-            for (String name : names) {
+            Set<String> created = topLevelNames(inputRoot);
+            created.removeAll(before);
+            if (created.isEmpty()) return;
+            Set<String> names = new HashSet<>();
+            for (Path p : sandbox.mountPoints()) if (p.getNameCount() > 0) names.add(p.getName(0).toString());
+            created.retainAll(names);
+            for (String name : created) {
                 Path p = inputRoot.resolve(name);
-                if (Files.isSymbolicLink(p)) {
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException e) {
+                    continue; // gone already
+                }
+                if (attributes.isSymbolicLink()) {
                     Files.delete(p);
-                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                } else if (attributes.isDirectory()) {
                     try {
                         Files.delete(p); // the usual case: an empty directory
                     } catch (DirectoryNotEmptyException e) {
