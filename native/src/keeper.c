@@ -41,7 +41,7 @@ static bool keeper_serve(const struct request_header *h, size_t len, int fds[SPA
             else joined = netns_join_shared(&plan);
         }
         spare_take(h, len, &plan);
-        *next = (struct spare){.clone_flags = plan.clone_flags, .uid = plan.sandbox_uid, .gid = plan.sandbox_gid};
+        *next = spare_like(&plan);
         handed_over = run_action(&plan) == HANDED_OVER && runs_under_init(&plan);
     }
     free(envp);

@@ -173,15 +173,20 @@ static unsigned long long nproc_limit;
  * kernel.pid_max (at least 301), which bounds how many processes it can hold
  * whoever the caller is. On older kernels the file is read-only here: the
  * rlimit alone then applies. */
+static void limit_pids_through(int fd) {
+    if (nproc_limit == 0 || nproc_limit == RLIM_INFINITY || fd < 0) return;
+    char value[32];
+    snprintf(value, sizeof value, "%llu", nproc_limit + 1 < 301 ? 301 : nproc_limit + 1);
+    if (write(fd, value, strlen(value)) < 0) { /* an older kernel: the rlimit alone */ }
+}
+
 static void limit_pids(const char *proc, int report_fd) {
     if (nproc_limit == 0 || nproc_limit == RLIM_INFINITY) return;
-    char path[PATH_BUF], value[32];
+    char path[PATH_BUF];
     join(path, sizeof path, proc, "sys/kernel/pid_max", report_fd);
-    snprintf(value, sizeof value, "%llu", nproc_limit + 1 < 301 ? 301 : nproc_limit + 1);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    if (write(fd, value, strlen(value)) < 0) { /* an older kernel: the rlimit alone */ }
-    close(fd);
+    limit_pids_through(fd);
+    if (fd >= 0) close(fd);
 }
 
 static void mount_tmpfs_sized(const char *dest, const char *step, int mode, unsigned long long size, int report_fd) {
@@ -196,6 +201,22 @@ static void mount_tmpfs_sized(const char *dest, const char *step, int mode, unsi
 
 static void mount_tmpfs(const char *dest, const char *step, int report_fd) {
     mount_tmpfs_sized(dest, step, 0755, 0, report_fd);
+}
+
+/* The parts of a fresh procfs at proc that can reconfigure the host, bound
+ * again read-only. Returns 0, or -1 with errno set and the path in failed. */
+static int protect_proc(const char *proc, char failed[PATH_BUF]) {
+    static const char *const read_only[] = {"sys", "sysrq-trigger", "irq", "bus"};
+    for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
+        if (snprintf(failed, PATH_BUF, "%s/%s", proc, read_only[i]) >= PATH_BUF) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        if (access(failed, F_OK) < 0) continue;
+        if (mount(failed, failed, NULL, MS_BIND | MS_REC, NULL) < 0 || set_attrs_recursive(failed, MOUNT_ATTR_RDONLY) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* A fresh procfs for the new pid namespace, with the parts that can
@@ -219,14 +240,8 @@ static void mount_proc(const char *dest, enum sandbox_mode mode, bool own_pid_ns
         return;
     }
     limit_pids(dest, report_fd);
-    static const char *const read_only[] = {"sys", "sysrq-trigger", "irq", "bus"};
-    for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
-        char path[PATH_BUF];
-        join(path, sizeof path, dest, read_only[i], report_fd);
-        if (access(path, F_OK) < 0) continue;
-        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 || set_attrs_recursive(path, MOUNT_ATTR_RDONLY) < 0)
-            report_failure(report_fd, "proc", errno, "mount", path + strlen(NEW_ROOT), NULL);
-    }
+    char failed[PATH_BUF];
+    if (protect_proc(dest, failed) < 0) report_failure(report_fd, "proc", errno, "mount", failed + strlen(NEW_ROOT), NULL);
 }
 
 /* The action's terminal as the host names it ("/dev/pts/3"), when --pty
@@ -270,37 +285,107 @@ static void mount_pts(const char *dest, int report_fd) {
     bind_path(source, target, 0, "dev", false, report_fd);
 }
 
-/* A minimal /dev: the usual character devices bound from the host, a devpts
- * instance of our own, /dev/shm, and the fd symlinks. */
-static void mount_dev(const char *dest, unsigned long long shm_size, int report_fd) {
-    /* nodev on this tmpfs is harmless: a bind mount keeps the flags of the
-     * host's /dev, so the bound devices work. */
-    mount_tmpfs(dest, "dev", report_fd);
+/* What is the same in every sandbox's /dev at dest, made in a tmpfs there:
+ * the usual character devices bound from the host, /dev/shm (shm_size bytes,
+ * 0: the kernel's default) and the fd links; not /dev/pts and /dev/ptmx
+ * (mount_pts). label: --file-label, or NULL. Returns 0, or -1 with errno set,
+ * the call in *call and the path in failed. */
+static int build_dev(const char *dest, unsigned long long shm_size, const char *label, const char **call,
+                     char failed[PATH_BUF]) {
     static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
-    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
-        char source[PATH_BUF], target[PATH_BUF];
-        snprintf(source, sizeof source, OLD_ROOT "/dev/%s", devices[i]);
-        join(target, sizeof target, dest, devices[i], report_fd);
-        /* Files in a directory we just made: no stat of the source or mkdir of the parent needed. */
-        int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) report_failure(report_fd, "dev", errno, "open", target + strlen(NEW_ROOT), NULL);
-        close(fd);
-        if (mount(source, target, NULL, MS_BIND, NULL) < 0)
-            report_failure(report_fd, "dev", errno, "mount", source + strlen(OLD_ROOT), NULL);
-    }
-    mount_pts(dest, report_fd);
-    char path[PATH_BUF];
-    join(path, sizeof path, dest, "shm", report_fd);
-    mount_tmpfs_sized(path, "dev", 0755, shm_size, report_fd);
     static const char *const links[][2] = {
         {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
         {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
     };
-    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-        join(path, sizeof path, dest, links[i][1], report_fd);
-        if (symlink(links[i][0], path) < 0)
-            report_failure(report_fd, "dev", errno, "symlink", path + strlen(NEW_ROOT), NULL);
+    char options[512], source[PATH_BUF];
+    snprintf(failed, PATH_BUF, "%s", dest);
+    *call = "mkdir";
+    if (make_dirs(dest) < 0) return -1;
+    /* nodev on this tmpfs is harmless: a bind mount keeps the flags of the
+     * host's /dev, so the bound devices work. */
+    int n = snprintf(options, sizeof options, "mode=0755");
+    if (label != NULL) snprintf(options + n, sizeof options - (size_t)n, ",context=\"%s\"", label);
+    *call = "mount";
+    if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0) return -1;
+    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+        snprintf(source, sizeof source, OLD_ROOT "/dev/%s", devices[i]);
+        if (snprintf(failed, PATH_BUF, "%s/%s", dest, devices[i]) >= PATH_BUF) return errno = ENAMETOOLONG, -1;
+        /* Files in a directory we just made: no stat of the source or mkdir of the parent needed. */
+        *call = "open";
+        int fd = open(failed, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) return -1;
+        close(fd);
+        *call = "mount";
+        if (mount(source, failed, NULL, MS_BIND, NULL) < 0) return -1;
     }
+    if (snprintf(failed, PATH_BUF, "%s/shm", dest) >= PATH_BUF) return errno = ENAMETOOLONG, -1;
+    *call = "mkdir";
+    if (mkdir(failed, 0755) < 0) return -1;
+    n = snprintf(options, sizeof options, "mode=0755");
+    if (shm_size != 0) n += snprintf(options + n, sizeof options - (size_t)n, ",size=%llu", shm_size);
+    if (label != NULL) snprintf(options + n, sizeof options - (size_t)n, ",context=\"%s\"", label);
+    *call = "mount";
+    if (mount("tmpfs", failed, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0) return -1;
+    *call = "symlink";
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        if (snprintf(failed, PATH_BUF, "%s/%s", dest, links[i][1]) >= PATH_BUF) return errno = ENAMETOOLONG, -1;
+        if (symlink(links[i][0], failed) < 0) return -1;
+    }
+    return 0;
+}
+
+/* A minimal /dev: build_dev's, and a devpts instance of our own. */
+static void mount_dev(const char *dest, unsigned long long shm_size, int report_fd) {
+    const char *call;
+    char failed[PATH_BUF];
+    if (build_dev(dest, shm_size, file_label, &call, failed) < 0) {
+        int err = errno;
+        bool from_host = strcmp(call, "mount") == 0 && strncmp(failed, dest, strlen(dest)) == 0 &&
+                         failed[strlen(dest)] == '/' && strcmp(failed + strlen(dest), "/shm") != 0;
+        /* A device's bind names the host's device, as before; anything else its place in the sandbox. */
+        char host[PATH_BUF];
+        if (from_host) snprintf(host, sizeof host, "/dev%s", failed + strlen(dest));
+        report_failure(report_fd, "dev", err, call, from_host ? host : failed + strlen(NEW_ROOT), NULL);
+    }
+    mount_pts(dest, report_fd);
+}
+
+/* A spare's /proc and /dev (spare.c), made ahead in the scratch root while
+ * the action before runs: a request that asks for them (a fresh /proc; a
+ * /dev with the same /dev/shm size, no terminal and no file label) gets them
+ * moved into place instead of made after it came. Each is made in full or
+ * not at all: a failure here is left for the request, which then makes its
+ * own and reports it. */
+#define READY_PROC "/ready/proc"
+#define READY_DEV "/ready/dev"
+static bool proc_ready, dev_ready;
+static unsigned long long dev_ready_shm_size;
+static int ready_pid_max_fd = -1; /* opened before /proc/sys became read-only */
+
+void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size) {
+    char failed[PATH_BUF];
+    const char *call;
+    if (mkdir("/ready", 0755) < 0) return;
+    if (proc && mkdir(READY_PROC, 0755) == 0 &&
+        mount("proc", READY_PROC, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
+        ready_pid_max_fd = open(READY_PROC "/sys/kernel/pid_max", O_WRONLY | O_CLOEXEC);
+        proc_ready = protect_proc(READY_PROC, failed) == 0;
+        if (!proc_ready && ready_pid_max_fd >= 0) {
+            close(ready_pid_max_fd);
+            ready_pid_max_fd = -1;
+        }
+    }
+    if (dev && build_dev(READY_DEV, shm_size, NULL, &call, failed) == 0) {
+        dev_ready = true;
+        dev_ready_shm_size = shm_size;
+    }
+}
+
+/* Moves the prepared tree at ready to dest; false if there is none to move. */
+static bool move_ready(bool *ready, const char *ready_path, const char *dest) {
+    if (!*ready) return false;
+    *ready = false; /* one use, also when the move fails: the request then makes its own */
+    return make_dirs(dest) == 0 && mount(ready_path, dest, NULL, MS_MOVE, NULL) == 0;
 }
 
 /* Copies everything readable from fd into out; -1 with errno set on failure. */
@@ -445,8 +530,22 @@ static void apply_op(const struct setup_op *op, const struct plan *plan, int rep
         else bind_path(source, dest, bind_attrs, op_step(op->kind), op->try_only, report_fd);
         break;
     case OP_TMPFS: mount_tmpfs_sized(dest, "tmpfs", op->perms >= 0 ? op->perms : 0755, op->size, report_fd); break;
-    case OP_PROC: mount_proc(dest, plan->sandbox_mode, (plan->clone_flags & CLONE_NEWPID) != 0, report_fd); break;
-    case OP_DEV: mount_dev(dest, plan->shm_size, report_fd); break;
+    case OP_PROC:
+        if ((plan->clone_flags & CLONE_NEWPID) && move_ready(&proc_ready, READY_PROC, dest)) {
+            limit_pids_through(ready_pid_max_fd);
+            close(ready_pid_max_fd);
+            ready_pid_max_fd = -1;
+        } else {
+            mount_proc(dest, plan->sandbox_mode, (plan->clone_flags & CLONE_NEWPID) != 0, report_fd);
+        }
+        break;
+    case OP_DEV:
+        if (pty_slave[0] || file_label != NULL || plan->shm_size != dev_ready_shm_size ||
+            !move_ready(&dev_ready, READY_DEV, dest))
+            mount_dev(dest, plan->shm_size, report_fd);
+        else
+            mount_pts(dest, report_fd);
+        break;
     case OP_DIR:
         if (make_dirs_mode(dest, (mode_t)(op->perms >= 0 ? op->perms : 0755), 0755) < 0)
             report_failure(report_fd, "dir", errno, "mkdir", op->dest, NULL);

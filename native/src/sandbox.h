@@ -2,6 +2,7 @@
 #ifndef PADDOCK_SANDBOX_H
 #define PADDOCK_SANDBOX_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "plan.h"
@@ -16,6 +17,11 @@ const char *sandbox_outer_cwd(void);
  * writes them, and says so on that fd), then a
  * scratch tmpfs as the root, the host's at /oldroot, an empty one at /newroot. */
 void sandbox_enter_base(int clone_flags, int sandbox_uid, int sandbox_gid, int userns_block_fd, int report_fd);
+/* In a spare, after sandbox_enter_base(): a fresh /proc (proc) and the fixed
+ * part of /dev with a /dev/shm of shm_size bytes (dev), made ahead in the
+ * scratch root for sandbox_enter() to move into place when the request
+ * wants the same. Quietly makes none that fails. */
+void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size);
 /* In the cloned child: sandbox_enter_base() unless done, then the setup
  * operations, the assembled tree as the root, loopback, hostname. */
 void sandbox_enter(const struct plan *plan, int report_fd);

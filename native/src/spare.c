@@ -3,6 +3,7 @@
 #include "spare.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -44,6 +45,7 @@ static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t k
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int clone_flags = self->clone_flags;
     sandbox_enter_base(clone_flags, self->uid, self->gid, -1, report_fd);
+    sandbox_prepare_ahead(self->proc, self->dev, self->shm_size);
     int64_t spawn_us;
     int fds[SPAWN_FDS];
     int fd_count;
@@ -66,6 +68,17 @@ static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t k
     child_run(&plan, report_fd, true, spawn_us, keeper);
 }
 
+struct spare spare_like(const struct plan *plan) {
+    bool proc = false, dev = false;
+    for (int i = 0; i < plan->op_count; i++) {
+        proc |= plan->ops[i].kind == OP_PROC && (plan->clone_flags & CLONE_NEWPID);
+        dev |= plan->ops[i].kind == OP_DEV && !plan->pty && plan->file_label == NULL;
+    }
+    return (struct spare){.pid = 0, .pidfd = -1, .sock = -1, .report = -1, .clone_flags = plan->clone_flags,
+                          .uid = plan->sandbox_uid, .gid = plan->sandbox_gid, .proc = proc, .dev = dev,
+                          .shm_size = plan->shm_size};
+}
+
 /* After a sandboxed action started: a spare with its namespaces and ids, if
  * the kernel allows (no spare otherwise; the next request clones its own). */
 void spare_start(const struct spare *wanted, int status_fd) {
@@ -77,8 +90,10 @@ void spare_start(const struct spare *wanted, int status_fd) {
         return;
     }
     pid_t keeper = getpid();
-    struct spare ready = {.pidfd = -1, .sock = pair[0], .report = report[0], .clone_flags = wanted->clone_flags,
-                          .uid = wanted->uid, .gid = wanted->gid};
+    struct spare ready = *wanted;
+    ready.pidfd = -1;
+    ready.sock = pair[0];
+    ready.report = report[0];
     sandbox_prepare();
     ready.pid = (pid_t)syscall(SYS_clone, SIGCHLD | CLONE_PIDFD | ready.clone_flags, NULL, &ready.pidfd, NULL, NULL);
     if (ready.pid == 0) {

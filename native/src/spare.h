@@ -3,6 +3,7 @@
 #ifndef PADDOCK_SPARE_H
 #define PADDOCK_SPARE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -15,7 +16,13 @@ struct spare {
     int sock;    /* the keeper's end: the request goes here */
     int report;  /* read end of its report pipe */
     int clone_flags, uid, gid; /* the namespaces it has and the ids it maps (as in a plan) */
+    bool proc, dev;            /* a fresh /proc, and a /dev with shm_size, made ahead (sandbox_prepare_ahead) */
+    unsigned long long shm_size;
 };
+
+/* What a spare for the next request like plan makes ahead: its namespaces
+ * and ids, and the /proc and /dev that plan asks for. */
+struct spare spare_like(const struct plan *plan);
 
 /* After a sandboxed action started: a spare with wanted's namespaces and
  * ids, if the kernel allows (none otherwise; the next request clones its own). */

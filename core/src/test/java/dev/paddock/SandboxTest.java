@@ -25,6 +25,43 @@ class SandboxTest extends SandboxedTest {
         assertTrue(Integer.parseInt(lines.get(1)) <= 4, "init, sh, ls, grep at most; got " + out);
     }
 
+    /**
+     * Under the spawn server a keeper makes the next sandbox's /proc and /dev ahead, while the
+     * action before runs. The next action gets them only when it asks for the same: a /dev/shm
+     * size or a process limit never carries over from one action to the next.
+     */
+    @Test
+    void readyMadeProcAndDevFollowEachActionsOwnOptions() throws Exception {
+        String probe = "df -k /dev/shm | tail -1 | awk '{print $2}'; cat /proc/sys/kernel/pid_max; "
+                + "ls /proc | grep -c '^[0-9]'; ls /dev | tr '\\n' ' '";
+        long big = 64L << 20, small = 8L << 20;
+        List<String> first = output(Action.newBuilder("sh", "-c", probe)
+                .sandbox(Sandbox.newBuilder().tmpfsBytes(big).build())).lines().toList();
+        List<String> again = output(Action.newBuilder("sh", "-c", probe)
+                .sandbox(Sandbox.newBuilder().tmpfsBytes(big).build())).lines().toList();
+        List<String> smaller = output(Action.newBuilder("sh", "-c", probe)
+                .sandbox(Sandbox.newBuilder().tmpfsBytes(small).build())).lines().toList();
+        List<String> limited = output(Action.newBuilder("sh", "-c", probe)
+                .sandbox(Sandbox.newBuilder().tmpfsBytes(big).build())
+                .limits(Limits.newBuilder().processes(500).build())).lines().toList();
+        List<String> after = output(Action.newBuilder("sh", "-c", probe)
+                .sandbox(Sandbox.newBuilder().tmpfsBytes(big).build())).lines().toList();
+        assertEquals(List.of("65536", "65536", "8192", "65536", "65536"),
+                List.of(first.get(0), again.get(0), smaller.get(0), limited.get(0), after.get(0)), "/dev/shm sizes");
+        String defaultPidMax = first.get(1);
+        // 501 where each pid namespace has its own pid_max (Linux 6.14+); older kernels keep the host's.
+        assertTrue(limited.get(1).equals("501") || limited.get(1).equals(defaultPidMax), "pid_max " + limited);
+        assertEquals(List.of(defaultPidMax, defaultPidMax, defaultPidMax),
+                List.of(again.get(1), smaller.get(1), after.get(1)), "pid_max of the actions without a limit");
+        for (List<String> run : List.of(first, again, smaller, limited, after)) {
+            assertTrue(Integer.parseInt(run.get(2)) <= 5, "init, sh, ls, grep at most in /proc; got " + run);
+            assertEquals(first.get(3), run.get(3), "/dev");
+        }
+        for (String entry : List.of("null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm", "fd",
+                "stdin", "stdout", "stderr", "core"))
+            assertTrue(List.of(first.get(3).split(" ")).contains(entry), entry + " in /dev: " + first.get(3));
+    }
+
     @Test
     void hostIsReadOnlyAndSandboxTmpIsPrivate(@TempDir Path work) throws Exception {
         String marker = "paddock-sandbox-" + ProcessHandle.current().pid();
