@@ -351,20 +351,21 @@ static void mount_dev(const char *dest, unsigned long long shm_size, int report_
 }
 
 /* A spare's /proc and /dev (spare.c), made ahead in the scratch root while
- * the action before runs: a request that asks for them (a fresh /proc; a
+ * the action before runs (and its lo brought up): a request that asks for them (a fresh /proc; a
  * /dev with the same /dev/shm size, no terminal and no file label) gets them
  * moved into place instead of made after it came. Each is made in full or
  * not at all: a failure here is left for the request, which then makes its
  * own and reports it. */
 #define READY_PROC "/ready/proc"
 #define READY_DEV "/ready/dev"
-static bool proc_ready, dev_ready;
+static bool proc_ready, dev_ready, loopback_ready;
 static unsigned long long dev_ready_shm_size;
 static int ready_pid_max_fd = -1; /* opened before /proc/sys became read-only */
 
-void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size) {
+void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size, bool loopback) {
     char failed[PATH_BUF];
     const char *call;
+    loopback_ready = loopback && loopback_up() == NULL;
     if (mkdir("/ready", 0755) < 0) return;
     if (proc && mkdir(READY_PROC, 0755) == 0 &&
         mount("proc", READY_PROC, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
@@ -691,7 +692,7 @@ void sandbox_enter(const struct plan *plan, int report_fd) {
     if (umount2(".", MNT_DETACH) < 0) report_failure(report_fd, "pivot-root", errno, "umount2", "/", NULL);
     if (chdir("/") < 0) report_failure(report_fd, "pivot-root", errno, "chdir", "/", NULL);
 
-    if ((plan->clone_flags & CLONE_NEWNET) && !plan->no_loopback) bring_up_loopback(report_fd);
+    if ((plan->clone_flags & CLONE_NEWNET) && !plan->no_loopback && !loopback_ready) bring_up_loopback(report_fd);
     if (plan->hostname != NULL && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
         report_failure(report_fd, "hostname", errno, "sethostname", plan->hostname, NULL);
     if (plan->disable_userns) {

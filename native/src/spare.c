@@ -45,7 +45,7 @@ static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t k
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int clone_flags = self->clone_flags;
     sandbox_enter_base(clone_flags, self->uid, self->gid, -1, report_fd);
-    sandbox_prepare_ahead(self->proc, self->dev, self->shm_size);
+    sandbox_prepare_ahead(self->proc, self->dev, self->shm_size, self->loopback);
     int64_t spawn_us;
     int fds[SPAWN_FDS];
     int fd_count;
@@ -68,6 +68,10 @@ static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t k
     child_run(&plan, report_fd, true, spawn_us, keeper);
 }
 
+static bool wants_loopback(const struct plan *plan) {
+    return (plan->clone_flags & CLONE_NEWNET) && !plan->no_loopback;
+}
+
 struct spare spare_like(const struct plan *plan) {
     bool proc = false, dev = false;
     for (int i = 0; i < plan->op_count; i++) {
@@ -76,7 +80,7 @@ struct spare spare_like(const struct plan *plan) {
     }
     return (struct spare){.pid = 0, .pidfd = -1, .sock = -1, .report = -1, .clone_flags = plan->clone_flags,
                           .uid = plan->sandbox_uid, .gid = plan->sandbox_gid, .proc = proc, .dev = dev,
-                          .shm_size = plan->shm_size};
+                          .shm_size = plan->shm_size, .loopback = wants_loopback(plan)};
 }
 
 /* After a sandboxed action started: a spare with its namespaces and ids, if
@@ -141,7 +145,8 @@ void spare_discard(void) {
 void spare_take(const struct request_header *h, size_t len, struct plan *plan) {
     if (spare.pid == 0) return;
     if (!runs_under_init(plan) || plan->clone_flags != spare.clone_flags || plan->sandbox_uid != spare.uid ||
-        plan->sandbox_gid != spare.gid || plan->userns_fd >= 0 || plan->pidns_fd >= 0 || plan->userns_block_fd >= 0) {
+        plan->sandbox_gid != spare.gid || wants_loopback(plan) != spare.loopback || plan->userns_fd >= 0 ||
+        plan->pidns_fd >= 0 || plan->userns_block_fd >= 0) {
         spare_discard();
         return;
     }

@@ -17,6 +17,7 @@ struct spare {
     int report;  /* read end of its report pipe */
     int clone_flags, uid, gid; /* the namespaces it has and the ids it maps (as in a plan) */
     bool proc, dev;            /* a fresh /proc, and a /dev with shm_size, made ahead (sandbox_prepare_ahead) */
+    bool loopback;             /* lo is up in its new network namespace */
     unsigned long long shm_size;
 };
 

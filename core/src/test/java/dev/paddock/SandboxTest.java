@@ -62,6 +62,26 @@ class SandboxTest extends SandboxedTest {
             assertTrue(List.of(first.get(3).split(" ")).contains(entry), entry + " in /dev: " + first.get(3));
     }
 
+    /**
+     * A keeper's spare brings lo up ahead when the action before wanted it up; an action that
+     * wants it down gets a sandbox of its own, and the one after that lo up again.
+     */
+    @Test
+    void loopbackFollowsEachActionsNetwork() throws Exception {
+        HostTools.require("python3", "python3");
+        String probe = "import socket, errno\n"
+                + "try:\n    socket.create_connection(('127.0.0.1', 1), timeout=5)\n"
+                + "except OSError as e:\n    print(errno.errorcode.get(e.errno, e.errno))\n";
+        List<String> got = new java.util.ArrayList<>();
+        for (Sandbox.Network network : List.of(Sandbox.Network.LOOPBACK, Sandbox.Network.LOOPBACK,
+                Sandbox.Network.NONE, Sandbox.Network.LOOPBACK, Sandbox.Network.NONE, Sandbox.Network.NONE))
+            got.add(output(Action.newBuilder("python3", "-c", probe)
+                    .sandbox(Sandbox.newBuilder().network(network).build())).strip());
+        // lo up: nothing listens on port 1; lo down: no route at all.
+        assertEquals(List.of("ECONNREFUSED", "ECONNREFUSED", "ENETUNREACH", "ECONNREFUSED", "ENETUNREACH",
+                "ENETUNREACH"), got);
+    }
+
     @Test
     void hostIsReadOnlyAndSandboxTmpIsPrivate(@TempDir Path work) throws Exception {
         String marker = "paddock-sandbox-" + ProcessHandle.current().pid();
