@@ -5,7 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -413,19 +416,42 @@ public final class Sandbox {
      */
     private static List<String> systemDirectoryOptions(Path root) {
         List<String> o = new ArrayList<>();
-        for (Path dir : SYSTEM_DIRECTORIES) {
-            if (Files.isSymbolicLink(dir)) {
+        for (Map.Entry<Path, Optional<Path>> e : SystemLinks.HOST.entrySet()) {
+            Path dir = e.getKey();
+            Optional<Path> link = e.getValue();
+            if (link.isPresent()) {
                 if (root != null && Files.exists(root.resolve(dir.getFileName()), LinkOption.NOFOLLOW_LINKS)) continue;
-                try {
-                    o.addAll(List.of("--symlink", Files.readSymbolicLink(dir).toString(), dir.toString()));
-                    continue;
-                } catch (IOException e) {
-                    // unreadable link: bind what it points to instead, below
-                }
+                o.addAll(List.of("--symlink", link.get().toString(), dir.toString()));
+            } else {
+                o.addAll(List.of("--ro-bind-try", dir.toString(), dir.toString()));
             }
-            o.addAll(List.of("--ro-bind-try", dir.toString(), dir.toString()));
         }
         return o;
+    }
+
+    /**
+     * Which of the host's {@link #SYSTEM_DIRECTORIES} are links (merged /usr's /bin -> usr/bin),
+     * and to what: looked up once, as every sandboxed spawn needs them and they change only when
+     * the system does. A link that cannot be read is bound as what it points to.
+     */
+    private static final class SystemLinks {
+        static final Map<Path, Optional<Path>> HOST = lookUp();
+
+        private static Map<Path, Optional<Path>> lookUp() {
+            Map<Path, Optional<Path>> links = new LinkedHashMap<>();
+            for (Path dir : SYSTEM_DIRECTORIES) {
+                Optional<Path> target = Optional.empty();
+                if (Files.isSymbolicLink(dir)) {
+                    try {
+                        target = Optional.of(Files.readSymbolicLink(dir));
+                    } catch (IOException e) {
+                        // unreadable link: bound instead
+                    }
+                }
+                links.put(dir, target);
+            }
+            return Collections.unmodifiableMap(links);
+        }
     }
 
     private static String abs(Path p) {
