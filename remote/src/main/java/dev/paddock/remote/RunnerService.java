@@ -262,9 +262,8 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
     /**
      * Removes what the sandbox created in the input root as mount points: the top-level entry of
      * each of its {@link Sandbox#mountPoints()} that was not there before, a link (merged /usr's
-     * /bin -> usr/bin) or directories only. Anything holding a file is the action's and stays. The
-     * input root is listed again rather than each mount point looked up: a lookup of a name that is
-     * not there (lib32 on most hosts) costs the JDK an exception, and this runs once per action.
+     * /bin -> usr/bin) or directories only. Anything holding a file is the action's and stays. One
+     * listing of the input root finds them: cheaper, once per action, than looking up each name.
      */
     private void removeMountPoints(Sandbox sandbox, Path inputRoot, Set<String> before) {
         try {
