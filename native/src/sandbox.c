@@ -362,10 +362,9 @@ static bool proc_ready, dev_ready, loopback_ready;
 static unsigned long long dev_ready_shm_size;
 static int ready_pid_max_fd = -1; /* opened before /proc/sys became read-only */
 
-void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size, bool loopback) {
+static void prepare_proc_and_dev(bool proc, bool dev, unsigned long long shm_size) {
     char failed[PATH_BUF];
     const char *call;
-    loopback_ready = loopback && loopback_up() == NULL;
     if (mkdir("/ready", 0755) < 0) return;
     if (proc && mkdir(READY_PROC, 0755) == 0 &&
         mount("proc", READY_PROC, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
@@ -380,6 +379,13 @@ void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size, boo
         dev_ready = true;
         dev_ready_shm_size = shm_size;
     }
+}
+
+void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size, bool loopback) {
+    loopback_ready = loopback && loopback_up() == NULL;
+    mode_t old_umask = umask(0); /* as sandbox_enter() makes them */
+    prepare_proc_and_dev(proc, dev, shm_size);
+    umask(old_umask);
 }
 
 /* Moves the prepared tree at ready to dest; false if there is none to move. */
