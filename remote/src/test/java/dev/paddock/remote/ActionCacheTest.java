@@ -21,28 +21,16 @@ import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import com.google.rpc.Code;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** ActionCache: results clients store themselves, and misses for results whose blobs are gone. */
 @Timeout(120)
-class ActionCacheTest {
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
+class ActionCacheTest extends ServerTest {
     @BeforeEach
     void start() throws Exception {
         remote = RemoteFixture.startTakingClientResults(cache);
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        remote.close();
     }
 
     /** An action digest: the digest of some Action message (its blobs need not be stored). */

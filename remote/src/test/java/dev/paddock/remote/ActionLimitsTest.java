@@ -21,11 +21,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The server's per-action limits: a fork bomb, a memory hog, a disk filler and a CPU burner each
@@ -33,13 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * lower a limit for one action, never raise it.
  */
 @Timeout(300)
-class ActionLimitsTest {
+class ActionLimitsTest extends ServerTest {
     private static final Limits LIMITS = Limits.newBuilder().memoryBytes(256L << 20).processes(100)
             .cpuTime(Duration.ofSeconds(1)).fileSizeBytes(1 << 20).build();
-
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
 
     @BeforeEach
     void start() throws Exception {
@@ -47,11 +41,6 @@ class ActionLimitsTest {
                 "the kernel allows no user namespaces (user.max_user_namespaces=0)");
         HostTools.require("python3", "python3");
         remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).actionLimits(LIMITS));
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
     }
 
     private ActionResult run(Command command, UnaryOperator<Action.Builder> tweak) {

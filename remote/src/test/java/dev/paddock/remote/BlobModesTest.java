@@ -20,30 +20,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Blob files are the serving user's only: uploaded blobs, executable copies and the outputs of
  * actions have no group or other permission bits, and actions still read and run their inputs.
  */
 @Timeout(120)
-class BlobModesTest {
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
+class BlobModesTest extends ServerTest {
     @BeforeEach
     void start() throws Exception {
         remote = RemoteFixture.start(cache);
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        remote.close();
     }
 
     /** The mode of every blob file under top (cas or cas-exec), by file name. */

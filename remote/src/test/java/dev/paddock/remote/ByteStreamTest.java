@@ -19,33 +19,21 @@ import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
-import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** google.bytestream: Write (chunked, resumable), Read (ranges) and QueryWriteStatus. */
 @Timeout(120)
-class ByteStreamTest {
+class ByteStreamTest extends ServerTest {
     private static final int FIVE_MIB = 5 << 20;
-
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
 
     @BeforeEach
     void start() throws Exception {
         remote = RemoteFixture.start(cache);
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        remote.close();
     }
 
     @Test

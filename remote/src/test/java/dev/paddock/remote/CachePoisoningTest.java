@@ -11,11 +11,8 @@ import build.bazel.remote.execution.v2.ExecuteRequest;
 import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import io.grpc.Status;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A client that may talk to the server must not be able to hand other builds its own outputs as
@@ -23,15 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * replaces a result of the server's own execution.
  */
 @Timeout(120)
-class CachePoisoningTest {
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
-    }
+class CachePoisoningTest extends ServerTest {
 
     /** A result naming a forged output, as an attacker would upload it. */
     private ActionResult forged() {

@@ -7,23 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import build.bazel.remote.execution.v2.DigestFunction;
 import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
 import build.bazel.remote.execution.v2.ServerCapabilities;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(120)
-class CapabilitiesTest {
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
-    }
+class CapabilitiesTest extends ServerTest {
 
     @Test
     void advertisesSha256ExecutionCacheUpdatesAndApiVersions() throws Exception {

@@ -19,25 +19,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A small store evicts its least recently used blobs, never the empty blob. */
 @Timeout(120)
-class EvictionTest {
+class EvictionTest extends ServerTest {
     private static final long LIMIT = 100 * 1024;
     private static final int BLOB = 30 * 1024;
-
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
-    }
 
     private long bytesOnDisk() throws Exception {
         try (Stream<Path> files = Files.walk(cache.resolve("cas"))) {

@@ -31,7 +31,6 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,17 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the test's; they wait on those files and on stream messages, never on the clock.
  */
 @Timeout(180)
-class ExecutionLifecycleTest {
-    @TempDir
-    Path cache;
+class ExecutionLifecycleTest extends ServerTest {
     @TempDir
     Path shared;
-    private RemoteFixture remote;
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
-    }
 
     /** Waits until the action has written file (it writes to a temporary name and renames it); returns its words. */
     private static List<String> awaitFile(Path file) throws IOException, InterruptedException {

@@ -32,7 +32,6 @@ import com.google.protobuf.Duration;
 import com.google.rpc.Code;
 import com.google.rpc.PreconditionFailure;
 import io.grpc.Status;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -44,7 +43,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -52,23 +50,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Execute with the server's default sandbox (AUTO, hermetic): outputs, inputs, environment, caching, failures. */
 @Timeout(180)
-class ExecutionTest {
+class ExecutionTest extends ServerTest {
     static final String SCRIPT = "mkdir -p out/d && cat in/a.txt > out/f && printf x > out/d/g && ln -s f out/link"
             + " && echo to-stdout && echo to-stderr >&2 && chmod +x out/f";
     static final String A_TXT = "the content of a\n";
 
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
     @BeforeEach
     void start() throws Exception {
         remote = RemoteFixture.start(cache);
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        remote.close();
     }
 
     /** Runs the action, which must complete with status OK and exit 0 (unless exit says otherwise). */

@@ -11,11 +11,9 @@ import build.bazel.remote.execution.v2.Digest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Inputs are hard links into the store where they are not copies, and an action runs as the
@@ -23,21 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
  * nothing in the store. The next action and every cache hit get the original bytes.
  */
 @Timeout(120)
-class ImmutableInputsTest {
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
+class ImmutableInputsTest extends ServerTest {
     @BeforeEach
     void start() throws Exception {
         assumeTrue(!Files.readString(Path.of("/proc/sys/user/max_user_namespaces")).strip().equals("0"),
                 "the kernel allows no user namespaces (user.max_user_namespaces=0)");
         remote = RemoteFixture.start(cache);
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
     }
 
     /** Every way an action might change an input in place: chmod and rewrite, append, truncate, replace. */

@@ -12,27 +12,16 @@ import com.google.rpc.Code;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Small Directory messages that would lay out a huge or absurdly deep tree are refused before any of it is made. */
 @Timeout(120)
-class InputExpansionTest {
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
+class InputExpansionTest extends ServerTest {
     @BeforeEach
     void start() throws Exception {
         remote = RemoteFixture.start(cache);
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        remote.close();
     }
 
     private ExecuteResponse runWithRoot(Digest root) {

@@ -13,10 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Input subtrees are laid out once per Directory digest and bound read-only into every action
@@ -25,15 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * removed past the bound.
  */
 @Timeout(120)
-class InputTreesTest {
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
-    }
+class InputTreesTest extends ServerTest {
 
     private void start(int treesKept) throws Exception {
         assumeTrue(!Files.readString(Path.of("/proc/sys/user/max_user_namespaces")).strip().equals("0"),

@@ -10,33 +10,21 @@ import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.protobuf.ByteString;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A 64 MiB blob up and down through ByteStream, never whole in memory on either side: the test
  * makes its chunks from a seeded Random as it sends them and hashes what it reads as it arrives.
  */
 @Timeout(300)
-class LargeBlobTest {
+class LargeBlobTest extends ServerTest {
     private static final long SIZE = 64L << 20;
     private static final long SEED = 64;
-
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
-    }
 
     /** The blob's chunks, the same every time for the same seed. */
     private static final class Chunks {

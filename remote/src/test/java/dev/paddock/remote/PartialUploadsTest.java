@@ -21,10 +21,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Unfinished ByteStream uploads cannot fill the disk: together they hold at most the
@@ -32,18 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * larger than that is refused at once, and idle ones past their age go while the server runs.
  */
 @Timeout(120)
-class PartialUploadsTest {
+class PartialUploadsTest extends ServerTest {
     private static final long LIMIT = 1 << 20;
     private static final int KIB = 1024;
-
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
-    }
 
     private void startWithLimit() throws Exception {
         remote = RemoteFixture.start(RemoteServer.newBuilder().cacheDir(cache).maxCacheBytes(LIMIT));

@@ -21,25 +21,14 @@ import com.google.protobuf.ByteString;
 import com.google.rpc.Code;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What a server stored is there for the next server on the same cache directory. */
 @Timeout(180)
-class RestartTest {
-    @TempDir
-    Path cache;
-    private RemoteFixture remote;
-
-    @AfterEach
-    void close() throws InterruptedException {
-        if (remote != null) remote.close();
-    }
+class RestartTest extends ServerTest {
 
     private void restart() throws Exception {
         remote.close();
