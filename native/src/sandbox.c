@@ -289,7 +289,7 @@ static void mount_pts(const char *dest, int report_fd) {
  * the usual character devices bound from the host, /dev/shm (shm_size bytes,
  * 0: the kernel's default) and the fd links; not /dev/pts and /dev/ptmx
  * (mount_pts). label: --file-label, or NULL. Returns 0, or -1 with errno set,
- * the call in *call and the path in failed. */
+ * the call in *call and the path in failed (a device's, under OLD_ROOT). */
 static int build_dev(const char *dest, unsigned long long shm_size, const char *label, const char **call,
                      char failed[PATH_BUF]) {
     static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -316,7 +316,10 @@ static int build_dev(const char *dest, unsigned long long shm_size, const char *
         if (fd < 0) return -1;
         close(fd);
         *call = "mount";
-        if (mount(source, failed, NULL, MS_BIND, NULL) < 0) return -1;
+        if (mount(source, failed, NULL, MS_BIND, NULL) < 0) {
+            snprintf(failed, PATH_BUF, "%s", source); /* a device is named as the host has it */
+            return -1;
+        }
     }
     if (snprintf(failed, PATH_BUF, "%s/shm", dest) >= PATH_BUF) return errno = ENAMETOOLONG, -1;
     *call = "mkdir";
@@ -339,13 +342,8 @@ static void mount_dev(const char *dest, unsigned long long shm_size, int report_
     const char *call;
     char failed[PATH_BUF];
     if (build_dev(dest, shm_size, file_label, &call, failed) < 0) {
-        int err = errno;
-        bool from_host = strcmp(call, "mount") == 0 && strncmp(failed, dest, strlen(dest)) == 0 &&
-                         failed[strlen(dest)] == '/' && strcmp(failed + strlen(dest), "/shm") != 0;
-        /* A device's bind names the host's device, as before; anything else its place in the sandbox. */
-        char host[PATH_BUF];
-        if (from_host) snprintf(host, sizeof host, "/dev%s", failed + strlen(dest));
-        report_failure(report_fd, "dev", err, call, from_host ? host : failed + strlen(NEW_ROOT), NULL);
+        bool host = strncmp(failed, OLD_ROOT "/", strlen(OLD_ROOT "/")) == 0;
+        report_failure(report_fd, "dev", errno, call, failed + strlen(host ? OLD_ROOT : NEW_ROOT), NULL);
     }
     mount_pts(dest, report_fd);
 }
