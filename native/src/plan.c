@@ -300,12 +300,19 @@ static int parse_rlimit(struct plan *plan, const char *name, const char *value, 
 
 static bool is_modifier(const char *opt) { return strcmp(opt, "--perms") == 0 || strcmp(opt, "--size") == 0; }
 
-/* Whether the kernel has this namespace type (the -try options). */
+/* Whether the kernel has this namespace type (the -try options). Looked up
+ * once per process: a keeper parses a request for every action, and the
+ * lookup through /proc costs more than the rest of the parse. */
 static bool have_namespace(const char *name) {
+    static int known_user = -1, known_cgroup = -1;
+    int *known = strcmp(name, "user") == 0 ? &known_user : strcmp(name, "cgroup") == 0 ? &known_cgroup : NULL;
+    if (known != NULL && *known >= 0) return *known;
     char path[64];
     snprintf(path, sizeof path, "/proc/self/ns/%s", name);
     struct stat st;
-    return stat(path, &st) == 0;
+    bool have = stat(path, &st) == 0;
+    if (known != NULL) *known = have;
+    return have;
 }
 
 static bool selinux_enabled(void) {
