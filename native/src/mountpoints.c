@@ -77,9 +77,9 @@ int open_nofollow(int dirfd, const char *name, int flags) {
     return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
 }
 
-/* Walks from / one component at a time, so that each step is checked (and a
- * missing directory made) on a descriptor no link can redirect. */
-int open_parent_nofollow(const char *path, mode_t parent_mode, char *name, size_t name_size) {
+/* Walks from base (or /) one component at a time, so that each step is
+ * checked (and a missing directory made) on a descriptor no link can redirect. */
+int open_parent_nofollow(int base, const char *path, mode_t parent_mode, char *name, size_t name_size) {
     char buf[PATH_MAX];
     size_t n = (size_t)snprintf(buf, sizeof buf, "%s", path);
     if (n >= sizeof buf) {
@@ -94,7 +94,7 @@ int open_parent_nofollow(const char *path, mode_t parent_mode, char *name, size_
     }
     snprintf(name, name_size, "%s", last + 1);
     *last = '\0';
-    int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int dir = base >= 0 ? fcntl(base, F_DUPFD_CLOEXEC, 0) : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     for (char *part = strtok(buf, "/"); part != NULL && dir >= 0; part = strtok(NULL, "/")) {
         if (strcmp(part, ".") == 0) continue;
         if (strcmp(part, "..") == 0) { /* a plan's paths are normalised; ".." would leave the walk */

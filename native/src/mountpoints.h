@@ -47,9 +47,10 @@ int make_parents(const char *path, mode_t parent_mode);
 int make_mount_point(const char *dest, bool directory);
 /* --refuse-symlinks. The directory that will hold path's last component,
  * opened (O_PATH) without following any symbolic link; missing directories
- * are made with parent_mode on the way. The last component goes to name.
- * -1 with errno: ELOOP when a link is in the way. */
-int open_parent_nofollow(const char *path, mode_t parent_mode, char *name, size_t name_size);
+ * are made with parent_mode on the way. path is relative to the directory
+ * base (left open), or absolute when base is -1. The last component goes to
+ * name. -1 with errno: ELOOP when a link is in the way. */
+int open_parent_nofollow(int base, const char *path, mode_t parent_mode, char *name, size_t name_size);
 /* openat2(dirfd, name, flags) with RESOLVE_NO_SYMLINKS, close-on-exec. */
 int open_nofollow(int dirfd, const char *name, int flags);
 /* The first component of path that is a symbolic link, into link; false when

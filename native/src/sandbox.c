@@ -460,9 +460,30 @@ static void bind_fd(const struct setup_op *op, const char *source, const char *d
  * made and opened without following links, and no link as the last
  * component (a --symlink's own is checked by make_symlink). The directory
  * holding the last component, or -1 when links are followed. */
+/* The assembled root, opened without following links, where the parent
+ * walks of --refuse-symlinks start (sparing each a walk from / to it); reopened
+ * after an operation mounts on / itself, since an fd opened before a mount
+ * refers to what the mount covers. */
+static int new_root_fd = -1;
+
+/* Whether an operation's destination is the root itself ("/", "//", "/."). */
+static bool is_root(const char *dest) {
+    for (const char *p = dest; *p != '\0';) {
+        while (*p == '/') p++;
+        const char *end = p;
+        while (*end != '\0' && *end != '/') end++;
+        if (end > p && !(end - p == 1 && *p == '.')) return false;
+        p = end;
+    }
+    return true;
+}
+
 static int parent_without_links(const struct setup_op *op, const char *dest, mode_t parent_mode, char *name,
                                  size_t name_size, int report_fd) {
-    int parent = open_parent_nofollow(dest, parent_mode, name, name_size);
+    bool whole_root = is_root(op->dest);
+    if (!whole_root && new_root_fd < 0) new_root_fd = open_nofollow(AT_FDCWD, NEW_ROOT, O_PATH | O_DIRECTORY);
+    int parent = whole_root || new_root_fd < 0 ? open_parent_nofollow(-1, dest, parent_mode, name, name_size)
+                                               : open_parent_nofollow(new_root_fd, op->dest, parent_mode, name, name_size);
     if (parent < 0 && errno == ELOOP) refuse_link(report_fd, op_step(op->kind), dest, strlen(NEW_ROOT), "destination");
     if (parent < 0) report_failure(report_fd, "mkdir", errno, "mkdir", op->dest, NULL);
     struct stat st;
@@ -579,6 +600,10 @@ static void apply_op(const struct setup_op *op, const struct plan *plan, int rep
     case OP_RO_OVERLAY: mount_overlay(op, dest, plan->overlay_impl, plan->sandbox_mode, report_fd); break;
     }
     if (parent >= 0) close(parent);
+    if (new_root_fd >= 0 && is_root(op->dest)) {
+        close(new_root_fd);
+        new_root_fd = -1;
+    }
 }
 
 const char *loopback_up(void) {
@@ -683,6 +708,8 @@ void sandbox_enter(const struct plan *plan, int report_fd) {
     mode_t old_umask = umask(0);
     for (int i = 0; i < plan->op_count; i++) apply_op(&plan->ops[i], plan, report_fd);
     umask(old_umask);
+    if (new_root_fd >= 0) close(new_root_fd);
+    new_root_fd = -1;
 
     if (plan->disable_userns) {
         host_proc_fd = open(OLD_ROOT "/proc", O_PATH | O_CLOEXEC);
@@ -719,15 +746,16 @@ void sandbox_drop_privileges(const struct plan *plan, int report_fd) {
         report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
     bool own_userns = (plan->clone_flags & CLONE_NEWUSER) || plan->userns_fd >= 0;
     uint64_t known = 0;
-    /* Capabilities are numbered from 0 up: the first EINVAL is past the kernel's last. */
+    /* Capabilities are numbered from 0 up: the first EINVAL is past the kernel's last. Dropping
+     * one that is not in the set succeeds, so one call a capability does (about 40 in all). */
+    bool cut = own_userns || plan->caps_edited;
     for (int cap = 0; cap <= 63; cap++) {
-        int in_set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-        if (in_set < 0 && errno == EINVAL) break;
-        if (in_set < 0) report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
-        known |= (uint64_t)1 << cap;
-        if (in_set == 1 && !(plan->caps & ((uint64_t)1 << cap)) && (own_userns || plan->caps_edited) &&
-            prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+        bool drop = cut && !(plan->caps & ((uint64_t)1 << cap));
+        if ((drop ? prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) : prctl(PR_CAPBSET_READ, cap, 0, 0, 0)) < 0) {
+            if (errno == EINVAL) break;
             report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
+        }
+        known |= (uint64_t)1 << cap;
     }
     struct cap_header header = {CAP_VERSION_3, 0};
     struct cap_data data[2];
