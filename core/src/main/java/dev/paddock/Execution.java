@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * A running action. Its outcome arrives independently of its output: an
@@ -31,8 +32,19 @@ public interface Execution {
     /** Waits at most timeout for the outcome. */
     Optional<Outcome> await(Duration timeout) throws InterruptedException;
 
-    /** Completes with the outcome; never completes exceptionally. */
+    /**
+     * Completes with the outcome; never completes exceptionally. Its dependent stages run on a
+     * thread of paddock's own for callbacks, never on the thread that follows actions' status.
+     */
     CompletableFuture<Outcome> onExit();
+
+    /**
+     * Completes with the outcome, on executor: {@code onExit(Runnable::run)} completes on the thread
+     * that learned the outcome, saving the hand-over to another thread. That is paddock's supervisor
+     * thread, which follows every action's status: its dependent stages must not block (no file or
+     * network I/O, no waiting) and must hand anything longer to an executor of their own.
+     */
+    CompletableFuture<Outcome> onExit(Executor executor);
 
     /**
      * Asks the action to stop: SIGTERM to its whole tree, then SIGKILL after

@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,6 +29,26 @@ class ExitStatusTest extends PaddockTest {
         assertEquals(status, o.status().orElseThrow());
         assertTrue(o.setupFailure().isEmpty(), "an action's own 125 is not a setup failure");
         assertFalse(o.timedOut());
+    }
+
+    /**
+     * onExit() hands the outcome to a callback thread; onExit(Runnable::run) completes on the
+     * thread that learned it, paddock's supervisor. The action waits for a line on stdin, so that
+     * both are attached before the outcome is known.
+     */
+    @Test
+    void onExitRunsOnCallbackThreadsOrWhereTheExecutorSays() throws Exception {
+        Execution e = paddock.start(Action.newBuilder("sh", "-c", "read line; exit 7").stdin(Stdio.pipe())
+                .stdout(Stdio.discard()).build());
+        CompletableFuture<String> callback = e.onExit().thenApply(o -> o.exitCode() + " " + Thread.currentThread().getName());
+        CompletableFuture<String> direct = e.onExit(Runnable::run)
+                .thenApply(o -> o.exitCode() + " " + Thread.currentThread().getName());
+        e.stdin().write('\n');
+        e.stdin().close();
+        assertEquals("7 paddock-supervisor", direct.get(30, TimeUnit.SECONDS));
+        String onCallbackThread = callback.get(30, TimeUnit.SECONDS);
+        assertTrue(onCallbackThread.startsWith("7 ") && !onCallbackThread.endsWith("paddock-supervisor"),
+                onCallbackThread);
     }
 
     @Test

@@ -227,7 +227,12 @@ public final class LaunchedExecution implements Execution {
 
     @Override
     public CompletableFuture<Outcome> onExit() {
-        return outcome.thenApplyAsync(o -> o, CALLBACKS);
+        return onExit(CALLBACKS);
+    }
+
+    @Override
+    public CompletableFuture<Outcome> onExit(Executor executor) {
+        return outcome.thenApplyAsync(o -> o, executor);
     }
 
     /** The outcome future itself, completed on the supervisor thread: for paddock's own quick bookkeeping only. */
