@@ -303,12 +303,12 @@ public final class Sandbox {
 
     /**
      * The paths inside that the sandbox puts something on: /proc, /dev, /tmp, the system
-     * directories (as bind or link) and every mount's destination. Over an input root the launcher
+     * directories the host has (as bind or link) and every mount's destination. Over an input root the launcher
      * creates those that are missing in the root itself (a caller may remove them afterwards).
      */
     public List<Path> mountPoints() {
         List<Path> points = new ArrayList<>(List.of(Path.of("/proc"), Path.of("/dev"), Path.of("/tmp")));
-        if (base == Base.HERMETIC || systemDirectories) points.addAll(SYSTEM_DIRECTORIES);
+        if (base == Base.HERMETIC || systemDirectories) points.addAll(SystemDirectories.HOST.keySet());
         for (Mount m : mounts) points.add(m.destination());
         return List.copyOf(points);
     }
@@ -416,7 +416,7 @@ public final class Sandbox {
      */
     private static List<String> systemDirectoryOptions(Path root) {
         List<String> o = new ArrayList<>();
-        for (Map.Entry<Path, Optional<Path>> e : SystemLinks.HOST.entrySet()) {
+        for (Map.Entry<Path, Optional<Path>> e : SystemDirectories.HOST.entrySet()) {
             Path dir = e.getKey();
             Optional<Path> link = e.getValue();
             if (link.isPresent()) {
@@ -430,16 +430,17 @@ public final class Sandbox {
     }
 
     /**
-     * Which of the host's {@link #SYSTEM_DIRECTORIES} are links (merged /usr's /bin -> usr/bin),
-     * and to what: looked up once, as every sandboxed spawn needs them and they change only when
-     * the system does. A link that cannot be read is bound as what it points to.
+     * Which of the host's {@link #SYSTEM_DIRECTORIES} exist, and which of those are links (merged
+     * /usr's /bin -> usr/bin) to what: looked up once, as every sandboxed spawn needs them and they
+     * change only when the system does. A link that cannot be read is bound as what it points to.
      */
-    private static final class SystemLinks {
+    private static final class SystemDirectories {
         static final Map<Path, Optional<Path>> HOST = lookUp();
 
         private static Map<Path, Optional<Path>> lookUp() {
-            Map<Path, Optional<Path>> links = new LinkedHashMap<>();
+            Map<Path, Optional<Path>> dirs = new LinkedHashMap<>();
             for (Path dir : SYSTEM_DIRECTORIES) {
+                if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) continue;
                 Optional<Path> target = Optional.empty();
                 if (Files.isSymbolicLink(dir)) {
                     try {
@@ -448,9 +449,9 @@ public final class Sandbox {
                         // unreadable link: bound instead
                     }
                 }
-                links.put(dir, target);
+                dirs.put(dir, target);
             }
-            return Collections.unmodifiableMap(links);
+            return Collections.unmodifiableMap(dirs);
         }
     }
 

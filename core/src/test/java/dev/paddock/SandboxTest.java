@@ -11,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -205,6 +208,21 @@ class SandboxTest extends SandboxedTest {
         assertEquals(List.of("/src", "input", "/usr/bin/readlink"), out.lines().toList());
         assertEquals("out\n", Files.readString(root.resolve("src/out.txt")));
         assertEquals("t\n", Files.readString(scratch.resolve("t")));
+    }
+
+    /** A caller removes mount points by this list (the runner does): it must name exactly what the launcher made. */
+    @Test
+    void mountPointsNameWhatTheSandboxMakesInAnEmptyInputRoot(@TempDir Path work) throws Exception {
+        Path root = Files.createDirectories(work.resolve("root"));
+        Path scratch = Files.createDirectories(work.resolve("scratch"));
+        Sandbox sandbox = Sandbox.inputRoot(root).systemDirectories().temporaryDirectory(scratch).build();
+        output(Action.newBuilder("true").directory(root).sandbox(sandbox));
+        Set<String> made;
+        try (Stream<Path> entries = Files.list(root)) {
+            made = entries.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        }
+        Set<String> named = sandbox.mountPoints().stream().map(p -> p.getName(0).toString()).collect(Collectors.toSet());
+        assertEquals(named, made);
     }
 
     @Test
