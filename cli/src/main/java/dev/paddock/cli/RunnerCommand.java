@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -87,14 +90,22 @@ final class RunnerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        ExecutorService printer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "paddock-runner-log");
+            t.setDaemon(true);
+            return t;
+        });
         RunnerServer.Builder b = RunnerServer.newBuilder()
                 .network(OptionValues.enumOption(spec, Sandbox.Network.class, network, "--network"))
                 .mode(OptionValues.enumOption(spec, Sandbox.Mode.class, sandbox, "--sandbox"))
                 .systemDirectories(!noSystemDirectories)
                 .log(line -> {
-                    out.println(LocalTime.now().truncatedTo(ChronoUnit.MILLIS).format(DateTimeFormatter.ISO_LOCAL_TIME)
-                            + " " + line);
-                    out.flush();
+                    // Printed by a thread of its own: a slow terminal or full pipe must not hold up answers.
+                    LocalTime at = LocalTime.now();
+                    printer.execute(() -> {
+                        out.println(at.truncatedTo(ChronoUnit.MILLIS).format(DateTimeFormatter.ISO_LOCAL_TIME) + " " + line);
+                        out.flush();
+                    });
                 });
         Optional<Path> socket = OptionValues.unixSocket(spec, listen, "--listen");
         if (socket.isPresent()) b.unixSocket(socket.get()).socketMode(OptionValues.socketMode(spec, socketMode));
@@ -124,6 +135,8 @@ final class RunnerCommand implements Callable<Integer> {
                 out.flush();
                 try {
                     runner.close();
+                    printer.shutdown(); // the cancelled actions' lines still print
+                    printer.awaitTermination(5, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

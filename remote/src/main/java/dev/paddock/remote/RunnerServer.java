@@ -172,7 +172,10 @@ public final class RunnerServer implements AutoCloseable {
             return this;
         }
 
-        /** Receives one line per action. */
+        /**
+         * Receives one line per action, as its call is answered, on paddock's supervisor thread:
+         * it must not block (hand the line to a thread of its own to print or store it).
+         */
         public Builder log(Consumer<String> log) {
             this.log = Objects.requireNonNull(log, "log");
             return this;

@@ -32,6 +32,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -47,6 +49,8 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
     private final Slots slots;
     private final Function<Path, Sandbox.Builder> sandboxFor;
     private final Consumer<String> log;
+    /** Answers that need file system work, and starting queued actions: never on paddock's supervisor thread. */
+    private final Executor blocking = Executors.newVirtualThreadPerTaskExecutor();
 
     /**
      * @param buildDirectory the directory request paths are relative to (its real path)
@@ -56,7 +60,7 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
             Consumer<String> log) {
         this.buildDirectory = buildDirectory;
         this.paddock = paddock;
-        this.slots = new Slots(concurrency);
+        this.slots = new Slots(concurrency, blocking);
         this.sandboxFor = sandboxFor;
         this.log = log;
     }
@@ -64,7 +68,7 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
     @Override
     public void checkReadiness(CheckReadinessRequest request, StreamObserver<Empty> response) {
         try {
-            Path p = resolve(request.getPath(), "path");
+            Path p = new RequestPaths().resolve(request.getPath(), "path");
             if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS))
                 throw Status.INTERNAL.withDescription("path '" + request.getPath() + "' does not exist in the build "
                         + "directory " + buildDirectory).asRuntimeException();
@@ -90,9 +94,6 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
         } catch (StatusRuntimeException e) {
             response.onError(e);
             return;
-        } catch (IOException e) {
-            response.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
-            return;
         }
         slots.submit(start);
     }
@@ -106,10 +107,11 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
         }
         Sandbox sandbox = action.sandbox().orElseThrow();
         Path inputRoot = sandbox.inputRootPath().orElseThrow();
-        Set<String> before;
+        Set<String> mayCreate;
         Execution execution;
         try {
-            before = topLevelNames(inputRoot);
+            mayCreate = mountPointNames(sandbox);
+            mayCreate.removeAll(topLevelNames(inputRoot));
             execution = paddock.start(action);
         } catch (IOException | RuntimeException e) {
             slots.done();
@@ -120,43 +122,56 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
         // A cancelled call (bb_worker's own timeout, a client gone) ends the whole process tree.
         Context.CancellationListener cancel = c -> execution.cancel();
         context.addListener(cancel, Runnable::run);
-        execution.onExit().whenComplete((outcome, never) -> {
-            // The answer goes out before the slot is freed: a waiting action then starts on this thread.
-            try {
-                context.removeListener(cancel);
-                removeMountPoints(sandbox, inputRoot, before);
-                writeServerLogs(request, outcome);
-                log.accept("run " + LogText.escape(String.join(" ", request.getArgumentsList())) + " -> "
-                        + describe(outcome));
-                response.onNext(response(outcome));
-                response.onCompleted();
-            } catch (StatusRuntimeException e) {
-                response.onError(e);
-            } catch (IOException | RuntimeException e) {
-                response.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
-            } finally {
-                slots.done();
-            }
+        // The outcome arrives on paddock's supervisor thread. When answering needs no file system work (the
+        // sandbox made no mount point in the input root, no degradations to write), the answer goes out from
+        // there; otherwise, and for what follows the answer, a thread of the runner's own takes over.
+        execution.onExit(Runnable::run).whenComplete((outcome, never) -> {
+            context.removeListener(cancel);
+            boolean fileWork = !mayCreate.isEmpty()
+                    || (!request.getServerLogsDirectory().isEmpty() && !outcome.degradations().isEmpty());
+            if (fileWork) blocking.execute(() -> answer(request, inputRoot, mayCreate, outcome, response));
+            else answer(request, inputRoot, mayCreate, outcome, response);
         });
     }
 
+    /** Answers the call, then logs it and frees its slot (a waiting action starts on another thread). */
+    private void answer(RunRequest request, Path inputRoot, Set<String> mayCreate, Outcome outcome,
+            StreamObserver<RunResponse> response) {
+        try {
+            if (!mayCreate.isEmpty()) removeMountPoints(inputRoot, mayCreate);
+            writeServerLogs(request, outcome);
+            response.onNext(response(outcome));
+            response.onCompleted();
+        } catch (StatusRuntimeException e) {
+            response.onError(e);
+        } catch (IOException | RuntimeException e) {
+            response.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+        } finally {
+            log.accept("run " + LogText.escape(String.join(" ", request.getArgumentsList())) + " -> "
+                    + describe(outcome));
+            slots.done();
+        }
+    }
+
     /** The action a request asks for, with its log files created; refused when the request is wrong. */
-    private Action action(RunRequest request) throws IOException {
+    private Action action(RunRequest request) {
         if (request.getArgumentsCount() == 0)
             throw invalid("the request has no arguments: arguments[0] is the command to run");
-        Path inputRoot = resolve(request.getInputRootDirectory(), "input_root_directory");
+        RequestPaths paths = new RequestPaths();
+        Path inputRoot = paths.resolve(request.getInputRootDirectory(), "input_root_directory");
         if (!Files.isDirectory(inputRoot, LinkOption.NOFOLLOW_LINKS))
             throw invalid("input_root_directory '" + request.getInputRootDirectory() + "' is not a directory");
-        Path workingDirectory = inside(inputRoot, request.getWorkingDirectory(), "working_directory");
+        paths.directoryIn(inputRoot);
+        Path workingDirectory = paths.inside(inputRoot, request.getWorkingDirectory(), "working_directory");
         Sandbox.Builder sandbox = sandboxFor.apply(inputRoot);
         if (!request.getTemporaryDirectory().isEmpty()) {
-            Path tmp = resolve(request.getTemporaryDirectory(), "temporary_directory");
+            Path tmp = paths.resolve(request.getTemporaryDirectory(), "temporary_directory");
             if (!Files.isDirectory(tmp, LinkOption.NOFOLLOW_LINKS))
                 throw invalid("temporary_directory '" + request.getTemporaryDirectory() + "' is not a directory");
             sandbox.temporaryDirectory(tmp);
         }
-        Path stdout = createLog(request.getStdoutPath(), "stdout_path");
-        Path stderr = createLog(request.getStderrPath(), "stderr_path");
+        Path stdout = createLog(paths, request.getStdoutPath(), "stdout_path");
+        Path stderr = createLog(paths, request.getStderrPath(), "stderr_path");
         try {
             return Action.newBuilder(request.getArgumentsList())
                     .environment(request.getEnvironmentVariablesMap())
@@ -208,7 +223,7 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
     /** Degradations go where bb_worker collects server logs, so the client can see them. */
     private void writeServerLogs(RunRequest request, Outcome outcome) throws IOException {
         if (request.getServerLogsDirectory().isEmpty() || outcome.degradations().isEmpty()) return;
-        Path dir = resolve(request.getServerLogsDirectory(), "server_logs_directory");
+        Path dir = new RequestPaths().resolve(request.getServerLogsDirectory(), "server_logs_directory");
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return;
         List<String> lines = new ArrayList<>();
         outcome.degradations().forEach(d -> lines.add(d.toString()));
@@ -216,8 +231,8 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
     }
 
     /** Creates an action's log file (it must not exist yet), as Buildbarn's own runner does. */
-    private Path createLog(String relative, String field) throws IOException {
-        Path p = resolve(relative, field);
+    private static Path createLog(RequestPaths paths, String relative, String field) {
+        Path p = paths.resolve(relative, field);
         try {
             Files.createFile(p);
         } catch (FileAlreadyExistsException e) {
@@ -228,25 +243,45 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
         return p;
     }
 
-    /** A path relative to the build directory, refused when it is absolute or leads out of it. */
-    private Path resolve(String relative, String field) {
-        return inside(buildDirectory, relative, field);
-    }
+    /**
+     * One request's paths, each relative to a base and refused when it is absolute or leads out of
+     * it, also through a symbolic link on the way. Directories found to be their own real path are
+     * remembered for the request: bb_worker puts an action's input root, temporary directory and
+     * log files side by side, and their directory's real path is then looked up once.
+     */
+    private final class RequestPaths {
+        private final Set<Path> real = new HashSet<>(Set.of(buildDirectory));
 
-    private static Path inside(Path base, String relative, String field) {
-        Path rel = Path.of(relative);
-        if (rel.isAbsolute()) throw invalid(field + " '" + relative + "' must be relative");
-        Path p = base.resolve(rel).normalize();
-        if (!p.startsWith(base)) throw invalid(field + " '" + relative + "' leads out of " + base);
-        // A symlink on the way could lead out too: its parent's real path must stay inside.
-        Path parent = p.equals(base) ? p : p.getParent();
-        try {
-            if (Files.exists(parent) && !parent.toRealPath().startsWith(base))
-                throw invalid(field + " '" + relative + "' leads out of " + base + " through a symbolic link");
-        } catch (IOException e) {
-            throw invalid(field + " '" + relative + "': " + e.getMessage());
+        /** A path relative to the build directory. */
+        Path resolve(String relative, String field) {
+            return inside(buildDirectory, relative, field);
         }
-        return p;
+
+        /** Records dir, a directory and no link, as its own real path if its parent is known to be one. */
+        void directoryIn(Path dir) {
+            if (real.contains(dir.getParent())) real.add(dir);
+        }
+
+        Path inside(Path base, String relative, String field) {
+            Path rel = Path.of(relative);
+            if (rel.isAbsolute()) throw invalid(field + " '" + relative + "' must be relative");
+            Path p = base.resolve(rel).normalize();
+            if (!p.startsWith(base)) throw invalid(field + " '" + relative + "' leads out of " + base);
+            // A symlink on the way could lead out too: its parent's real path must stay inside.
+            Path parent = p.equals(base) ? p : p.getParent();
+            if (real.contains(parent)) return p;
+            try {
+                if (Files.exists(parent)) {
+                    Path realParent = parent.toRealPath();
+                    if (!realParent.startsWith(base))
+                        throw invalid(field + " '" + relative + "' leads out of " + base + " through a symbolic link");
+                    if (realParent.equals(parent)) real.add(parent);
+                }
+            } catch (IOException e) {
+                throw invalid(field + " '" + relative + "': " + e.getMessage());
+            }
+            return p;
+        }
     }
 
     private static StatusRuntimeException invalid(String message) {
@@ -259,20 +294,23 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
         }
     }
 
+    /** The top-level names of the sandbox's mount points in its input root. */
+    private static Set<String> mountPointNames(Sandbox sandbox) {
+        Set<String> names = new HashSet<>();
+        for (Path p : sandbox.mountPoints()) if (p.getNameCount() > 0) names.add(p.getName(0).toString());
+        return names;
+    }
+
     /**
-     * Removes what the sandbox created in the input root as mount points: the top-level entry of
-     * each of its {@link Sandbox#mountPoints()} that was not there before, a link (merged /usr's
-     * /bin -> usr/bin) or directories only. Anything holding a file is the action's and stays. One
-     * listing of the input root finds them: cheaper, once per action, than looking up each name.
+     * Removes what the sandbox created in the input root as mount points: each of the names that
+     * were not there before the action, if it is a link (merged /usr's /bin -> usr/bin) or holds
+     * directories only. Anything holding a file is the action's and stays. One listing of the input
+     * root finds them: cheaper, once per action, than looking up each name.
      */
-    private void removeMountPoints(Sandbox sandbox, Path inputRoot, Set<String> before) {
+    private void removeMountPoints(Path inputRoot, Set<String> mayCreate) {
         try {
             Set<String> created = topLevelNames(inputRoot);
-            created.removeAll(before);
-            if (created.isEmpty()) return;
-            Set<String> names = new HashSet<>();
-            for (Path p : sandbox.mountPoints()) if (p.getNameCount() > 0) names.add(p.getName(0).toString());
-            created.retainAll(names);
+            created.retainAll(mayCreate);
             for (String name : created) {
                 Path p = inputRoot.resolve(name);
                 BasicFileAttributes attributes;
