@@ -24,7 +24,8 @@ final class BenchOptions {
     @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "3",
             description = "Spawn through each subject for at least this long, in alternating batches, before "
                     + "measuring, then on until three cycles of batches in a row spent under 1%% of their time in the JIT "
-                    + "compiler (at most three times as long), "
+                    + "compiler (at most ten times as long; a subject whose batch kept the JIT compiling runs "
+                    + "again within its cycle), "
                     + "so that the JVM has compiled its hot paths, as in a long-running build daemon "
                     + "(default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
