@@ -42,6 +42,7 @@ public final class RunnerServer implements AutoCloseable {
     /** The --ro directories' real paths, each shown at the path it was given as. */
     private final Map<Path, Path> readOnly = new LinkedHashMap<>();
     private Server server;
+    private Trash trash;
 
     private RunnerServer(Builder b) throws IOException {
         this.config = b;
@@ -57,7 +58,10 @@ public final class RunnerServer implements AutoCloseable {
         Path build = config.buildDirectory.toRealPath();
         // Sandboxes follow no symbolic link in a bind: --ro directories by their real paths.
         readOnly.putAll(FileTrees.byRealPath(config.readOnly));
-        RunnerService service = new RunnerService(build, paddock, config.concurrency, this::sandboxFor, config.log);
+        // The mount points an action made in its input root go to a trash in the same file system.
+        trash = new Trash(build, config.log);
+        RunnerService service = new RunnerService(build, paddock, config.concurrency, this::sandboxFor, trash,
+                config.log);
         NettyServerBuilder b;
         if (config.unixSocket != null) {
             unixListener = UnixSocketListener.at(config.unixSocket, config.socketMode);
@@ -82,6 +86,11 @@ public final class RunnerServer implements AutoCloseable {
         return s;
     }
 
+    /** Waits until the mount points removed from input roots so far have been deleted (for tests). */
+    void awaitTrashDeleted() throws InterruptedException {
+        trash.awaitDeleted();
+    }
+
     /** The address actually listened on, for messages. */
     public SocketAddress address() {
         return config.unixSocket != null ? new DomainSocketAddress(config.unixSocket.toString()) : config.tcp;
@@ -99,6 +108,7 @@ public final class RunnerServer implements AutoCloseable {
             server.awaitTermination(30, TimeUnit.SECONDS);
         }
         if (unixListener != null) unixListener.close();
+        if (trash != null) trash.close();
         paddock.close();
     }
 

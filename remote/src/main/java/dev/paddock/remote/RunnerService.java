@@ -21,13 +21,13 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.nio.file.DirectoryNotEmptyException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -49,6 +49,7 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
     private final Slots slots;
     private final Function<Path, Sandbox.Builder> sandboxFor;
     private final Consumer<String> log;
+    private final Trash trash;
     /** Answers that need file system work, and starting queued actions: never on paddock's supervisor thread. */
     private final Executor blocking = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -57,11 +58,12 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
      * @param sandboxFor     the sandbox for an input root, before the temporary directory is set
      */
     RunnerService(Path buildDirectory, Paddock paddock, int concurrency, Function<Path, Sandbox.Builder> sandboxFor,
-            Consumer<String> log) {
+            Trash trash, Consumer<String> log) {
         this.buildDirectory = buildDirectory;
         this.paddock = paddock;
         this.slots = new Slots(concurrency, blocking);
         this.sandboxFor = sandboxFor;
+        this.trash = trash;
         this.log = log;
     }
 
@@ -305,7 +307,8 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
      * Removes what the sandbox created in the input root as mount points: each of the names that
      * were not there before the action, if it is a link (merged /usr's /bin -> usr/bin) or holds
      * directories only. Anything holding a file is the action's and stays. One listing of the input
-     * root finds them: cheaper, once per action, than looking up each name.
+     * root finds them: cheaper, once per action, than looking up each name. They go to the trash,
+     * which deletes them after the answer.
      */
     private void removeMountPoints(Path inputRoot, Set<String> mayCreate) {
         try {
@@ -313,29 +316,22 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
             created.retainAll(mayCreate);
             for (String name : created) {
                 Path p = inputRoot.resolve(name);
-                BasicFileAttributes attributes;
                 try {
-                    attributes = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    if (Files.isSymbolicLink(p) || isEmpty(p) || onlyDirectories(p)) trash.remove(p);
                 } catch (NoSuchFileException e) {
-                    continue; // gone already
-                }
-                if (attributes.isSymbolicLink()) {
-                    Files.delete(p);
-                } else if (attributes.isDirectory()) {
-                    try {
-                        Files.delete(p); // the usual case: an empty directory
-                    } catch (DirectoryNotEmptyException e) {
-                        // A deeper mount point's parents: removed only if nothing but directories.
-                        if (onlyDirectories(p)) {
-                            try (Stream<Path> s = Files.walk(p)) {
-                                for (Path d : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(d);
-                            }
-                        }
-                    }
+                    // gone already
                 }
             }
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             log.accept("runner: could not remove the mount points in " + inputRoot + ": " + e);
+        }
+    }
+
+    /** Whether dir is an empty directory (the usual mount point): one read, where a walk takes several. */
+    private static boolean isEmpty(Path dir) throws IOException {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return false;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            return !entries.iterator().hasNext();
         }
     }
 

@@ -179,6 +179,14 @@ class RunnerTest {
                     s.map(p -> p.getFileName().toString()).sorted().toList(),
                     "the action's own files, empty directories and links are left in the input root, and only they");
         }
+        runner.awaitTrashDeleted();
+        try (var s = Files.list(build)) {
+            for (Path trash : s.filter(p -> p.getFileName().toString().startsWith(".paddock-trash-")).toList()) {
+                try (var t = Files.list(trash)) {
+                    assertEquals(List.of(), t.toList(), "the removed mount points are deleted after the answer");
+                }
+            }
+        }
     }
 
     @Test
