@@ -456,10 +456,6 @@ static void bind_fd(const struct setup_op *op, const char *source, const char *d
     close(op->fd);
 }
 
-/* What --refuse-symlinks adds to an operation's path checks: the parents
- * made and opened without following links, and no link as the last
- * component (a --symlink's own is checked by make_symlink). The directory
- * holding the last component, or -1 when links are followed. */
 /* The assembled root, opened without following links, where the parent
  * walks of --refuse-symlinks start (sparing each a walk from / to it); reopened
  * after an operation mounts on / itself, since an fd opened before a mount
@@ -478,6 +474,10 @@ static bool is_root(const char *dest) {
     return true;
 }
 
+/* What --refuse-symlinks adds to an operation's path checks: the parents
+ * made and opened without following links, and no link as the last
+ * component (a --symlink's own is checked by make_symlink). The directory
+ * holding the last component, or -1 when links are followed. */
 static int parent_without_links(const struct setup_op *op, const char *dest, mode_t parent_mode, char *name,
                                  size_t name_size, int report_fd) {
     bool whole_root = is_root(op->dest);
