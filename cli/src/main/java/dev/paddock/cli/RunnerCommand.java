@@ -55,7 +55,8 @@ final class RunnerCommand implements Callable<Integer> {
 
     @Option(names = "--build-directory", paramLabel = "DIR", description =
             "The directory request paths are relative to: bb_worker's build directory (default: the " +
-            "current directory).")
+            "current directory). The mount points the runner removes from input roots wait in a " +
+            ".paddock-trash-* directory there until a thread of the runner's deletes them.")
     Path buildDirectory;
 
     @Option(names = "--concurrency", paramLabel = "N", description =
