@@ -317,7 +317,7 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
             for (String name : created) {
                 Path p = inputRoot.resolve(name);
                 try {
-                    if (Files.isSymbolicLink(p) || isEmpty(p) || onlyDirectories(p)) trash.remove(p);
+                    if (Files.isSymbolicLink(p) || onlyDirectories(p)) trash.remove(p);
                 } catch (NoSuchFileException e) {
                     // gone already
                 }
@@ -327,17 +327,15 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
         }
     }
 
-    /** Whether dir is an empty directory (the usual mount point): one read, where a walk takes several. */
-    private static boolean isEmpty(Path dir) throws IOException {
+    /**
+     * Whether dir is a directory holding nothing but directories, links not followed: an empty one,
+     * the usual mount point, takes one read.
+     */
+    private static boolean onlyDirectories(Path dir) throws IOException {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return false;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            return !entries.iterator().hasNext();
+            for (Path entry : entries) if (!onlyDirectories(entry)) return false;
         }
-    }
-
-    private static boolean onlyDirectories(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.allMatch(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
-        }
+        return true;
     }
 }

@@ -1,7 +1,6 @@
 package dev.paddock.remote;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -9,14 +8,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Removes directory trees off the caller's path: {@link #remove} renames a tree into a private
@@ -35,17 +32,17 @@ import java.util.stream.Stream;
  */
 final class Trash implements AutoCloseable {
     private static final String PREFIX = ".paddock-trash-";
-    /** Tells the deleting thread to stop. */
-    private static final Path END = Path.of("");
     static final int MOST_WAITING = 4096;
 
     private final Path parent;
     private final Consumer<String> log;
-    private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    /** The deleting thread's work, in order: deletions, and the wake-ups of those waiting for them. */
+    private final BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
     private final AtomicLong names = new AtomicLong();
     private final AtomicInteger waiting = new AtomicInteger();
     private final Thread deleter;
     private volatile Path directory;
+    private volatile boolean closing;
 
     /**
      * @param parent the directory to keep the trash in: on the file system of what will be removed
@@ -55,10 +52,10 @@ final class Trash implements AutoCloseable {
         this.parent = parent;
         this.log = log;
         try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(parent, PREFIX + "*")) {
-            for (Path p : leftovers) enqueue(p);
+            for (Path p : leftovers) deleteLater(p);
         }
         this.directory = Files.createTempDirectory(parent, PREFIX);
-        this.deleter = Thread.ofPlatform().daemon().name("paddock-trash").start(this::deleteQueued);
+        this.deleter = Thread.ofPlatform().daemon().name("paddock-trash").start(this::deleteInTurn);
     }
 
     /**
@@ -73,7 +70,7 @@ final class Trash implements AutoCloseable {
             try {
                 Path target = trashDirectory.resolve(Long.toString(names.incrementAndGet()));
                 Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
-                enqueue(target);
+                deleteLater(target);
                 return;
             } catch (NoSuchFileException e) {
                 if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) return;
@@ -82,12 +79,15 @@ final class Trash implements AutoCloseable {
                 break;
             }
         }
-        deleteTree(path);
+        delete(path);
     }
 
-    private void enqueue(Path tree) {
+    private void deleteLater(Path tree) {
         waiting.incrementAndGet();
-        queue.add(tree);
+        work.add(() -> {
+            deleteLogged(tree);
+            waiting.decrementAndGet();
+        });
     }
 
     /** Makes the trash directory again, unless another caller did since it went. */
@@ -98,14 +98,17 @@ final class Trash implements AutoCloseable {
     /** Waits until everything removed so far has been deleted (for tests). */
     void awaitDeleted() throws InterruptedException {
         CountDownLatch done = new CountDownLatch(1);
-        queue.add(done);
+        work.add(done::countDown);
         done.await();
     }
 
     /** Deletes what is queued, then the trash directory, and stops; an interrupt ends the wait. */
     @Override
     public void close() {
-        queue.add(END);
+        work.add(() -> {
+            deleteLogged(directory);
+            closing = true;
+        });
         try {
             deleter.join();
         } catch (InterruptedException e) {
@@ -113,37 +116,30 @@ final class Trash implements AutoCloseable {
         }
     }
 
-    private void deleteQueued() {
-        for (;;) {
-            Object next;
+    private void deleteInTurn() {
+        while (!closing) {
             try {
-                next = queue.take();
+                work.take().run();
             } catch (InterruptedException e) {
                 return;
             }
-            if (next instanceof CountDownLatch done) {
-                done.countDown();
-                continue;
-            }
-            Path path = (Path) next;
-            if (path == END) path = directory;
-            try {
-                deleteTree(path);
-            } catch (IOException e) {
-                log.accept("runner: could not delete " + path + ": " + e);
-            }
-            if (next == END) return;
-            waiting.decrementAndGet();
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    private void deleteLogged(Path tree) {
+        try {
+            delete(tree);
+        } catch (IOException e) {
+            log.accept("runner: could not delete " + tree + ": " + e);
+        }
+    }
+
+    /** Deletes tree; one that someone else deletes meanwhile (bb_worker cleaning up) is no error. */
+    private static void delete(Path tree) throws IOException {
+        try {
+            FileTrees.deleteRecursively(tree);
         } catch (NoSuchFileException e) {
             // gone already
-        } catch (UncheckedIOException e) {
-            if (!(e.getCause() instanceof NoSuchFileException)) throw e.getCause();
         }
     }
 }
