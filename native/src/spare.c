@@ -37,13 +37,37 @@
 
 static struct spare spare = {.pid = 0, .pidfd = -1, .sock = -1, .report = -1};
 
-/* In the spare: map the ids and make the scratch root, wait for the request,
- * then be its sandbox's child. The request arrives after the keeper parsed it
- * and found the namespaces and ids to be ours. A failure here is reported to
- * the request that comes; if the spare died, the keeper clones afresh. */
+/* The namespaces a spare is cloned into; it makes the others itself. A new
+ * network namespace above all costs a few hundred microseconds of system
+ * time, which clone() spends in the caller. The keeper runs where the action
+ * that woke it by its exec runs, so a busy host (another core taken) kept the
+ * action waiting that long; a new process goes to the least busy core. The
+ * user namespace owns the others, and a new pid namespace's first process is
+ * its init: those two come with the clone. */
+#define CLONED_BY_KEEPER (CLONE_NEWUSER | CLONE_NEWPID)
+
+/* A spare's first word to its keeper, once it has made its namespaces or
+ * failed to. */
+#define SPARE_READY 'r'
+#define SPARE_REFUSED 'n'
+
+/* The clone flags of a spare that could not make its namespaces: none again. */
+static int refused_flags = -1;
+
+/* In the spare: make its other namespaces, map the ids and make the scratch
+ * root, wait for the request, then be its sandbox's child. The request
+ * arrives after the keeper parsed it and found the namespaces and ids to be
+ * ours. A failure after the namespaces is reported to the request that comes;
+ * if the spare died, the keeper clones afresh. */
 static _Noreturn void spare_main(int sock, int report_fd, int status_fd, pid_t keeper, const struct spare *self) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int clone_flags = self->clone_flags;
+    /* The namespaces the clone left to us. On a host that refuses them, the
+     * keeper clones the next action's child itself, which reports the refusal
+     * or works around it. */
+    int ours = clone_flags & ~CLONED_BY_KEEPER;
+    char word = ours == 0 || unshare(ours) == 0 ? SPARE_READY : SPARE_REFUSED;
+    if (write(sock, &word, 1) != 1 || word == SPARE_REFUSED) _exit(0);
     sandbox_enter_base(clone_flags, self->uid, self->gid, -1, report_fd);
     sandbox_prepare_ahead(self->proc, self->dev, self->shm_size, self->loopback);
     int64_t spawn_us;
@@ -86,6 +110,7 @@ struct spare spare_like(const struct plan *plan) {
 /* After a sandboxed action started: a spare with its namespaces and ids, if
  * the kernel allows (no spare otherwise; the next request clones its own). */
 void spare_start(const struct spare *wanted, int status_fd) {
+    if (wanted->clone_flags == refused_flags) return;
     int pair[2], report[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return;
     if (pipe2(report, O_CLOEXEC) < 0) {
@@ -99,7 +124,8 @@ void spare_start(const struct spare *wanted, int status_fd) {
     ready.sock = pair[0];
     ready.report = report[0];
     sandbox_prepare();
-    ready.pid = (pid_t)syscall(SYS_clone, SIGCHLD | CLONE_PIDFD | ready.clone_flags, NULL, &ready.pidfd, NULL, NULL);
+    ready.pid = (pid_t)syscall(SYS_clone, SIGCHLD | CLONE_PIDFD | (ready.clone_flags & CLONED_BY_KEEPER), NULL,
+                               &ready.pidfd, NULL, NULL);
     if (ready.pid == 0) {
         close(pair[0]);
         close(report[0]);
@@ -147,6 +173,16 @@ void spare_take(const struct request_header *h, size_t len, struct plan *plan) {
     if (!runs_under_init(plan) || plan->clone_flags != spare.clone_flags || plan->sandbox_uid != spare.uid ||
         plan->sandbox_gid != spare.gid || wants_loopback(plan) != spare.loopback || plan->userns_fd >= 0 ||
         plan->pidns_fd >= 0 || plan->userns_block_fd >= 0) {
+        spare_discard();
+        return;
+    }
+    /* Its first word: whether it has its namespaces (end of file: it died). */
+    char word;
+    ssize_t got;
+    do got = recv(spare.sock, &word, 1, 0);
+    while (got < 0 && errno == EINTR);
+    if (got != 1 || word != SPARE_READY) {
+        if (got == 1 && word == SPARE_REFUSED) refused_flags = spare.clone_flags;
         spare_discard();
         return;
     }

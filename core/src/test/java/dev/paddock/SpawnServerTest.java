@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.paddock.testing.HostTools;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,6 +188,63 @@ class SpawnServerTest {
             spares = List.of(spare, next);
         }
         assertEquals(List.of(), Procs.survivors(spares, "paddock-launch", WAIT), "a spare sandbox outlived its paddock");
+    }
+
+    /**
+     * A spare makes its namespaces but the user and pid ones itself. When the host refuses them
+     * (strace makes every unshare(2) of the server's processes fail with ENOSPC, as a namespace
+     * limit would), the keeper hears no "ready" from the spare and starts the next action itself:
+     * every action runs in its own namespaces, and the keeper readies no such spare again.
+     */
+    @Test
+    void aSpareThatCannotMakeItsNamespacesLeavesTheNextActionsToTheKeeper(@TempDir Path dir) throws Exception {
+        String max = Files.readAllLines(Path.of("/proc/sys/user/max_user_namespaces")).get(0).trim();
+        assumeTrue(!max.equals("0"), "the kernel allows no user namespaces (user.max_user_namespaces=0)");
+        HostTools.require("strace", "strace");
+        String ourPidNs = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        Path trace = dir.resolve("unshare.trace");
+        try (Paddock paddock = Paddock.create(SpawnMode.SERVER)) {
+            assertTrue(paddock.run(TRUE).succeeded()); // the server and a keeper are up
+            long server = paddock.spawnServerPid();
+            List<String> command = new ArrayList<>(List.of(HostTools.find("strace").orElseThrow().toString(), "-f",
+                    "-e", "trace=unshare", "-e", "inject=unshare:error=ENOSPC", "-o", trace.toString(),
+                    "-p", Long.toString(server)));
+            List<Long> keepers = parents().entrySet().stream().filter(p -> p.getValue() == server)
+                    .map(Map.Entry::getKey).toList();
+            for (long keeper : keepers) command.addAll(List.of("-p", Long.toString(keeper)));
+            Process strace = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                awaitAttached(strace, 1 + keepers.size());
+                for (int i = 0; i < 3; i++) {
+                    List<String> ns = namespaces(paddock, Sandbox.hostReadOnly());
+                    assertNotEquals(ourPidNs, ns.get(1), "action " + i + " has no pid namespace of its own");
+                }
+            } finally {
+                strace.destroy(); // detaches, and writes out what it traced
+                strace.waitFor();
+            }
+        }
+        List<String> refused = Files.readAllLines(trace).stream().filter(l -> l.contains("(INJECTED)")).toList();
+        assertEquals(1, refused.size(), "one spare was readied and refused its namespaces: " + refused);
+    }
+
+    /** Reads strace's messages until it says it has attached to count processes (bounded by its exit). */
+    private static void awaitAttached(Process strace, int count) throws IOException {
+        var messages = new BufferedReader(new InputStreamReader(strace.getErrorStream(), StandardCharsets.UTF_8));
+        int attached = 0;
+        StringBuilder seen = new StringBuilder();
+        for (String line; attached < count && (line = messages.readLine()) != null; ) {
+            seen.append(line).append('\n');
+            if (line.endsWith(" attached")) attached++;
+        }
+        assertEquals(count, attached, "strace did not attach: " + seen);
+        Thread.ofVirtual().start(() -> { // keep draining, so strace never blocks on a full pipe
+            try {
+                messages.transferTo(Writer.nullWriter());
+            } catch (IOException ignored) {
+                // strace ended
+            }
+        });
     }
 
     /**
