@@ -77,7 +77,7 @@ class OwnerDeathTest {
         Process owner = startOwner(dir, mode.name(), marker);
         try {
             awaitReady(owner, dir);
-            List<Long> sleeps = Procs.startedAs("sleep " + marker);
+            List<Long> sleeps = Procs.awaitStartedAs("sleep " + marker, SANDBOXES * 2, Duration.ofSeconds(60));
             assertEquals(SANDBOXES * 2, sleeps.size(), "two sleeps per sandbox: " + sleeps);
             owner.destroyForcibly(); // SIGKILL: no shutdown hooks, no close()
             owner.waitFor();

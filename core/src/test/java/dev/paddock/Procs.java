@@ -44,10 +44,21 @@ final class Procs {
     }
 
     /**
-     * The host's pids of live processes whose command line starts with prefix:
-     * for sandboxed actions, whose own pids belong to their pid namespace.
+     * The host's pids of live processes whose command line starts with prefix, once there are
+     * count of them (bounded by limit): for sandboxed actions, whose own pids belong to their pid
+     * namespace. An action that says it started its children may still have one between fork and
+     * exec, and nothing signals the exec, so this polls.
      */
-    static List<Long> startedAs(String prefix) throws IOException {
+    static List<Long> awaitStartedAs(String prefix, int count, Duration limit) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        for (;;) {
+            List<Long> found = startedAs(prefix);
+            if (found.size() >= count || System.nanoTime() > deadline) return found;
+            Thread.sleep(5);
+        }
+    }
+
+    private static List<Long> startedAs(String prefix) throws IOException {
         try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
             return entries.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
                     .map(Long::parseLong).filter(pid -> {

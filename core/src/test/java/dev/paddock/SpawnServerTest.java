@@ -82,7 +82,7 @@ class SpawnServerTest {
                         .directory(work).sandbox(sandbox).build()));
             }
             for (int i = 0; i < 4; i++) Procs.awaitPids(dir.resolve("work-" + i).resolve("ready"), 1, WAIT);
-            List<Long> sleeps = Procs.startedAs("sleep " + marker);
+            List<Long> sleeps = Procs.awaitStartedAs("sleep " + marker, 8, WAIT);
             assertEquals(8, sleeps.size(), "two sleeps per action: " + sleeps);
 
             assertTrue(ProcessHandle.of(paddock.spawnServerPid()).orElseThrow().destroyForcibly(), "SIGKILL to the server");
