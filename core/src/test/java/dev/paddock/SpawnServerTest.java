@@ -193,7 +193,7 @@ class SpawnServerTest {
     /**
      * A spare makes its namespaces but the user and pid ones itself. When the host refuses them
      * (strace makes every unshare(2) of the server's processes fail with ENOSPC, as a namespace
-     * limit would), the keeper hears no "ready" from the spare and starts the next action itself:
+     * limit would), the spare tells the keeper so, and the keeper starts the next action itself:
      * every action runs in its own namespaces, and the keeper readies no such spare again.
      */
     @Test
@@ -209,8 +209,7 @@ class SpawnServerTest {
             List<String> command = new ArrayList<>(List.of(HostTools.find("strace").orElseThrow().toString(), "-f",
                     "-e", "trace=unshare", "-e", "inject=unshare:error=ENOSPC", "-o", trace.toString(),
                     "-p", Long.toString(server)));
-            List<Long> keepers = parents().entrySet().stream().filter(p -> p.getValue() == server)
-                    .map(Map.Entry::getKey).toList();
+            List<Long> keepers = children(server);
             for (long keeper : keepers) command.addAll(List.of("-p", Long.toString(keeper)));
             Process strace = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             try {
@@ -288,7 +287,7 @@ class SpawnServerTest {
     private static List<Long> awaitIdleKeepers(long server, int count) throws Exception {
         AtomicReference<List<Long>> last = new AtomicReference<>(List.of()); // for the failure message
         return poll(() -> "no " + count + " idle keepers within " + WAIT + ": " + last.get(), () -> {
-            List<Long> keepers = parents().entrySet().stream().filter(p -> p.getValue() == server).map(Map.Entry::getKey).toList();
+            List<Long> keepers = children(server);
             last.set(keepers);
             boolean idle = keepers.size() == count && keepers.stream().allMatch(k -> {
                 try {
@@ -360,6 +359,11 @@ class SpawnServerTest {
     private static void awaitChild(long pid, String command) throws Exception {
         poll(() -> pid + " started no " + command + " within " + WAIT, () -> parents().entrySet().stream()
                 .anyMatch(p -> p.getValue() == pid && Procs.alive(p.getKey(), command)) ? Boolean.TRUE : null);
+    }
+
+    /** The live children of pid. */
+    private static List<Long> children(long pid) throws IOException {
+        return parents().entrySet().stream().filter(p -> p.getValue() == pid).map(Map.Entry::getKey).toList();
     }
 
     /** Every live process's parent, by pid. */
