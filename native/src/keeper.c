@@ -26,28 +26,46 @@
 #include "supervise.h"
 
 /* In a keeper: runs one request's action as one-shot mode would, writing its
- * status records to status_fd (the keeper's socket), to the last one. Returns
- * whether the action's sandbox started under paddock's init: then *next holds
- * its namespaces and ids, for a spare. */
+ * status records to status_fd (the keeper's socket), to the last one; or, when
+ * took names the spare that read the request, supervises it as that action's
+ * child (its stdio went to the spare, not to us). Returns whether the
+ * action's sandbox started under paddock's init: then *next holds its
+ * namespaces and ids, for a spare. */
 static bool keeper_serve(const struct request_header *h, size_t len, int fds[SPAWN_FDS], int status_fd,
-                         struct spare *next) {
+                         const struct prestarted *took, struct spare *next) {
     static bool joined; /* this keeper lives in the shared namespaces now */
     struct plan plan;
     char **argv = NULL, **envp = NULL;
-    bool handed_over = false;
-    if (request_plan(h, len, fds, status_fd, &plan, &argv, &envp)) {
+    bool handed_over = false, planned;
+    if (took->pid > 0) {
+        /* The spare parsed the same request before it took it. */
+        char err[1024];
+        record_tag_request(h->id);
+        planned = request_parse(h, len, status_fd, &plan, &argv, &envp, err, sizeof err) == NULL;
+        if (!planned) { /* out of memory: the action runs unsupervised, so end it */
+            kill(took->pid, SIGKILL);
+            close(took->report_fd);
+            supervise_hand_over(took->pid, h->id, took->spawn_us);
+        }
+    } else {
+        planned = request_plan(h, len, fds, status_fd, &plan, &argv, &envp);
+    }
+    if (planned) {
         if (plan.shared_netns && (plan.clone_flags & CLONE_NEWNET)) {
             if (joined) plan.clone_flags &= ~CLONE_NEWNET;
             else joined = netns_join_shared(&plan);
         }
-        spare_take(h, len, &plan);
-        *next = spare_like(&plan);
+        plan.prestarted = *took;
+        *next = spare_like(&plan, joined);
         handed_over = run_action(&plan) == HANDED_OVER && runs_under_init(&plan);
     }
     free(envp);
     free(argv);
     return handed_over;
 }
+
+/* /dev/null, which takes the place of an action's stdio once it runs. */
+static int dev_null = -1;
 
 /* Keeper signals that came before their request was read (the owner sends
  * the request, then asks the server to signal): kept for that request. */
@@ -112,20 +130,57 @@ static _Noreturn void keeper_exit(int sock, uint64_t serving) {
     _exit(0);
 }
 
+/* Serves one request read from the owner's socket, by us or by the spare
+ * (took: the spare runs it). */
+static void keeper_request(int sock, pid_t server_pid, ssize_t n, int fds[SPAWN_FDS], int fd_count, bool truncated,
+                           const struct prestarted *took, uint64_t *serving) {
+    const struct request_header *h = (const struct request_header *)request_buffer;
+    if (took->pid == 0 && getppid() != server_pid) { /* the server died: the action would have no supervisor's parent */
+        for (int i = 0; i < fd_count; i++) close(fds[i]);
+        keeper_exit(sock, *serving);
+    }
+    if (took->pid == 0 && ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC ||
+                           (h->type & ~REQUEST_READY_SPARE) != REQUEST_SPAWN))
+        request_refuse(sock, (size_t)n < sizeof *h ? 0 : h->id, "not a paddock spawn request");
+    else if (took->pid == 0 && truncated)
+        request_refuse(sock, h->id, "the spawn request is too large for the spawn server");
+    else if (took->pid == 0 && fd_count != SPAWN_FDS)
+        request_refuse(sock, h->id, "a spawn request carries exactly three fds (stdin, stdout, stderr)");
+    else {
+        *serving = h->id;
+        supervise_accept_tag((uint32_t)h->id);
+        replay_early_signals(h->id);
+        bool ready_spare = (h->type & REQUEST_READY_SPARE) != 0;
+        struct spare next;
+        bool sandboxed = keeper_serve(h, (size_t)n, fds, sock, took, &next);
+        /* Hold nothing of the action's: its pipes must reach end of file. */
+        for (int target = 0; target < 3; target++) dup2(dev_null, target);
+        if (sandboxed && ready_spare) spare_start(&next, sock);
+        return;
+    }
+    for (int i = 0; i < fd_count; i++) close(fds[i]);
+}
+
 /* A keeper's life: take requests from the owner until it closes the socket,
  * or the server goes (OWNER_DEATH_SIGNAL, from PR_SET_PDEATHSIG or the
  * server's shutdown: a running action's tree is killed, here or by its
  * sandbox's init). A sandboxed action's init supervises it and writes its
- * records: the keeper serves on, passing signals on to that init. */
+ * records: the keeper serves on, passing signals on to that init. While a
+ * spare waits, it reads the owner's socket instead of us: its report pipe
+ * wakes us when it took a request (at the action's exec or setup failure),
+ * handed one back, or ended. That pipe goes first: the spare's exit must not
+ * be reaped as an unknown child before its action is known. */
 _Noreturn void keeper_main(int sock, pid_t server_pid) {
     prctl(PR_SET_PDEATHSIG, OWNER_DEATH_SIGNAL);
     if (getppid() != server_pid) _exit(0);
-    int dev_null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    dev_null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (dev_null < 0) _exit(125);
     int signal_fd = supervise_signal_fd();
     uint64_t serving = 0;
     for (;;) {
-        struct pollfd polled[2] = {{.fd = sock, .events = POLLIN}, {.fd = signal_fd, .events = POLLIN}};
+        int report = spare_report_fd();
+        struct pollfd polled[2] = {{.fd = report >= 0 ? report : sock, .events = POLLIN},
+                                   {.fd = signal_fd, .events = POLLIN}};
         if (poll(polled, 2, -1) < 0) {
             if (errno == EINTR) continue;
             _exit(125);
@@ -135,34 +190,17 @@ _Noreturn void keeper_main(int sock, pid_t server_pid) {
             int fds[SPAWN_FDS];
             int fd_count;
             bool truncated = false;
-            ssize_t n = receive_request(sock, MSG_DONTWAIT, NULL, 0, fds, &fd_count, &truncated);
-            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-            if (n <= 0) keeper_exit(sock, serving); /* the owner let this keeper go, or died */
-            if (getppid() != server_pid) { /* the server died: the action would have no supervisor's parent */
-                for (int i = 0; i < fd_count; i++) close(fds[i]);
-                keeper_exit(sock, serving);
+            struct prestarted took = {.pid = 0, .report_fd = -1, .spawn_us = 0};
+            ssize_t n;
+            if (report >= 0) {
+                n = spare_collect(fds, &fd_count, &truncated, &took);
+                if (n == 0) continue; /* the spare ended without a request: read the socket ourselves */
+            } else {
+                n = receive_request(sock, MSG_DONTWAIT, NULL, 0, fds, &fd_count, &truncated);
+                if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+                if (n <= 0) keeper_exit(sock, serving); /* the owner let this keeper go, or died */
             }
-            const struct request_header *h = (const struct request_header *)request_buffer;
-            if ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC ||
-                (h->type & ~REQUEST_READY_SPARE) != REQUEST_SPAWN)
-                request_refuse(sock, (size_t)n < sizeof *h ? 0 : h->id, "not a paddock spawn request");
-            else if (truncated)
-                request_refuse(sock, h->id, "the spawn request is too large for the spawn server");
-            else if (fd_count != SPAWN_FDS)
-                request_refuse(sock, h->id, "a spawn request carries exactly three fds (stdin, stdout, stderr)");
-            else {
-                serving = h->id;
-                supervise_accept_tag((uint32_t)h->id);
-                replay_early_signals(h->id);
-                bool ready_spare = (h->type & REQUEST_READY_SPARE) != 0;
-                struct spare next;
-                bool sandboxed = keeper_serve(h, (size_t)n, fds, sock, &next);
-                /* Hold nothing of the action's: its pipes must reach end of file. */
-                for (int target = 0; target < 3; target++) dup2(dev_null, target);
-                if (sandboxed && ready_spare) spare_start(&next, sock);
-                continue;
-            }
-            for (int i = 0; i < fd_count; i++) close(fds[i]);
+            keeper_request(sock, server_pid, n, fds, fd_count, truncated, &took, &serving);
             continue;
         }
         if ((polled[1].revents & POLLIN) && !idle_signals(sock, serving)) keeper_exit(sock, serving);

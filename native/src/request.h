@@ -20,4 +20,12 @@ void request_refuse(int status_fd, uint64_t id, const char *message);
 bool request_plan(const struct request_header *h, size_t len, int fds[SPAWN_FDS], int status_fd, struct plan *plan,
                   char ***argv, char ***envp);
 
+/* request_plan's parse alone, writing no record: NULL, or the step that
+ * failed ("request" or "options") with why in err. */
+const char *request_parse(const struct request_header *h, size_t len, int status_fd, struct plan *plan,
+                          char ***argv, char ***envp, char *err, size_t err_len);
+
+/* The action's stdio (fds, closed here) on fds 0-2. */
+void request_stdio(int fds[SPAWN_FDS], int status_fd);
+
 #endif
