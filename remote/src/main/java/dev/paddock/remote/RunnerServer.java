@@ -82,7 +82,7 @@ public final class RunnerServer implements AutoCloseable {
     private Sandbox.Builder sandboxFor(Path inputRoot) {
         Sandbox.Builder s = Sandbox.inputRoot(inputRoot).network(config.network).mode(config.mode);
         if (config.systemDirectories) s.systemDirectories();
-        readOnly.forEach(s::readOnly);
+        for (Map.Entry<Path, Path> dir : readOnly.entrySet()) s.readOnly(dir.getKey(), dir.getValue());
         return s;
     }
 

@@ -36,7 +36,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * Buildbarn's runner protocol ({@code buildbarn.runner.Runner}): bb_worker lays out an action's
@@ -206,9 +205,10 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
                 .setBlockOutputOperations(u.outBlocks())
                 .setVoluntaryContextSwitches(u.voluntaryContextSwitches())
                 .setInvoluntaryContextSwitches(u.involuntaryContextSwitches());
-        outcome.signal().ifPresent(s -> usage.setTerminationSignal(s.startsWith("SIG") ? s.substring(3) : s));
+        String signal = outcome.signal().orElse(null);
+        if (signal != null) usage.setTerminationSignal(signal.startsWith("SIG") ? signal.substring(3) : signal);
         // Like Buildbarn's own runner (Go's ExitCode()): -1 when a signal ended the action.
-        long exitCode = outcome.signal().isPresent() ? -1 : outcome.status().orElse(outcome.exitCode());
+        long exitCode = signal != null ? -1 : outcome.status().orElse(outcome.exitCode());
         return RunResponse.newBuilder().setExitCode(exitCode).addResourceUsage(Any.pack(usage.build())).build();
     }
 
@@ -291,9 +291,11 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
     }
 
     private static Set<String> topLevelNames(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toCollection(HashSet::new));
+        Set<String> names = new HashSet<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path entry : entries) names.add(entry.getFileName().toString());
         }
+        return names;
     }
 
     /** The top-level names of the sandbox's mount points in its input root. */
