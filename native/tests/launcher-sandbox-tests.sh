@@ -776,6 +776,103 @@ Seccomp:	2" || return 1
 Seccomp:	0"
 }
 
+test_spare_hands_back_what_it_cannot_run() {
+    # A keeper leaves its socket to a waiting spare sandbox, which reads the
+    # next request itself: one it cannot run as the next sandbox's init (not
+    # a spawn request, the wrong number of fds, a plain action) goes back to
+    # the keeper with its fds, and gets the same answer as from a keeper
+    # without a spare: one setup-failed record, or the action run as asked.
+    needs --unshare-all --proc /proc --dev /dev || return 0
+    command -v python3 >/dev/null 2>&1 || { skip "no python3 to speak the spawn protocol"; return 0; }
+    timeout -k 5 60 python3 - "$LAUNCH" "$D" >"$D/out" 2>"$D/err" <<'PY'
+import array, os, socket, struct, subprocess, sys, time
+launch, d = sys.argv[1], sys.argv[2]
+HEADER = "=IIQII"
+MAGIC, SPAWN, KEEPER, READY_SPARE = 0x314b4450, 1, 3, 0x10000
+owner, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+server = subprocess.Popen([launch, "--server", str(server_end.fileno())], pass_fds=[server_end.fileno()])
+server_end.close()
+assert owner.recv(16) == b"REDY", "no REDY from the server"
+owner.send(struct.pack(HEADER, MAGIC, KEEPER, 0, 0, 0))
+msg, anc, _, _ = owner.recvmsg(64, socket.CMSG_SPACE(4))
+_, _, keeper_pid, _, err = struct.unpack(HEADER, msg[:24])
+fds = array.array("i")
+for level, kind, data in anc:
+    fds.frombytes(data[:len(data) - len(data) % 4])
+assert len(fds) == 1, "no keeper socket (errno %d)" % err
+keeper = socket.socket(fileno=fds[0])
+host_pid_ns = os.readlink("/proc/self/ns/pid")
+def send(rid, options, magic=MAGIC, nfds=3):
+    argv = ["paddock-launch"] + options + ["--", "sh", "-c", "readlink /proc/self/ns/pid"]
+    env = ["PATH=" + os.environ["PATH"]]
+    body = b"".join(s.encode() + b"\0" for s in argv + env)
+    out = open(os.path.join(d, "out%d" % rid), "w+b")
+    null = open("/dev/null", "rb")
+    keeper.sendmsg([struct.pack(HEADER, magic, SPAWN | READY_SPARE, rid, len(argv), len(env)) + body],
+                   [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [null.fileno(), out.fileno(), 2][:nfds]))])
+    records = []
+    while True:
+        rec = keeper.recv(65536).decode()
+        assert rec, "the keeper closed its socket"
+        records.append(rec)
+        if '"exited"' in rec or '"setup-failed"' in rec or '"exec-failed"' in rec:
+            break
+    print("records of", rid, records, file=sys.stderr)
+    assert all('"request":%d' % rid in r for r in records), "records of another request: %s" % records
+    out.seek(0)
+    return records[-1], out.read().decode().strip()
+def keeper_children():
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(open("/proc/%s/stat" % entry).read().rsplit(")", 1)[1].split()[1]) == keeper_pid:
+                    found.append(int(entry))
+            except (OSError, ValueError):
+                pass
+    return found
+def await_spare():
+    # The keeper readies its spare once an action has started; that action's
+    # init has exited by now, so a child left is the spare (bounded wait).
+    for _ in range(500):
+        if keeper_children():
+            return True
+        time.sleep(0.02)
+    return False
+sandbox = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+def outcome(last, out):
+    if '"setup-failed"' in last:
+        return "refused: " + last.split('"message":"')[1].split('"')[0]
+    return "exit %s, %s" % ('0' if '"exit_code":0' in last else '?', "host pid ns" if out == host_pid_ns else "own pid ns")
+print(outcome(*send(1, sandbox)))
+print("spare", await_spare())
+print(outcome(*send(2, sandbox, magic=0x12345678)))
+print(outcome(*send(3, sandbox, nfds=2)))
+print(outcome(*send(4, sandbox)))
+print("spare", await_spare())
+print(outcome(*send(5, sandbox, nfds=2)))
+print(outcome(*send(6, sandbox)))
+print("spare", await_spare())
+print(outcome(*send(7, [])))
+print(outcome(*send(8, sandbox)))
+keeper.close()
+owner.close()
+server.wait(timeout=20)
+PY
+    [ $? = 0 ] || fail "the spawn server's client failed: $(tail -c 600 "$D/err")" || return 1
+    out_is "exit 0, own pid ns
+spare True
+refused: not a paddock spawn request
+refused: a spawn request carries exactly three fds (stdin, stdout, stderr)
+exit 0, own pid ns
+spare True
+refused: a spawn request carries exactly three fds (stdin, stdout, stderr)
+exit 0, own pid ns
+spare True
+exit 0, host pid ns
+exit 0, own pid ns"
+}
+
 test_default_seccomp_under_spawn_server() {
     # The spawn server's keeper parses each request's command line: the
     # option holds there too, for an action it clones itself and for one
@@ -1125,6 +1222,7 @@ run_tests "launcher sandbox" \
     test_default_seccomp_with_seccomp_fd \
     test_default_seccomp_without_sandbox \
     test_default_seccomp_under_spawn_server \
+    test_spare_hands_back_what_it_cannot_run \
     test_default_seccomp_refused_by_the_host \
     test_bwrap_info_and_json_status \
     test_file_data_and_perms \
