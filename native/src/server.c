@@ -3,8 +3,9 @@
  * mode does (run.c): orphans of its action come back to it and no other
  * action's, so a tree kill stays exact. Each keeper has its own socket pair,
  * whose other end goes to the owner: the owner hands spawn requests straight
- * to an idle keeper, so a spawn wakes no process but the keeper and costs no
- * fork and no exec but the action's own. The owner retires a keeper after a
+ * to an idle keeper, so a spawn wakes one process (the keeper, or the spare
+ * sandbox reading its socket in its place: spare.c) and costs no fork and no
+ * exec but the action's own. The owner retires a keeper after a
  * number of actions by closing its socket (what parsing requests allocated is
  * then freed with the process). A keeper that joined the shared network
  * namespace cannot leave it: the owner sends it only requests for that

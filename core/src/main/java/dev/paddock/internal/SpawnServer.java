@@ -19,10 +19,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * One {@code paddock-launch --server} per {@link dev.paddock.Paddock}, started on first use and
  * restarted when it has died. The server forks keepers, each with its own socket pair, and hands
- * this JVM one end; a spawn request then goes straight to an idle keeper, so it wakes no other
- * process. The server's own socket is its lifeline: when this JVM closes it or dies, the server
- * ends every keeper, and every keeper kills its action's tree. The wire format is in the
- * launcher's protocol.h.
+ * this JVM one end; a spawn request then goes straight to an idle keeper, so it wakes one process:
+ * the keeper, or the spare sandbox that reads the keeper's socket in its place. The server's own
+ * socket is its lifeline: when this JVM closes it or dies, the server ends every keeper, and every
+ * keeper kills its action's tree. The wire format is in the launcher's protocol.h.
  */
 public final class SpawnServer implements AutoCloseable {
     private static final int MAGIC = 0x314b4450;
