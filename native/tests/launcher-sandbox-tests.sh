@@ -776,37 +776,36 @@ Seccomp:	2" || return 1
 Seccomp:	0"
 }
 
-test_spare_hands_back_what_it_cannot_run() {
-    # A keeper leaves its socket to a waiting spare sandbox, which reads the
-    # next request itself: one it cannot run as the next sandbox's init (not
-    # a spawn request, the wrong number of fds, a plain action) goes back to
-    # the keeper with its fds, and gets the same answer as from a keeper
-    # without a spare: one setup-failed record, or the action run as asked.
-    needs --unshare-all --proc /proc --dev /dev || return 0
-    command -v python3 >/dev/null 2>&1 || { skip "no python3 to speak the spawn protocol"; return 0; }
-    timeout -k 5 60 python3 - "$LAUNCH" "$D" >"$D/out" 2>"$D/err" <<'PY'
-import array, os, socket, struct, subprocess, sys, time
-launch, d = sys.argv[1], sys.argv[2]
+# write_spawn_client DIR: a python3 module, DIR/spawnclient.py, that speaks
+# the spawn protocol (protocol.h): start a server, get a keeper, send spawn
+# requests and read their records.
+write_spawn_client() {
+    cat >"$1/spawnclient.py" <<'PY'
+import array, os, socket, struct, subprocess, sys
 HEADER = "=IIQII"
 MAGIC, SPAWN, KEEPER, READY_SPARE = 0x314b4450, 1, 3, 0x10000
-owner, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-server = subprocess.Popen([launch, "--server", str(server_end.fileno())], pass_fds=[server_end.fileno()])
-server_end.close()
-assert owner.recv(16) == b"REDY", "no REDY from the server"
-owner.send(struct.pack(HEADER, MAGIC, KEEPER, 0, 0, 0))
-msg, anc, _, _ = owner.recvmsg(64, socket.CMSG_SPACE(4))
-_, _, keeper_pid, _, err = struct.unpack(HEADER, msg[:24])
-fds = array.array("i")
-for level, kind, data in anc:
-    fds.frombytes(data[:len(data) - len(data) % 4])
-assert len(fds) == 1, "no keeper socket (errno %d)" % err
-keeper = socket.socket(fileno=fds[0])
-host_pid_ns = os.readlink("/proc/self/ns/pid")
-def send(rid, options, magic=MAGIC, nfds=3):
-    argv = ["paddock-launch"] + options + ["--", "sh", "-c", "readlink /proc/self/ns/pid"]
+
+def start(launch):
+    """A spawn server and one keeper: (server process, owner socket, keeper socket, keeper pid)."""
+    owner, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server = subprocess.Popen([launch, "--server", str(server_end.fileno())], pass_fds=[server_end.fileno()])
+    server_end.close()
+    assert owner.recv(16) == b"REDY", "no REDY from the server"
+    owner.send(struct.pack(HEADER, MAGIC, KEEPER, 0, 0, 0))
+    msg, anc, _, _ = owner.recvmsg(64, socket.CMSG_SPACE(4))
+    _, _, keeper_pid, _, err = struct.unpack(HEADER, msg[:24])
+    fds = array.array("i")
+    for level, kind, data in anc:
+        fds.frombytes(data[:len(data) - len(data) % 4])
+    assert len(fds) == 1, "no keeper socket (errno %d)" % err
+    return server, owner, socket.socket(fileno=fds[0]), keeper_pid
+
+def spawn(keeper, out_path, rid, argv, magic=MAGIC, nfds=3):
+    """Sends request rid (stdin /dev/null, stdout to out_path, our stderr; the first nfds of
+    them) and reads its records to the last: (records, what the action wrote)."""
     env = ["PATH=" + os.environ["PATH"]]
     body = b"".join(s.encode() + b"\0" for s in argv + env)
-    out = open(os.path.join(d, "out%d" % rid), "w+b")
+    out = open(out_path, "w+b")
     null = open("/dev/null", "rb")
     keeper.sendmsg([struct.pack(HEADER, magic, SPAWN | READY_SPARE, rid, len(argv), len(env)) + body],
                    [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [null.fileno(), out.fileno(), 2][:nfds]))])
@@ -820,22 +819,47 @@ def send(rid, options, magic=MAGIC, nfds=3):
     print("records of", rid, records, file=sys.stderr)
     assert all('"request":%d' % rid in r for r in records), "records of another request: %s" % records
     out.seek(0)
-    return records[-1], out.read().decode().strip()
-def keeper_children():
-    found = []
+    return records, out.read().decode()
+
+def children(pid):
+    """The processes whose parent is pid, each with its pid namespace."""
+    found = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if int(open("/proc/%s/stat" % entry).read().rsplit(")", 1)[1].split()[1]) == keeper_pid:
-                    found.append(int(entry))
+                if int(open("/proc/%s/stat" % entry).read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found[int(entry)] = os.readlink("/proc/%s/ns/pid" % entry)
             except (OSError, ValueError):
                 pass
     return found
+PY
+}
+
+test_spare_hands_back_what_it_cannot_run() {
+    # A keeper leaves its socket to a waiting spare sandbox, which reads the
+    # next request itself: one it cannot run as the next sandbox's init (not
+    # a spawn request, the wrong number of fds, a plain action) goes back to
+    # the keeper with its fds, and gets the same answer as from a keeper
+    # without a spare: one setup-failed record, or the action run as asked.
+    needs --unshare-all --proc /proc --dev /dev || return 0
+    command -v python3 >/dev/null 2>&1 || { skip "no python3 to speak the spawn protocol"; return 0; }
+    write_spawn_client "$D"
+    timeout -k 5 60 python3 - "$LAUNCH" "$D" >"$D/out" 2>"$D/err" <<'PY'
+import os, sys, time
+sys.path.insert(0, sys.argv[2])
+from spawnclient import MAGIC, children, spawn, start
+launch, d = sys.argv[1], sys.argv[2]
+server, owner, keeper, keeper_pid = start(launch)
+host_pid_ns = os.readlink("/proc/self/ns/pid")
+def send(rid, options, magic=MAGIC, nfds=3):
+    argv = ["paddock-launch"] + options + ["--", "sh", "-c", "readlink /proc/self/ns/pid"]
+    records, out = spawn(keeper, os.path.join(d, "out%d" % rid), rid, argv, magic, nfds)
+    return records[-1], out.strip()
 def await_spare():
     # The keeper readies its spare once an action has started; that action's
     # init has exited by now, so a child left is the spare (bounded wait).
     for _ in range(500):
-        if keeper_children():
+        if children(keeper_pid):
             return True
         time.sleep(0.02)
     return False
@@ -880,64 +904,29 @@ test_default_seccomp_under_spawn_server() {
     # before the request was sent).
     needs "${SECCOMP_SANDBOX[@]}" || return 0
     needs_python_x86_64 || return 0
+    write_spawn_client "$D"
     timeout -k 5 60 python3 - "$LAUNCH" "$D" >"$D/out" 2>"$D/err" <<'PY'
-import array, os, socket, struct, subprocess, sys, time
+import os, sys, time
+sys.path.insert(0, sys.argv[2])
+from spawnclient import children, start
+import spawnclient
 launch, d = sys.argv[1], sys.argv[2]
-HEADER = "=IIQII"
-MAGIC, SPAWN, KEEPER, READY_SPARE = 0x314b4450, 1, 3, 0x10000
-owner, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-server = subprocess.Popen([launch, "--server", str(server_end.fileno())], pass_fds=[server_end.fileno()])
-server_end.close()
-assert owner.recv(16) == b"REDY", "no REDY from the server"
-owner.send(struct.pack(HEADER, MAGIC, KEEPER, 0, 0, 0))
-msg, anc, _, _ = owner.recvmsg(64, socket.CMSG_SPACE(4))
-_, _, keeper_pid, _, err = struct.unpack(HEADER, msg[:24])
-fds = array.array("i")
-for level, kind, data in anc:
-    fds.frombytes(data[:len(data) - len(data) % 4])
-assert len(fds) == 1, "no keeper socket (errno %d)" % err
-keeper = socket.socket(fileno=fds[0])
+server, owner, keeper, keeper_pid = start(launch)
 probe = ("import ctypes, errno, os\n"
          "l = ctypes.CDLL(None, use_errno=True); l.syscall.restype = ctypes.c_long\n"
          "r = l.syscall(ctypes.c_long(250), ctypes.c_ulong(0), ctypes.c_ulong((1 << 64) - 3), ctypes.c_ulong(0))\n"
          "print('keyctl', errno.errorcode[ctypes.get_errno()] if r < 0 else 'ok', os.readlink('/proc/self/ns/pid'))\n")
 def spawn(rid, options):
     argv = ["paddock-launch"] + options + ["--", "python3", "-c", probe]
-    env = ["PATH=" + os.environ["PATH"]]
-    body = b"".join(s.encode() + b"\0" for s in argv + env)
-    out = open(os.path.join(d, "out%d" % rid), "w+b")
-    null = open("/dev/null", "rb")
-    keeper.sendmsg([struct.pack(HEADER, MAGIC, SPAWN | READY_SPARE, rid, len(argv), len(env)) + body],
-                   [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [null.fileno(), out.fileno(), 2]))])
-    records = []
-    while True:
-        rec = keeper.recv(65536).decode()
-        assert rec, "the keeper closed its socket"
-        records.append(rec)
-        if '"exited"' in rec or '"setup-failed"' in rec or '"exec-failed"' in rec:
-            break
-    out.seek(0)
-    words = out.read().decode().split()
-    print("records of", rid, records, file=sys.stderr)
-    return words, '"exit_code":0' in records[-1]
-def pid_namespaces_of_keeper_children():
-    found = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open("/proc/%s/stat" % entry).read()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == keeper_pid:
-                    found[int(entry)] = os.readlink("/proc/%s/ns/pid" % entry)
-            except (OSError, ValueError):
-                pass
-    return found
+    records, out = spawnclient.spawn(keeper, os.path.join(d, "out%d" % rid), rid, argv)
+    return out.split(), '"exit_code":0' in records[-1]
 sandbox = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
 first, ok = spawn(1, sandbox + ["--default-seccomp"])
 print("first", first[:2], ok)
 # The keeper readies its spare once the first action has started: wait for it.
 spares = {}
 for _ in range(500):
-    spares = {pid: ns for pid, ns in pid_namespaces_of_keeper_children().items() if ns != first[2]}
+    spares = {pid: ns for pid, ns in children(keeper_pid).items() if ns != first[2]}
     if spares:
         break
     time.sleep(0.02)
