@@ -82,8 +82,9 @@ static bool spare_fits(const struct spare *self, const struct plan *plan) {
         if (!self->netns_joined) return false;
         flags &= ~CLONE_NEWNET;
     }
+    bool loopback = (flags & CLONE_NEWNET) && !plan->no_loopback; /* as wants_loopback() after the join */
     return runs_under_init(plan) && flags == self->clone_flags && plan->sandbox_uid == self->uid &&
-           plan->sandbox_gid == self->gid && wants_loopback(plan) == self->loopback && plan->userns_fd < 0 &&
+           plan->sandbox_gid == self->gid && loopback == self->loopback && plan->userns_fd < 0 &&
            plan->pidns_fd < 0 && plan->userns_block_fd < 0;
 }
 

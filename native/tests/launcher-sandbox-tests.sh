@@ -785,13 +785,14 @@ import array, os, socket, struct, subprocess, sys
 HEADER = "=IIQII"
 MAGIC, SPAWN, KEEPER, READY_SPARE = 0x314b4450, 1, 3, 0x10000
 
-def start(launch):
-    """A spawn server and one keeper: (server process, owner socket, keeper socket, keeper pid)."""
+def start(launch, shared=False):
+    """A spawn server and one keeper (of the shared network namespace, if shared): (server
+    process, owner socket, keeper socket, keeper pid)."""
     owner, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     server = subprocess.Popen([launch, "--server", str(server_end.fileno())], pass_fds=[server_end.fileno()])
     server_end.close()
     assert owner.recv(16) == b"REDY", "no REDY from the server"
-    owner.send(struct.pack(HEADER, MAGIC, KEEPER, 0, 0, 0))
+    owner.send(struct.pack(HEADER, MAGIC, KEEPER, 0, 1 if shared else 0, 0))
     msg, anc, _, _ = owner.recvmsg(64, socket.CMSG_SPACE(4))
     _, _, keeper_pid, _, err = struct.unpack(HEADER, msg[:24])
     fds = array.array("i")
@@ -841,6 +842,8 @@ test_spare_hands_back_what_it_cannot_run() {
     # a spawn request, the wrong number of fds, a plain action) goes back to
     # the keeper with its fds, and gets the same answer as from a keeper
     # without a spare: one setup-failed record, or the action run as asked.
+    # One it can run, also in the shared network namespace, runs in the
+    # spare's pid namespace.
     needs --unshare-all --proc /proc --dev /dev || return 0
     command -v python3 >/dev/null 2>&1 || { skip "no python3 to speak the spawn protocol"; return 0; }
     write_spawn_client "$D"
@@ -851,34 +854,49 @@ from spawnclient import MAGIC, children, spawn, start
 launch, d = sys.argv[1], sys.argv[2]
 server, owner, keeper, keeper_pid = start(launch)
 host_pid_ns = os.readlink("/proc/self/ns/pid")
-def send(rid, options, magic=MAGIC, nfds=3):
+def send(rid, options, magic=MAGIC, nfds=3, to=keeper):
     argv = ["paddock-launch"] + options + ["--", "sh", "-c", "readlink /proc/self/ns/pid"]
-    records, out = spawn(keeper, os.path.join(d, "out%d" % rid), rid, argv, magic, nfds)
+    records, out = spawn(to, os.path.join(d, "out%d" % rid), rid, argv, magic, nfds)
     return records[-1], out.strip()
-def await_spare():
-    # The keeper readies its spare once an action has started; that action's
-    # init has exited by now, so a child left is the spare (bounded wait).
+def await_spare(after, of=keeper_pid):
+    # The keeper readies its spare once an action has started: a child of
+    # the keeper in a pid namespace other than that action's, whose init
+    # may still be exiting (bounded wait). Its pid namespace, or None.
     for _ in range(500):
-        if children(keeper_pid):
-            return True
+        spares = [ns for ns in children(of).values() if ns != after]
+        if spares:
+            return spares[0]
         time.sleep(0.02)
-    return False
+    return None
 sandbox = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
 def outcome(last, out):
     if '"setup-failed"' in last:
         return "refused: " + last.split('"message":"')[1].split('"')[0]
     return "exit %s, %s" % ('0' if '"exit_code":0' in last else '?', "host pid ns" if out == host_pid_ns else "own pid ns")
-print(outcome(*send(1, sandbox)))
-print("spare", await_spare())
+def sandboxed(rid, options=sandbox, to=keeper, of=keeper_pid):
+    """Runs a sandboxed action; whether a spare is readied after it."""
+    last, out = send(rid, options, to=to)
+    print(outcome(last, out) + (", in the spare" if out == sandboxed.spare else ""))
+    sandboxed.spare = await_spare(out, of)
+    print("spare", sandboxed.spare is not None)
+sandboxed.spare = None
+sandboxed(1)
 print(outcome(*send(2, sandbox, magic=0x12345678)))
 print(outcome(*send(3, sandbox, nfds=2)))
-print(outcome(*send(4, sandbox)))
-print("spare", await_spare())
+sandboxed(4)
 print(outcome(*send(5, sandbox, nfds=2)))
-print(outcome(*send(6, sandbox)))
-print("spare", await_spare())
-print(outcome(*send(7, [])))
-print(outcome(*send(8, sandbox)))
+sandboxed(6)
+sandboxed(7)
+print(outcome(*send(8, [])))
+print(outcome(*send(9, sandbox)))
+keeper.close()
+owner.close()
+server.wait(timeout=20)
+# A keeper of the shared network namespace: its spare runs the next such action too.
+server, owner, keeper, keeper_pid = start(launch, shared=True)
+sandboxed.spare = None
+sandboxed(10, sandbox + ["--shared-netns"], keeper, keeper_pid)
+sandboxed(11, sandbox + ["--shared-netns"], keeper, keeper_pid)
 keeper.close()
 owner.close()
 server.wait(timeout=20)
@@ -893,8 +911,14 @@ spare True
 refused: a spawn request carries exactly three fds (stdin, stdout, stderr)
 exit 0, own pid ns
 spare True
+exit 0, own pid ns, in the spare
+spare True
 exit 0, host pid ns
-exit 0, own pid ns"
+exit 0, own pid ns
+exit 0, own pid ns
+spare True
+exit 0, own pid ns, in the spare
+spare True"
 }
 
 test_default_seccomp_under_spawn_server() {
