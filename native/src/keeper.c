@@ -135,30 +135,27 @@ static _Noreturn void keeper_exit(int sock, uint64_t serving) {
 static void keeper_request(int sock, pid_t server_pid, ssize_t n, int fds[SPAWN_FDS], int fd_count, bool truncated,
                            const struct prestarted *took, uint64_t *serving) {
     const struct request_header *h = (const struct request_header *)request_buffer;
-    if (took->pid == 0 && getppid() != server_pid) { /* the server died: the action would have no supervisor's parent */
-        for (int i = 0; i < fd_count; i++) close(fds[i]);
-        keeper_exit(sock, *serving);
+    if (took->pid == 0) { /* the spare checked the request it took */
+        if (getppid() != server_pid) { /* the server died: the action would have no supervisor's parent */
+            for (int i = 0; i < fd_count; i++) close(fds[i]);
+            keeper_exit(sock, *serving);
+        }
+        const char *unreadable = request_unreadable((size_t)n, fd_count, truncated);
+        if (unreadable != NULL) {
+            request_refuse(sock, (size_t)n < sizeof *h ? 0 : h->id, unreadable);
+            for (int i = 0; i < fd_count; i++) close(fds[i]);
+            return;
+        }
     }
-    if (took->pid == 0 && ((size_t)n < sizeof *h || h->magic != REQUEST_MAGIC ||
-                           (h->type & ~REQUEST_READY_SPARE) != REQUEST_SPAWN))
-        request_refuse(sock, (size_t)n < sizeof *h ? 0 : h->id, "not a paddock spawn request");
-    else if (took->pid == 0 && truncated)
-        request_refuse(sock, h->id, "the spawn request is too large for the spawn server");
-    else if (took->pid == 0 && fd_count != SPAWN_FDS)
-        request_refuse(sock, h->id, "a spawn request carries exactly three fds (stdin, stdout, stderr)");
-    else {
-        *serving = h->id;
-        supervise_accept_tag((uint32_t)h->id);
-        replay_early_signals(h->id);
-        bool ready_spare = (h->type & REQUEST_READY_SPARE) != 0;
-        struct spare next;
-        bool sandboxed = keeper_serve(h, (size_t)n, fds, sock, took, &next);
-        /* Hold nothing of the action's: its pipes must reach end of file. */
-        for (int target = 0; target < 3; target++) dup2(dev_null, target);
-        if (sandboxed && ready_spare) spare_start(&next, sock);
-        return;
-    }
-    for (int i = 0; i < fd_count; i++) close(fds[i]);
+    *serving = h->id;
+    supervise_accept_tag((uint32_t)h->id);
+    replay_early_signals(h->id);
+    bool ready_spare = (h->type & REQUEST_READY_SPARE) != 0;
+    struct spare next;
+    bool sandboxed = keeper_serve(h, (size_t)n, fds, sock, took, &next);
+    /* Hold nothing of the action's: its pipes must reach end of file. */
+    for (int target = 0; target < 3; target++) dup2(dev_null, target);
+    if (sandboxed && ready_spare) spare_start(&next, sock);
 }
 
 /* A keeper's life: take requests from the owner until it closes the socket,

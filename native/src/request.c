@@ -20,6 +20,15 @@ void request_refuse(int status_fd, uint64_t id, const char *message) {
     launcher_failed(status_fd, "request", NULL, EINVAL, NULL, message);
 }
 
+const char *request_unreadable(size_t len, int fd_count, bool truncated) {
+    const struct request_header *h = (const struct request_header *)request_buffer;
+    if (len < sizeof *h || h->magic != REQUEST_MAGIC || (h->type & ~REQUEST_READY_SPARE) != REQUEST_SPAWN)
+        return "not a paddock spawn request";
+    if (truncated) return "the spawn request is too large for the spawn server";
+    if (fd_count != SPAWN_FDS) return "a spawn request carries exactly three fds (stdin, stdout, stderr)";
+    return NULL;
+}
+
 const char *request_parse(const struct request_header *h, size_t len, int status_fd, struct plan *plan,
                           char ***argv, char ***envp, char *err, size_t err_len) {
     char *p = (char *)(h + 1);

@@ -12,6 +12,10 @@
 /* A request that cannot run: its one record, a setup failure, tagged with id. */
 void request_refuse(int status_fd, uint64_t id, const char *message);
 
+/* Why the message receive_request() left in request_buffer (len bytes,
+ * fd_count fds) is no spawn request to run, or NULL when it is one. */
+const char *request_unreadable(size_t len, int fd_count, bool truncated);
+
 /* The request's plan, as a keeper (or its spare) runs it: with the action's
  * stdio (fds, closed here) on fds 0-2, its environment as ours, and records
  * to status_fd (the keeper's socket), tagged with the request id. argv and

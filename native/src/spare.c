@@ -68,8 +68,9 @@ struct spare_word {
     bool truncated;   /* the request or its fds did not fit */
 };
 
-static bool wants_loopback(const struct plan *plan) {
-    return (plan->clone_flags & CLONE_NEWNET) && !plan->no_loopback;
+/* Whether lo is up in the new network namespace of plan with clone_flags. */
+static bool wants_loopback(int clone_flags, const struct plan *plan) {
+    return (clone_flags & CLONE_NEWNET) && !plan->no_loopback;
 }
 
 /* Whether a spare can run plan as a freshly cloned child would: the plan
@@ -82,9 +83,8 @@ static bool spare_fits(const struct spare *self, const struct plan *plan) {
         if (!self->netns_joined) return false;
         flags &= ~CLONE_NEWNET;
     }
-    bool loopback = (flags & CLONE_NEWNET) && !plan->no_loopback; /* as wants_loopback() after the join */
     return runs_under_init(plan) && flags == self->clone_flags && plan->sandbox_uid == self->uid &&
-           plan->sandbox_gid == self->gid && loopback == self->loopback && plan->userns_fd < 0 &&
+           plan->sandbox_gid == self->gid && wants_loopback(flags, plan) == self->loopback && plan->userns_fd < 0 &&
            plan->pidns_fd < 0 && plan->userns_block_fd < 0;
 }
 
@@ -139,8 +139,7 @@ static _Noreturn void spare_main(int pair, int report_fd, int sock, pid_t keeper
     struct plan plan;
     char **argv = NULL, **envp = NULL;
     char err[1024];
-    word.took = !truncated && fd_count == SPAWN_FDS && (size_t)n >= sizeof *h && h->magic == REQUEST_MAGIC &&
-                (h->type & ~REQUEST_READY_SPARE) == REQUEST_SPAWN &&
+    word.took = request_unreadable((size_t)n, fd_count, truncated) == NULL &&
                 request_parse(h, (size_t)n, sock, &plan, &argv, &envp, err, sizeof err) == NULL &&
                 spare_fits(self, &plan);
     struct iovec iov[2] = {{&word, sizeof word}, {request_buffer, (size_t)n}};
@@ -170,7 +169,7 @@ struct spare spare_like(const struct plan *plan, bool netns_joined) {
     }
     return (struct spare){.pid = 0, .pidfd = -1, .sock = -1, .report = -1, .clone_flags = plan->clone_flags,
                           .uid = plan->sandbox_uid, .gid = plan->sandbox_gid, .proc = proc, .dev = dev,
-                          .shm_size = plan->shm_size, .loopback = wants_loopback(plan),
+                          .shm_size = plan->shm_size, .loopback = wants_loopback(plan->clone_flags, plan),
                           .netns_joined = netns_joined};
 }
 
