@@ -320,7 +320,18 @@ static bool selinux_enabled(void) {
     return stat("/sys/fs/selinux/enforce", &st) == 0;
 }
 
+/* The caller's ids and effective capabilities, as the first plan found them.
+ * A spare sandbox (spare.c) parses its request in a user namespace of its
+ * own, where they are the sandbox's: its plan must be the one its keeper
+ * would have made (bwrap's rules on capabilities hang on the caller's uid). */
+static struct caller {
+    bool known;
+    unsigned uid, gid;
+    uint64_t caps;
+} caller;
+
 int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_len) {
+    if (!caller.known) caller = (struct caller){true, getuid(), getgid(), effective_caps()};
     *plan = (struct plan){
         .status_fd = -1,
         .json_status_fd = -1,
@@ -334,10 +345,10 @@ int plan_parse(int argc, char **argv, struct plan *plan, char *err, size_t err_l
         .kill_grace_ms = DEFAULT_KILL_GRACE_MS,
         .sandbox_uid = -1,
         .sandbox_gid = -1,
-        .caller_uid = getuid(),
-        .caller_gid = getgid(),
+        .caller_uid = caller.uid,
+        .caller_gid = caller.gid,
     };
-    plan->caps = plan->caller_uid == 0 ? effective_caps() : 0;
+    plan->caps = plan->caller_uid == 0 ? caller.caps : 0;
     bool share_net = false, want_userns = false, seccomp_exclusive = false;
     int next_perms = -1;
     unsigned long long next_size = 0;

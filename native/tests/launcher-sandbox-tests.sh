@@ -921,6 +921,54 @@ exit 0, own pid ns, in the spare
 spare True"
 }
 
+test_spare_keeps_the_callers_capability_rules() {
+    # A spare sandbox parses its request inside its own user namespace, where
+    # the ids are the sandbox's; bwrap's rules on capabilities hang on the
+    # caller's. An action in the sandbox under another uid than the caller's
+    # (0 for a user, 1000 for root) gets the same capability sets whether the
+    # keeper cloned it, a spare took it, or the launcher ran it on its own.
+    needs --unshare-all --proc /proc --dev /dev || return 0
+    command -v python3 >/dev/null 2>&1 || { skip "no python3 to speak the spawn protocol"; return 0; }
+    local uid=0
+    [ "$(id -u)" = 0 ] && uid=1000
+    local sandbox=(--unshare-all --ro-bind / / --proc /proc --dev /dev --uid "$uid")
+    "$LAUNCH" "${sandbox[@]}" -- grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status >"$D/alone" 2>"$D/err" ||
+        fail "the launcher on its own failed: $(head -c 300 "$D/err")" || return 1
+    write_spawn_client "$D"
+    timeout -k 5 60 python3 - "$LAUNCH" "$D" "$uid" >"$D/out" 2>"$D/err" <<'PY'
+import os, sys, time
+sys.path.insert(0, sys.argv[2])
+from spawnclient import children, spawn, start
+launch, d, uid = sys.argv[1], sys.argv[2], sys.argv[3]
+server, owner, keeper, keeper_pid = start(launch)
+sandbox = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--uid", uid]
+probe = "grep -E '^Cap(Eff|Prm|Bnd):' /proc/self/status; readlink /proc/self/ns/pid"
+def run(rid):
+    records, out = spawn(keeper, os.path.join(d, "out%d" % rid), rid, ["paddock-launch"] + sandbox + ["--", "sh", "-c", probe])
+    assert '"exit_code":0' in records[-1], records[-1]
+    *caps, ns = out.split("\n")[:-1]
+    return "\n".join(caps), ns
+cloned, ns = run(1)
+spares = {}
+for _ in range(500): # the keeper readies its spare once the first action has started
+    spares = {pid: n for pid, n in children(keeper_pid).items() if n != ns}
+    if spares:
+        break
+    time.sleep(0.02)
+taken, ns = run(2)
+print(cloned)
+print("spare took it", ns in spares.values())
+print(taken)
+keeper.close()
+owner.close()
+server.wait(timeout=20)
+PY
+    [ $? = 0 ] || fail "the spawn server's client failed: $(tail -c 600 "$D/err")" || return 1
+    out_is "$(cat "$D/alone")
+spare took it True
+$(cat "$D/alone")"
+}
+
 test_default_seccomp_under_spawn_server() {
     # The spawn server's keeper parses each request's command line: the
     # option holds there too, for an action it clones itself and for one
@@ -1235,6 +1283,7 @@ run_tests "launcher sandbox" \
     test_default_seccomp_with_seccomp_fd \
     test_default_seccomp_without_sandbox \
     test_default_seccomp_under_spawn_server \
+    test_spare_keeps_the_callers_capability_rules \
     test_spare_hands_back_what_it_cannot_run \
     test_default_seccomp_refused_by_the_host \
     test_bwrap_info_and_json_status \
