@@ -108,11 +108,24 @@ static int splice_args_from_fd(struct arglist *args, int at, int fd, char *err, 
     return 0;
 }
 
+/* The room for count + 1 items of a vector that grows by doubling from 8:
+ * count itself when that is full, else 0 (no realloc needed). Growing one
+ * item at a time made a spawn's parse go through ever larger allocations,
+ * each an mmap and munmap of its own under musl. */
+static size_t grown_room(int count) {
+    if (count == 0) return 8;
+    return count >= 8 && (count & (count - 1)) == 0 ? (size_t)count * 2 : 0;
+}
+
 static struct setup_op *add_setup_op(struct plan *plan, enum op_kind kind, const char *source, const char *dest,
                                      bool try_only) {
-    struct setup_op *ops = realloc(plan->ops, sizeof(struct setup_op) * (size_t)(plan->op_count + 1));
-    if (ops == NULL) return NULL;
-    plan->ops = ops;
+    size_t room = grown_room(plan->op_count);
+    if (room > 0) {
+        struct setup_op *ops = realloc(plan->ops, sizeof(struct setup_op) * room);
+        if (ops == NULL) return NULL;
+        plan->ops = ops;
+    }
+    struct setup_op *ops = plan->ops;
     ops[plan->op_count] = (struct setup_op){.kind = kind, .source = source, .dest = dest, .try_only = try_only,
                                          .perms = -1, .fd = -1};
     return &ops[plan->op_count++];
@@ -204,10 +217,13 @@ static int parse_id(const char *text, int *id) {
 }
 
 static int add_env_op(struct plan *plan, enum env_op_kind kind, const char *name, const char *value) {
-    struct env_op *ops = realloc(plan->env_ops, sizeof(struct env_op) * (size_t)(plan->env_op_count + 1));
-    if (ops == NULL) return -1;
-    plan->env_ops = ops;
-    ops[plan->env_op_count++] = (struct env_op){kind, name, value};
+    size_t room = grown_room(plan->env_op_count);
+    if (room > 0) {
+        struct env_op *ops = realloc(plan->env_ops, sizeof(struct env_op) * room);
+        if (ops == NULL) return -1;
+        plan->env_ops = ops;
+    }
+    plan->env_ops[plan->env_op_count++] = (struct env_op){kind, name, value};
     return 0;
 }
 
