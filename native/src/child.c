@@ -309,11 +309,16 @@ static _Noreturn void run_under_init(const struct plan *plan, int report_fd, int
     _exit(finish_action(plan, &out));
 }
 
+/* The session made ahead by a spare (child_new_session_ahead). */
+static bool session_made;
+
+void child_new_session_ahead(void) { session_made = setsid() >= 0; }
+
 _Noreturn void child_run(const struct plan *plan, int report_fd, bool under_init, int64_t spawn_us,
                          pid_t launcher_pid) {
     /* Own session and process group first: nothing may refer to another
      * action's group (a stale group is the classic EPERM on the next spawn). */
-    if (setsid() < 0) report_failure(report_fd, "new-session", errno, "setsid", NULL, NULL);
+    if (!session_made && setsid() < 0) report_failure(report_fd, "new-session", errno, "setsid", NULL, NULL);
     /* Backstop only: if the launcher itself is killed, its direct child dies.
      * The launcher is single-threaded, so "parent thread" is the launcher. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) report_failure(report_fd, "die-with-parent", errno, "prctl", NULL, NULL);

@@ -261,22 +261,31 @@ static void remember_pty_slave(const struct plan *plan) {
     snprintf(pty_slave, sizeof pty_slave, "%s", pts ? host : "");
 }
 
+/* A devpts instance of our own at dir, and the ptmx link at link to target;
+ * -1 with errno set and the call in *call on failure. */
+static int mount_devpts(const char *dir, const char *link, const char *target, const char **call) {
+    *call = "mount";
+    if (make_dirs(dir) < 0 ||
+        mount("devpts", dir, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
+        return -1;
+    *call = "symlink";
+    return symlink(target, link);
+}
+
 /* /dev/pts: a devpts instance of our own, so the action's new ptys are
  * private. With --pty, the action's own terminal must also be found under
  * its host name (ttyname(3) and `tty` look there), and a devpts instance
  * cannot hold it: then /dev/pts is a tmpfs with just that terminal bound in,
  * and the private instance sits at /dev/.devpts behind /dev/ptmx. */
 static void mount_pts(const char *dest, int report_fd) {
-    char pts[PATH_BUF], devpts[PATH_BUF];
+    char pts[PATH_BUF], devpts[PATH_BUF], link[PATH_BUF];
     join(pts, sizeof pts, dest, "pts", report_fd);
     join(devpts, sizeof devpts, dest, pty_slave[0] ? ".devpts" : "pts", report_fd);
-    if (make_dirs(devpts) < 0 ||
-        mount("devpts", devpts, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
-        report_failure(report_fd, "dev", errno, "mount", devpts + strlen(NEW_ROOT), NULL);
-    char link[PATH_BUF];
     join(link, sizeof link, dest, "ptmx", report_fd);
-    if (symlink(pty_slave[0] ? ".devpts/ptmx" : "pts/ptmx", link) < 0)
-        report_failure(report_fd, "dev", errno, "symlink", link + strlen(NEW_ROOT), NULL);
+    const char *call;
+    if (mount_devpts(devpts, link, pty_slave[0] ? ".devpts/ptmx" : "pts/ptmx", &call) < 0)
+        report_failure(report_fd, "dev", errno, call, (strcmp(call, "mount") == 0 ? devpts : link) + strlen(NEW_ROOT),
+                       NULL);
     if (!pty_slave[0]) return;
     mount_tmpfs(pts, "dev", report_fd);
     char source[PATH_BUF], target[PATH_BUF];
@@ -373,7 +382,8 @@ static void prepare_proc_and_dev(bool proc, bool dev, unsigned long long shm_siz
             ready_pid_max_fd = -1;
         }
     }
-    if (dev && build_dev(READY_DEV, shm_size, NULL, &call, failed) == 0) {
+    if (dev && build_dev(READY_DEV, shm_size, NULL, &call, failed) == 0 &&
+        mount_devpts(READY_DEV "/pts", READY_DEV "/ptmx", "pts/ptmx", &call) == 0) {
         dev_ready = true;
         dev_ready_shm_size = shm_size;
     }
@@ -569,8 +579,6 @@ static void apply_op(const struct setup_op *op, const struct plan *plan, int rep
         if (pty_slave[0] || file_label != NULL || plan->shm_size != dev_ready_shm_size ||
             !move_ready(&dev_ready, READY_DEV, dest))
             mount_dev(dest, plan->shm_size, report_fd);
-        else
-            mount_pts(dest, report_fd);
         break;
     case OP_DIR:
         if (make_dirs_mode(dest, (mode_t)(op->perms >= 0 ? op->perms : 0755), 0755) < 0)
@@ -625,6 +633,33 @@ const char *loopback_up(void) {
 static void bring_up_loopback(int report_fd) {
     const char *failed = loopback_up();
     if (failed != NULL) report_failure(report_fd, "loopback", errno, failed, "lo", NULL);
+}
+
+/* The bounding set, cut ahead by a spare (sandbox_cut_bounding_set_ahead),
+ * and the capabilities the kernel knows. */
+static bool bounding_cut;
+static uint64_t bounding_known;
+
+/* Cuts the bounding set to caps (with cut; else only reads it) and sets
+ * *known to the capabilities the kernel knows; -1 with errno set on failure.
+ * Capabilities are numbered from 0 up: the first EINVAL is past the
+ * kernel's last. Dropping one that is not in the set succeeds, so one call
+ * a capability does (about 40 in all). */
+static int cut_bounding_set(bool cut, uint64_t caps, uint64_t *known) {
+    *known = 0;
+    for (int cap = 0; cap <= 63; cap++) {
+        bool drop = cut && !(caps & ((uint64_t)1 << cap));
+        if ((drop ? prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) : prctl(PR_CAPBSET_READ, cap, 0, 0, 0)) < 0) {
+            if (errno == EINVAL) break;
+            return -1;
+        }
+        *known |= (uint64_t)1 << cap;
+    }
+    return 0;
+}
+
+void sandbox_cut_bounding_set_ahead(uint64_t caps) {
+    bounding_cut = cut_bounding_set(true, caps, &bounding_known) == 0;
 }
 
 /* Whether sandbox_enter_base() ran already: a spare sandbox does it ahead. */
@@ -683,6 +718,7 @@ static void disable_user_namespaces(const struct plan *plan, int report_fd) {
     uid_t uid = getuid();
     gid_t gid = getgid();
     if (unshare(CLONE_NEWUSER) < 0) report_failure(report_fd, "disable-userns", errno, "unshare", NULL, NULL);
+    bounding_cut = false; /* a new user namespace starts with a full bounding set */
     char map[64];
     const char *files[] = {"self/uid_map", "self/gid_map"};
     for (int k = 0; k < 2; k++) {
@@ -745,18 +781,9 @@ void sandbox_drop_privileges(const struct plan *plan, int report_fd) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
     bool own_userns = (plan->clone_flags & CLONE_NEWUSER) || plan->userns_fd >= 0;
-    uint64_t known = 0;
-    /* Capabilities are numbered from 0 up: the first EINVAL is past the kernel's last. Dropping
-     * one that is not in the set succeeds, so one call a capability does (about 40 in all). */
-    bool cut = own_userns || plan->caps_edited;
-    for (int cap = 0; cap <= 63; cap++) {
-        bool drop = cut && !(plan->caps & ((uint64_t)1 << cap));
-        if ((drop ? prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) : prctl(PR_CAPBSET_READ, cap, 0, 0, 0)) < 0) {
-            if (errno == EINVAL) break;
-            report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
-        }
-        known |= (uint64_t)1 << cap;
-    }
+    uint64_t known = bounding_known;
+    if (!bounding_cut && cut_bounding_set(own_userns || plan->caps_edited, plan->caps, &known) < 0)
+        report_failure(report_fd, "drop-privileges", errno, "prctl", NULL, NULL);
     struct cap_header header = {CAP_VERSION_3, 0};
     struct cap_data data[2];
     memset(data, 0, sizeof data);

@@ -3,6 +3,7 @@
 #define PADDOCK_SANDBOX_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "plan.h"
@@ -17,8 +18,8 @@ const char *sandbox_outer_cwd(void);
  * writes them, and says so on that fd), then a
  * scratch tmpfs as the root, the host's at /oldroot, an empty one at /newroot. */
 void sandbox_enter_base(int clone_flags, int sandbox_uid, int sandbox_gid, int userns_block_fd, int report_fd);
-/* In a spare, after sandbox_enter_base(): a fresh /proc (proc) and the fixed
- * part of /dev with a /dev/shm of shm_size bytes (dev), made ahead in the
+/* In a spare, after sandbox_enter_base(): a fresh /proc (proc) and a /dev
+ * for an action without a terminal, with a /dev/shm of shm_size bytes (dev), made ahead in the
  * scratch root for sandbox_enter() to move into place when the request
  * wants the same, and lo up in its network namespace (loopback: the spare
  * is then only for a request that wants lo up). Quietly makes none that
@@ -27,6 +28,10 @@ void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size, boo
 /* In the cloned child: sandbox_enter_base() unless done, then the setup
  * operations, the assembled tree as the root, loopback, hostname. */
 void sandbox_enter(const struct plan *plan, int report_fd);
+/* In a spare: the bounding set cut to caps ahead, for a request whose plan
+ * keeps exactly those (a new user namespace made later starts with a full
+ * set again, and sandbox_drop_privileges() then cuts it). */
+void sandbox_cut_bounding_set_ahead(uint64_t caps);
 /* Right before exec: no_new_privs, and only the plan's capabilities (bwrap's rules). */
 void sandbox_drop_privileges(const struct plan *plan, int report_fd);
 /* Drops every capability of this process. */

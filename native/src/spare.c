@@ -84,7 +84,8 @@ static bool spare_fits(const struct spare *self, const struct plan *plan) {
         flags &= ~CLONE_NEWNET;
     }
     return runs_under_init(plan) && flags == self->clone_flags && plan->sandbox_uid == self->uid &&
-           plan->sandbox_gid == self->gid && wants_loopback(flags, plan) == self->loopback && plan->userns_fd < 0 &&
+           plan->sandbox_gid == self->gid && wants_loopback(flags, plan) == self->loopback && plan->caps == self->caps &&
+           plan->userns_fd < 0 &&
            plan->pidns_fd < 0 && plan->userns_block_fd < 0;
 }
 
@@ -118,6 +119,8 @@ static _Noreturn void spare_main(int pair, int report_fd, int sock, pid_t keeper
     report_notes_to(hold_note, -1);
     sandbox_enter_base(clone_flags, self->uid, self->gid, -1, report_fd);
     sandbox_prepare_ahead(self->proc, self->dev, self->shm_size, self->loopback);
+    if (clone_flags & CLONE_NEWUSER) sandbox_cut_bounding_set_ahead(self->caps);
+    child_new_session_ahead();
     int fds[SPAWN_FDS];
     int fd_count;
     bool truncated;
@@ -170,6 +173,7 @@ struct spare spare_like(const struct plan *plan, bool netns_joined) {
     return (struct spare){.pid = 0, .pidfd = -1, .sock = -1, .report = -1, .clone_flags = plan->clone_flags,
                           .uid = plan->sandbox_uid, .gid = plan->sandbox_gid, .proc = proc, .dev = dev,
                           .shm_size = plan->shm_size, .loopback = wants_loopback(plan->clone_flags, plan),
+                          .caps = plan->caps,
                           .netns_joined = netns_joined};
 }
 

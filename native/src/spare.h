@@ -4,6 +4,7 @@
 #define PADDOCK_SPARE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -20,6 +21,7 @@ struct spare {
     bool loopback;             /* lo is up in its new network namespace */
     bool netns_joined;         /* its keeper lives in the shared network namespace */
     unsigned long long shm_size;
+    uint64_t caps;             /* the capabilities its action keeps: its bounding set, cut ahead */
 };
 
 /* What a spare for the next request like plan makes ahead: its namespaces
