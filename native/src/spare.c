@@ -74,7 +74,8 @@ static bool wants_loopback(int clone_flags, const struct plan *plan) {
 }
 
 /* Whether a spare can run plan as a freshly cloned child would: the plan
- * runs under init in the spare's namespaces, with its ids, and joins no
+ * runs under init in the spare's namespaces, with its ids and the
+ * capabilities its bounding set was cut to, and joins no
  * namespace given by fd. A plan for the shared network namespace fits only
  * a spare of a keeper that lives in it. */
 static bool spare_fits(const struct spare *self, const struct plan *plan) {
@@ -85,8 +86,7 @@ static bool spare_fits(const struct spare *self, const struct plan *plan) {
     }
     return runs_under_init(plan) && flags == self->clone_flags && plan->sandbox_uid == self->uid &&
            plan->sandbox_gid == self->gid && wants_loopback(flags, plan) == self->loopback && plan->caps == self->caps &&
-           plan->userns_fd < 0 &&
-           plan->pidns_fd < 0 && plan->userns_block_fd < 0;
+           plan->userns_fd < 0 && plan->pidns_fd < 0 && plan->userns_block_fd < 0;
 }
 
 /* Notes of the setup made ahead (a degraded /proc, say): held until the
@@ -100,8 +100,8 @@ static void hold_note(int status_fd, const struct child_report *note) {
     if (held_count < sizeof held_notes / sizeof held_notes[0]) held_notes[held_count++] = *note;
 }
 
-/* In the spare: make its other namespaces, map the ids and make the scratch
- * root, then read the next request from the owner's socket itself (the keeper
+/* In the spare: make its other namespaces, map the ids, make the scratch
+ * root, the ready /proc and /dev, its session and its bounding set, then read the next request from the owner's socket itself (the keeper
  * leaves it to us meanwhile). A request we can run is ours: the keeper gets a
  * copy, and we become its sandbox's child, as a freshly cloned one would.
  * Any other goes back to the keeper with its fds. The keeper reads either
