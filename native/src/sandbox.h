@@ -29,8 +29,9 @@ void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size, boo
  * operations, the assembled tree as the root, loopback, hostname. */
 void sandbox_enter(const struct plan *plan, int report_fd);
 /* In a spare: the bounding set cut to caps ahead, for a request whose plan
- * keeps exactly those (a new user namespace made later starts with a full
- * set again, and sandbox_drop_privileges() then cuts it). */
+ * keeps exactly those and runs no program in its setup (a new user
+ * namespace made later starts with a full set again, and
+ * sandbox_drop_privileges() then cuts it). */
 void sandbox_cut_bounding_set_ahead(uint64_t caps);
 /* Right before exec: no_new_privs, and only the plan's capabilities (bwrap's rules). */
 void sandbox_drop_privileges(const struct plan *plan, int report_fd);

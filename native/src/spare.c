@@ -73,9 +73,21 @@ static bool wants_loopback(int clone_flags, const struct plan *plan) {
     return (clone_flags & CLONE_NEWNET) && !plan->no_loopback;
 }
 
+/* Whether plan's setup runs a program: fuse-overlayfs, for an overlay the
+ * kernel refuses. That program needs the bounding set whole, so a spare
+ * cuts it ahead only for a plan without overlays. */
+static bool setup_runs_a_program(const struct plan *plan) {
+    for (int i = 0; i < plan->op_count; i++) {
+        enum op_kind kind = plan->ops[i].kind;
+        if (kind == OP_OVERLAY || kind == OP_TMP_OVERLAY || kind == OP_RO_OVERLAY) return true;
+    }
+    return false;
+}
+
 /* Whether a spare can run plan as a freshly cloned child would: the plan
- * runs under init in the spare's namespaces, with its ids and the
- * capabilities its bounding set was cut to, and joins no
+ * runs under init in the spare's namespaces, with its ids (and, when the
+ * spare cut its bounding set ahead, keeps the capabilities it was cut to and
+ * runs no program in its setup), and joins no
  * namespace given by fd. A plan for the shared network namespace fits only
  * a spare of a keeper that lives in it. */
 static bool spare_fits(const struct spare *self, const struct plan *plan) {
@@ -85,7 +97,8 @@ static bool spare_fits(const struct spare *self, const struct plan *plan) {
         flags &= ~CLONE_NEWNET;
     }
     return runs_under_init(plan) && flags == self->clone_flags && plan->sandbox_uid == self->uid &&
-           plan->sandbox_gid == self->gid && wants_loopback(flags, plan) == self->loopback && plan->caps == self->caps &&
+           plan->sandbox_gid == self->gid && wants_loopback(flags, plan) == self->loopback &&
+           (!self->bounding_cut || (plan->caps == self->caps && !setup_runs_a_program(plan))) &&
            plan->userns_fd < 0 && plan->pidns_fd < 0 && plan->userns_block_fd < 0;
 }
 
@@ -119,7 +132,7 @@ static _Noreturn void spare_main(int pair, int report_fd, int sock, pid_t keeper
     report_notes_to(hold_note, -1);
     sandbox_enter_base(clone_flags, self->uid, self->gid, -1, report_fd);
     sandbox_prepare_ahead(self->proc, self->dev, self->shm_size, self->loopback);
-    if (clone_flags & CLONE_NEWUSER) sandbox_cut_bounding_set_ahead(self->caps);
+    if (self->bounding_cut) sandbox_cut_bounding_set_ahead(self->caps);
     child_new_session_ahead();
     int fds[SPAWN_FDS];
     int fd_count;
@@ -173,6 +186,7 @@ struct spare spare_like(const struct plan *plan, bool netns_joined) {
     return (struct spare){.pid = 0, .pidfd = -1, .sock = -1, .report = -1, .clone_flags = plan->clone_flags,
                           .uid = plan->sandbox_uid, .gid = plan->sandbox_gid, .proc = proc, .dev = dev,
                           .shm_size = plan->shm_size, .loopback = wants_loopback(plan->clone_flags, plan),
+                          .bounding_cut = (plan->clone_flags & CLONE_NEWUSER) && !setup_runs_a_program(plan),
                           .caps = plan->caps,
                           .netns_joined = netns_joined};
 }

@@ -21,7 +21,8 @@ struct spare {
     bool loopback;             /* lo is up in its new network namespace */
     bool netns_joined;         /* its keeper lives in the shared network namespace */
     unsigned long long shm_size;
-    uint64_t caps;             /* the capabilities its action keeps: its bounding set, cut ahead */
+    bool bounding_cut;         /* its bounding set is cut to caps ahead */
+    uint64_t caps;             /* the capabilities its action keeps */
 };
 
 /* What a spare for the next request like plan makes ahead: its namespaces
