@@ -921,33 +921,28 @@ exit 0, own pid ns, in the spare
 spare True"
 }
 
-test_spare_keeps_the_callers_capability_rules() {
-    # A spare sandbox parses its request inside its own user namespace, where
-    # the ids are the sandbox's; bwrap's rules on capabilities hang on the
-    # caller's. An action in the sandbox under another uid than the caller's
-    # (0 for a user, 1000 for root) gets the same capability sets whether the
-    # keeper cloned it, a spare took it, or the launcher ran it on its own.
-    needs --unshare-all --proc /proc --dev /dev || return 0
-    command -v python3 >/dev/null 2>&1 || { skip "no python3 to speak the spawn protocol"; return 0; }
-    local uid=0
-    [ "$(id -u)" = 0 ] && uid=1000
-    local sandbox=(--unshare-all --ro-bind / / --proc /proc --dev /dev --uid "$uid")
-    "$LAUNCH" "${sandbox[@]}" -- grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status >"$D/alone" 2>"$D/err" ||
-        fail "the launcher on its own failed: $(head -c 300 "$D/err")" || return 1
+# spare_agrees_with_alone PROBE OPTION...: runs `sh -c PROBE` in a sandbox
+# with the options three ways: through a spawn server's keeper, which clones
+# it, then again, taken by the spare the keeper readied meanwhile, and with
+# the launcher on its own. All three must print the same; the probe's last
+# line must be the action's pid namespace (left out of the comparison).
+spare_agrees_with_alone() {
+    local probe=$1
+    shift
+    "$LAUNCH" "$@" -- sh -c "$probe" 2>"$D/err" | sed '$d' >"$D/alone"
+    [ "${PIPESTATUS[0]}" = 0 ] || fail "the launcher on its own failed: $(head -c 300 "$D/err")" || return 1
     write_spawn_client "$D"
-    timeout -k 5 60 python3 - "$LAUNCH" "$D" "$uid" >"$D/out" 2>"$D/err" <<'PY'
+    timeout -k 5 60 python3 - "$LAUNCH" "$D" "$probe" "$@" >"$D/out" 2>"$D/err" <<'PY'
 import os, sys, time
 sys.path.insert(0, sys.argv[2])
 from spawnclient import children, spawn, start
-launch, d, uid = sys.argv[1], sys.argv[2], sys.argv[3]
+launch, d, probe, options = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 server, owner, keeper, keeper_pid = start(launch)
-sandbox = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--uid", uid]
-probe = "grep -E '^Cap(Eff|Prm|Bnd):' /proc/self/status; readlink /proc/self/ns/pid"
 def run(rid):
-    records, out = spawn(keeper, os.path.join(d, "out%d" % rid), rid, ["paddock-launch"] + sandbox + ["--", "sh", "-c", probe])
+    records, out = spawn(keeper, os.path.join(d, "out%d" % rid), rid, ["paddock-launch"] + options + ["--", "sh", "-c", probe])
     assert '"exit_code":0' in records[-1], records[-1]
-    *caps, ns = out.split("\n")[:-1]
-    return "\n".join(caps), ns
+    *lines, ns = out.split("\n")[:-1]
+    return "\n".join(lines), ns
 cloned, ns = run(1)
 spares = {}
 for _ in range(500): # the keeper readies its spare once the first action has started
@@ -967,6 +962,31 @@ PY
     out_is "$(cat "$D/alone")
 spare took it True
 $(cat "$D/alone")"
+}
+
+test_spare_keeps_the_callers_capability_rules() {
+    # A spare sandbox parses its request inside its own user namespace, where
+    # the ids are the sandbox's; bwrap's rules on capabilities hang on the
+    # caller's. An action in the sandbox under another uid than the caller's
+    # (0 for a user, 1000 for root) gets the same capability sets whether the
+    # keeper cloned it, a spare took it, or the launcher ran it on its own.
+    needs --unshare-all --proc /proc --dev /dev || return 0
+    command -v python3 >/dev/null 2>&1 || { skip "no python3 to speak the spawn protocol"; return 0; }
+    local uid=0
+    [ "$(id -u)" = 0 ] && uid=1000
+    spare_agrees_with_alone "grep -E '^Cap(Eff|Prm|Bnd):' /proc/self/status; readlink /proc/self/ns/pid" \
+        --unshare-all --ro-bind / / --proc /proc --dev /dev --uid "$uid"
+}
+
+test_spare_dev_works_like_a_fresh_one() {
+    # A spare makes its /dev ahead, devpts and /dev/ptmx included, and moves
+    # it into place when its request comes: the action finds the same
+    # devices, and a new pty from /dev/ptmx, as in a /dev made for it.
+    needs --unshare-all --proc /proc --dev /dev || return 0
+    command -v python3 >/dev/null 2>&1 || { skip "no python3 to speak the spawn protocol"; return 0; }
+    spare_agrees_with_alone 'echo $(ls -A /dev); readlink /dev/ptmx; exec 3<>/dev/ptmx && echo pts: $(ls /dev/pts)
+        echo shm: $(echo written > /dev/shm/f && cat /dev/shm/f); readlink /proc/self/ns/pid' \
+        --unshare-all --ro-bind / / --proc /proc --dev /dev
 }
 
 test_default_seccomp_under_spawn_server() {
@@ -1284,6 +1304,7 @@ run_tests "launcher sandbox" \
     test_default_seccomp_without_sandbox \
     test_default_seccomp_under_spawn_server \
     test_spare_keeps_the_callers_capability_rules \
+    test_spare_dev_works_like_a_fresh_one \
     test_spare_hands_back_what_it_cannot_run \
     test_default_seccomp_refused_by_the_host \
     test_bwrap_info_and_json_status \
