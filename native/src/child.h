@@ -12,10 +12,9 @@
  * the close-on-exec write end of the report pipe; with under_init, the child
  * is pid 1 of a new pid namespace and supervises the action as its init,
  * timing it from spawn_us; launcher_pid is the parent. */
-/* In a spare: its own session, made ahead for child_run(). */
-void child_new_session_ahead(void);
-
 _Noreturn void child_run(const struct plan *plan, int report_fd, bool under_init, int64_t spawn_us,
                          pid_t launcher_pid);
+/* In a spare: its own session, made ahead for child_run(). */
+void child_new_session_ahead(void);
 
 #endif

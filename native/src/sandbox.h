@@ -19,11 +19,11 @@ const char *sandbox_outer_cwd(void);
  * scratch tmpfs as the root, the host's at /oldroot, an empty one at /newroot. */
 void sandbox_enter_base(int clone_flags, int sandbox_uid, int sandbox_gid, int userns_block_fd, int report_fd);
 /* In a spare, after sandbox_enter_base(): a fresh /proc (proc) and a /dev
- * for an action without a terminal, with a /dev/shm of shm_size bytes (dev), made ahead in the
- * scratch root for sandbox_enter() to move into place when the request
- * wants the same, and lo up in its network namespace (loopback: the spare
- * is then only for a request that wants lo up). Quietly makes none that
- * fails. */
+ * for an action without a terminal, with a /dev/shm of shm_size bytes (dev),
+ * made ahead in the scratch root for sandbox_enter() to move into place
+ * when the request wants the same, and lo up in its network namespace
+ * (loopback: the spare is then only for a request that wants lo up).
+ * Quietly makes none that fails. */
 void sandbox_prepare_ahead(bool proc, bool dev, unsigned long long shm_size, bool loopback);
 /* In the cloned child: sandbox_enter_base() unless done, then the setup
  * operations, the assembled tree as the root, loopback, hostname. */

@@ -114,8 +114,9 @@ static void hold_note(int status_fd, const struct child_report *note) {
 }
 
 /* In the spare: make its other namespaces, map the ids, make the scratch
- * root, the ready /proc and /dev, its session and its bounding set, then read the next request from the owner's socket itself (the keeper
- * leaves it to us meanwhile). A request we can run is ours: the keeper gets a
+ * root, the ready /proc and /dev, its session and its bounding set, then
+ * read the next request from the owner's socket itself (the keeper leaves
+ * it to us meanwhile). A request we can run is ours: the keeper gets a
  * copy, and we become its sandbox's child, as a freshly cloned one would.
  * Any other goes back to the keeper with its fds. The keeper reads either
  * when our report pipe wakes it: at the action's exec, a setup failure or our
