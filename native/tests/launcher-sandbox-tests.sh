@@ -781,7 +781,7 @@ Seccomp:	0"
 # requests and read their records.
 write_spawn_client() {
     cat >"$1/spawnclient.py" <<'PY'
-import array, os, socket, struct, subprocess, sys
+import array, os, socket, struct, subprocess, sys, time
 HEADER = "=IIQII"
 MAGIC, SPAWN, KEEPER, READY_SPARE = 0x314b4450, 1, 3, 0x10000
 
@@ -833,6 +833,17 @@ def children(pid):
             except (OSError, ValueError):
                 pass
     return found
+
+def await_spares(keeper_pid, after):
+    """The pid namespaces of the keeper's children but the one of the action that ran in after: the
+    keeper readies its spare once an action has started, and that action's init may still be
+    exiting (bounded wait; empty if none came)."""
+    for _ in range(500):
+        spares = [ns for ns in children(keeper_pid).values() if ns != after]
+        if spares:
+            return spares
+        time.sleep(0.02)
+    return []
 PY
 }
 
@@ -848,9 +859,9 @@ test_spare_hands_back_what_it_cannot_run() {
     command -v python3 >/dev/null 2>&1 || { skip "no python3 to speak the spawn protocol"; return 0; }
     write_spawn_client "$D"
     timeout -k 5 60 python3 - "$LAUNCH" "$D" >"$D/out" 2>"$D/err" <<'PY'
-import os, sys, time
+import os, sys
 sys.path.insert(0, sys.argv[2])
-from spawnclient import MAGIC, children, spawn, start
+from spawnclient import MAGIC, await_spares, spawn, start
 launch, d = sys.argv[1], sys.argv[2]
 server, owner, keeper, keeper_pid = start(launch)
 host_pid_ns = os.readlink("/proc/self/ns/pid")
@@ -858,16 +869,6 @@ def send(rid, options, magic=MAGIC, nfds=3, to=keeper):
     argv = ["paddock-launch"] + options + ["--", "sh", "-c", "readlink /proc/self/ns/pid"]
     records, out = spawn(to, os.path.join(d, "out%d" % rid), rid, argv, magic, nfds)
     return records[-1], out.strip()
-def await_spare(after, of=keeper_pid):
-    # The keeper readies its spare once an action has started: a child of
-    # the keeper in a pid namespace other than that action's, whose init
-    # may still be exiting (bounded wait). Its pid namespace, or None.
-    for _ in range(500):
-        spares = [ns for ns in children(of).values() if ns != after]
-        if spares:
-            return spares[0]
-        time.sleep(0.02)
-    return None
 sandbox = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
 def outcome(last, out):
     if '"setup-failed"' in last:
@@ -876,10 +877,10 @@ def outcome(last, out):
 def sandboxed(rid, options=sandbox, to=keeper, of=keeper_pid):
     """Runs a sandboxed action; whether a spare is readied after it."""
     last, out = send(rid, options, to=to)
-    print(outcome(last, out) + (", in the spare" if out == sandboxed.spare else ""))
-    sandboxed.spare = await_spare(out, of)
-    print("spare", sandboxed.spare is not None)
-sandboxed.spare = None
+    print(outcome(last, out) + (", in the spare" if out in sandboxed.spares else ""))
+    sandboxed.spares = await_spares(of, out)
+    print("spare", bool(sandboxed.spares))
+sandboxed.spares = []
 sandboxed(1)
 print(outcome(*send(2, sandbox, magic=0x12345678)))
 print(outcome(*send(3, sandbox, nfds=2)))
@@ -894,7 +895,7 @@ owner.close()
 server.wait(timeout=20)
 # A keeper of the shared network namespace: its spare runs the next such action too.
 server, owner, keeper, keeper_pid = start(launch, shared=True)
-sandboxed.spare = None
+sandboxed.spares = []
 sandboxed(10, sandbox + ["--shared-netns"], keeper, keeper_pid)
 sandboxed(11, sandbox + ["--shared-netns"], keeper, keeper_pid)
 keeper.close()
@@ -933,9 +934,9 @@ spare_agrees_with_alone() {
     [ "${PIPESTATUS[0]}" = 0 ] || fail "the launcher on its own failed: $(head -c 300 "$D/err")" || return 1
     write_spawn_client "$D"
     timeout -k 5 60 python3 - "$LAUNCH" "$D" "$probe" "$@" >"$D/out" 2>"$D/err" <<'PY'
-import os, sys, time
+import os, sys
 sys.path.insert(0, sys.argv[2])
-from spawnclient import children, spawn, start
+from spawnclient import await_spares, spawn, start
 launch, d, probe, options = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 server, owner, keeper, keeper_pid = start(launch)
 def run(rid):
@@ -944,15 +945,10 @@ def run(rid):
     *lines, ns = out.split("\n")[:-1]
     return "\n".join(lines), ns
 cloned, ns = run(1)
-spares = {}
-for _ in range(500): # the keeper readies its spare once the first action has started
-    spares = {pid: n for pid, n in children(keeper_pid).items() if n != ns}
-    if spares:
-        break
-    time.sleep(0.02)
+spares = await_spares(keeper_pid, ns)
 taken, ns = run(2)
 print(cloned)
-print("spare took it", ns in spares.values())
+print("spare took it", ns in spares)
 print(taken)
 keeper.close()
 owner.close()
@@ -998,9 +994,9 @@ test_default_seccomp_under_spawn_server() {
     needs_python_x86_64 || return 0
     write_spawn_client "$D"
     timeout -k 5 60 python3 - "$LAUNCH" "$D" >"$D/out" 2>"$D/err" <<'PY'
-import os, sys, time
+import os, sys
 sys.path.insert(0, sys.argv[2])
-from spawnclient import children, start
+from spawnclient import await_spares, start
 import spawnclient
 launch, d = sys.argv[1], sys.argv[2]
 server, owner, keeper, keeper_pid = start(launch)
@@ -1015,16 +1011,10 @@ def spawn(rid, options):
 sandbox = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
 first, ok = spawn(1, sandbox + ["--default-seccomp"])
 print("first", first[:2], ok)
-# The keeper readies its spare once the first action has started: wait for it.
-spares = {}
-for _ in range(500):
-    spares = {pid: ns for pid, ns in children(keeper_pid).items() if ns != first[2]}
-    if spares:
-        break
-    time.sleep(0.02)
+spares = await_spares(keeper_pid, first[2])
 second, ok = spawn(2, sandbox + ["--default-seccomp"])
 print("second", second[:2], ok)
-print("spare took it", second[2] in spares.values())
+print("spare took it", second[2] in spares)
 third, ok = spawn(3, sandbox)
 print("without", third[:2], ok)
 keeper.close()
